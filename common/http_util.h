@@ -1,0 +1,87 @@
+/* http_util: the HTTP side both daemons share on top of libevent's evhttp:
+ * an exact-path route table (404 / 405 with Allow), JSON replies, the one
+ * table from error code to status, "error" and WWW-Authenticate, bounded
+ * strict JSON bodies, and Bearer parsing per RFC 6750 section 2.1. */
+#ifndef JWT_HTTP_UTIL_H
+#define JWT_HTTP_UTIL_H
+
+#include <event2/http.h>
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "err.h"
+
+#define HTTP_OK 200
+#define HTTP_NO_CONTENT 204
+
+/* Reply flags. */
+#define HTTP_NO_STORE 0x1 /* Cache-Control: no-store, Pragma: no-cache */
+
+typedef void (*http_handler)(struct evhttp_request *req, void *arg);
+
+struct route {
+	enum evhttp_cmd_type method;
+	const char *path; /* matched exactly against the raw request path */
+	http_handler handler;
+};
+
+/* The realm of every WWW-Authenticate this process sends, e.g.
+ * "auth_service". Set once at start; a static string. */
+void http_set_realm(const char *realm);
+
+/* Allows every method on http (so libevent never answers 501 itself) and
+ * installs one generic callback that dispatches over routes, passing arg to
+ * the handler. The table must outlive http. */
+void http_routes_install(struct evhttp *http, const struct route *routes,
+    size_t n, void *arg);
+
+/* Dispatches one request over a table: handler, or 404, or 405 with Allow.
+ * For servers whose table changes at run time. */
+void http_dispatch(struct evhttp_request *req, const struct route *routes,
+    size_t n, void *arg);
+
+/* The raw path of the request (before '?'), not percent-decoded, copied
+ * into buf. -1 if it does not fit or the URI is not origin-form. */
+int http_request_path(struct evhttp_request *req, char *buf, size_t len);
+
+/* Sends body (json-c object, taken: put by this function) with
+ * Content-Type: application/json. */
+void http_reply_json(struct evhttp_request *req, int status,
+    struct json_object *body, int flags);
+
+/* Sends {"error","error_description"} for e->code via the one table, with
+ * WWW-Authenticate on every 401 (RFC 9110 11.6.1) and the RFC 6750 error
+ * attributes for token errors. A code without a mapping is a 500 whose body
+ * says nothing of the cause. Logs e->msg at warn (5xx: error). */
+void http_reply_error(struct evhttp_request *req, const struct err *e);
+
+/* The same with Retry-After: seconds (429, 503). */
+void http_reply_error_retry(struct evhttp_request *req, const struct err *e,
+    int retry_after);
+
+/* 403 insufficient_scope naming the permission: challenge
+ * Bearer realm="...", error="insufficient_scope", scope="perm" and body
+ * {"error":"insufficient_scope","error_description":...,"required":perm}. */
+void http_reply_insufficient_scope(struct evhttp_request *req,
+    const char *perm);
+
+/* Reads the request body as strict JSON (json_parse_strict) of at most max
+ * bytes; the top level must be an object. Errors: ERR_INVALID_REQUEST,
+ * ERR_PAYLOAD_TOO_LARGE. */
+int http_read_json(struct evhttp_request *req, size_t max,
+    struct json_object **out, struct err *e);
+
+/* Exactly one Authorization header holding "Bearer" (case-insensitive),
+ * one or more spaces, and one b64token (RFC 6750 2.1). No header:
+ * ERR_TOKEN_MISSING; anything else malformed or repeated:
+ * ERR_INVALID_REQUEST. *token points into the request's headers. */
+int http_bearer_token(struct evhttp_request *req, const char **token,
+    size_t *len, struct err *e);
+
+/* The peer's address as text ("127.0.0.1"), into buf. */
+void http_client_addr(struct evhttp_request *req, char *buf, size_t len);
+
+/* The status code a reply for this error code would carry. */
+int http_status_for(enum err_code code);
+
+#endif
