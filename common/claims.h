@@ -25,14 +25,13 @@ struct claims {
 struct claims_policy {
 	const char *issuer;   /* required; compared exactly */
 	const char *audience; /* required; one of aud must equal it */
-	int64_t leeway;	      /* seconds, 0..CLAIMS_MAX_LEEWAY */
+	int64_t leeway;       /* seconds, 0..CLAIMS_MAX_LEEWAY */
 };
 
 /* Reads the registered claims from payload into c. exp and iss and aud are
  * required (RFC 9068 section 2.2); nbf and iat are optional but must be
  * NumericDates when present. Error: ERR_TOKEN_CLAIMS. */
-int claims_parse(struct json_object *payload, struct claims *c,
-    struct err *e);
+int claims_parse(struct json_object *payload, struct claims *c, struct err *e);
 
 /* Checks at time now: exp is exclusive (now >= exp + leeway is expired,
  * RFC 7519 4.1.4), nbf (now + leeway < nbf is not yet valid, 4.1.5), iat not

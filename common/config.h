@@ -14,27 +14,27 @@
 #include "err.h"
 
 enum config_type {
-	CONFIG_STRING,	/* char * (malloc'd; config_free frees) */
-	CONFIG_INT,	/* int64_t within [min, max] */
-	CONFIG_BOOL,	/* bool: JSON true/false; env/flag 1/0/true/false */
+	CONFIG_STRING,  /* char * (malloc'd; config_free frees) */
+	CONFIG_INT,     /* int64_t within [min, max] */
+	CONFIG_BOOL,    /* bool: JSON true/false; env/flag 1/0/true/false */
 	CONFIG_STRLIST, /* char ** NULL-terminated: JSON array of strings, or
-			   comma-separated in the environment and flags */
+	                   comma-separated in the environment and flags */
 };
 
 struct config_field {
 	const char *name; /* JSON key; flag is --name with '_' -> '-';
-			     environment is PREFIX_NAME upper-cased */
+	                     environment is PREFIX_NAME upper-cased */
 	enum config_type type;
-	size_t offset; /* offsetof(struct your_config, member) */
+	size_t offset;    /* offsetof(struct your_config, member) */
 	int64_t min, max; /* CONFIG_INT bounds; CONFIG_STRING: min 1 = must
-			     not be empty */
+	                     not be empty */
 	const char *help; /* one line, with the unit and the default */
 };
 
 struct config_cli {
 	const char *config_path; /* --config FILE, or the default */
-	bool help;		 /* --help / -h */
-	bool check_config;	 /* --check-config */
+	bool help;               /* --help / -h */
+	bool check_config;       /* --check-config */
 };
 
 /* Loads dst, whose members hold their defaults on entry:
@@ -59,7 +59,7 @@ void config_usage(FILE *out, const char *program, const char *default_path,
 
 /* Reads a whole small file (bounded by max bytes) into a malloc'd
  * NUL-terminated buffer. ERR_IO / ERR_CONFIG naming the path. */
-int config_read_file(const char *path, size_t max, char **out, size_t *len,
-    struct err *e);
+int config_read_file(
+    const char *path, size_t max, char **out, size_t *len, struct err *e);
 
 #endif

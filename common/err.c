@@ -30,6 +30,7 @@ static const char *const err_names[ERR_CODE_COUNT] = {
 	[ERR_TOKEN_ISSUER] = "token_issuer",
 	[ERR_TOKEN_AUDIENCE] = "token_audience",
 	[ERR_TOKEN_CLAIMS] = "token_claims",
+	[ERR_BEARER_MALFORMED] = "bearer_malformed",
 	[ERR_INSUFFICIENT_SCOPE] = "insufficient_scope",
 };
 

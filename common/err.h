@@ -6,32 +6,36 @@
 
 enum err_code {
 	ERR_OK = 0,
-	ERR_INTERNAL,	    /* 500: a bug or an unexpected library failure */
-	ERR_NOMEM,	    /* 500 */
-	ERR_IO,		    /* 500: file or database I/O */
-	ERR_CONFIG,	    /* bad configuration file, flag or environment */
-	ERR_KEY,	    /* unusable key material */
+	ERR_INTERNAL,        /* 500: a bug or an unexpected library failure */
+	ERR_NOMEM,           /* 500 */
+	ERR_IO,              /* 500: file or database I/O */
+	ERR_CONFIG,          /* bad configuration file, flag or environment */
+	ERR_KEY,             /* unusable key material */
 	ERR_INVALID_REQUEST, /* 400 invalid_request: malformed body/header */
 	ERR_INVALID_CREDENTIALS, /* 401 invalid_credentials (login) */
-	ERR_INVALID_GRANT,  /* 400 invalid_grant (refresh) */
-	ERR_THROTTLED,	    /* 429 too many failed attempts */
-	ERR_UNAVAILABLE,    /* 503 busy or not ready */
-	ERR_NOT_FOUND,	    /* 404 */
-	ERR_METHOD,	    /* 405 */
-	ERR_PAYLOAD_TOO_LARGE, /* 413 */
-	/* 401 with WWW-Authenticate: Bearer, no error attribute (RFC 6750 3.1) */
+	ERR_INVALID_GRANT,       /* 400 invalid_grant (refresh) */
+	ERR_THROTTLED,           /* 429 too many failed attempts */
+	ERR_UNAVAILABLE,         /* 503 busy or not ready */
+	ERR_NOT_FOUND,           /* 404 */
+	ERR_METHOD,              /* 405 */
+	ERR_PAYLOAD_TOO_LARGE,   /* 413 */
+	/* 401 with WWW-Authenticate: Bearer, no error attribute (RFC 6750 3.1)
+	 */
 	ERR_TOKEN_MISSING,
 	/* 401 error="invalid_token" (RFC 6750 3.1) */
 	ERR_TOKEN_MALFORMED, /* not three canonical base64url parts, bad JSON */
-	ERR_TOKEN_ALG,	     /* alg not the key's, none, HMAC, unknown */
+	ERR_TOKEN_ALG,       /* alg not the key's, none, HMAC, unknown */
 	ERR_TOKEN_HEADER,    /* crit, jku, x5u, jwk, x5c, b64, bad typ */
-	ERR_TOKEN_KID,	     /* no published key for this kid */
+	ERR_TOKEN_KID,       /* no published key for this kid */
 	ERR_TOKEN_SIGNATURE, /* signature does not verify */
 	ERR_TOKEN_EXPIRED,
 	ERR_TOKEN_NOT_YET_VALID, /* nbf or iat in the future */
 	ERR_TOKEN_ISSUER,
 	ERR_TOKEN_AUDIENCE,
 	ERR_TOKEN_CLAIMS, /* a required claim missing or of the wrong type */
+	/* 400 error="invalid_request" with a Bearer challenge (RFC 6750 3.1):
+	 * a repeated or malformed Authorization header */
+	ERR_BEARER_MALFORMED,
 	/* 403 error="insufficient_scope" (RFC 6750 3.1) */
 	ERR_INSUFFICIENT_SCOPE,
 	ERR_CODE_COUNT

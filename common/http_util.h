@@ -32,8 +32,8 @@ void http_set_realm(const char *realm);
 /* Allows every method on http (so libevent never answers 501 itself) and
  * installs one generic callback that dispatches over routes, passing arg to
  * the handler. The table must outlive http. */
-void http_routes_install(struct evhttp *http, const struct route *routes,
-    size_t n, void *arg);
+void http_routes_install(
+    struct evhttp *http, const struct route *routes, size_t n, void *arg);
 
 /* Dispatches one request over a table: handler, or 404, or 405 with Allow.
  * For servers whose table changes at run time. */
@@ -55,15 +55,20 @@ void http_reply_json(struct evhttp_request *req, int status,
  * says nothing of the cause. Logs e->msg at warn (5xx: error). */
 void http_reply_error(struct evhttp_request *req, const struct err *e);
 
+/* The same with a fixed public error_description chosen by the caller (a
+ * static string: never e->msg, never request data). */
+void http_reply_error_desc(
+    struct evhttp_request *req, const struct err *e, const char *description);
+
 /* The same with Retry-After: seconds (429, 503). */
-void http_reply_error_retry(struct evhttp_request *req, const struct err *e,
-    int retry_after);
+void http_reply_error_retry(
+    struct evhttp_request *req, const struct err *e, int retry_after);
 
 /* 403 insufficient_scope naming the permission: challenge
  * Bearer realm="...", error="insufficient_scope", scope="perm" and body
  * {"error":"insufficient_scope","error_description":...,"required":perm}. */
-void http_reply_insufficient_scope(struct evhttp_request *req,
-    const char *perm);
+void http_reply_insufficient_scope(
+    struct evhttp_request *req, const char *perm);
 
 /* Reads the request body as strict JSON (json_parse_strict) of at most max
  * bytes; the top level must be an object. Errors: ERR_INVALID_REQUEST,
@@ -73,10 +78,12 @@ int http_read_json(struct evhttp_request *req, size_t max,
 
 /* Exactly one Authorization header holding "Bearer" (case-insensitive),
  * one or more spaces, and one b64token (RFC 6750 2.1). No header:
- * ERR_TOKEN_MISSING; anything else malformed or repeated:
- * ERR_INVALID_REQUEST. *token points into the request's headers. */
-int http_bearer_token(struct evhttp_request *req, const char **token,
-    size_t *len, struct err *e);
+ * ERR_TOKEN_MISSING (a scheme other than Bearer counts as no Bearer
+ * credentials); a repeated header, an empty or malformed token:
+ * ERR_BEARER_MALFORMED (400 invalid_request with a challenge). *token points
+ * into the request's headers. */
+int http_bearer_token(
+    struct evhttp_request *req, const char **token, size_t *len, struct err *e);
 
 /* The peer's address as text ("127.0.0.1"), into buf. */
 void http_client_addr(struct evhttp_request *req, char *buf, size_t len);

@@ -11,9 +11,14 @@
 
 #include "err.h"
 
-enum jws_alg { JWS_ALG_UNKNOWN = 0, JWS_ALG_RS256, JWS_ALG_ES256, JWS_ALG_EDDSA };
+enum jws_alg {
+	JWS_ALG_UNKNOWN = 0,
+	JWS_ALG_RS256,
+	JWS_ALG_ES256,
+	JWS_ALG_EDDSA
+};
 
-#define JWK_KID_MAX 64	  /* base64url SHA-256 is 43 chars */
+#define JWK_KID_MAX 64 /* base64url SHA-256 is 43 chars */
 #define JWK_RSA_MIN_BITS 2048
 
 struct jws_key {
@@ -37,8 +42,7 @@ struct jws_key *jwk_from_pkey(EVP_PKEY *pkey, struct err *e);
 struct jws_key *jwk_load_private_pem(const char *path, struct err *e);
 struct jws_key *jwk_load_public_pem(const char *path, struct err *e);
 /* A public key from PEM text in memory. */
-struct jws_key *jwk_public_from_pem(const char *pem, size_t len,
-    struct err *e);
+struct jws_key *jwk_public_from_pem(const char *pem, size_t len, struct err *e);
 
 /* Creates a new key pair: bits used for RS256 only (>= 2048). */
 struct jws_key *jwk_generate(enum jws_alg alg, int bits, struct err *e);
@@ -46,10 +50,10 @@ struct jws_key *jwk_generate(enum jws_alg alg, int bits, struct err *e);
 /* Writes PEM files. The private key is written PKCS#8, mode 0600, created
  * with O_EXCL unless overwrite is true (then replaced atomically via a
  * temporary file and rename). */
-int jwk_save_private_pem(const struct jws_key *k, const char *path,
-    bool overwrite, struct err *e);
-int jwk_save_public_pem(const struct jws_key *k, const char *path,
-    bool overwrite, struct err *e);
+int jwk_save_private_pem(
+    const struct jws_key *k, const char *path, bool overwrite, struct err *e);
+int jwk_save_public_pem(
+    const struct jws_key *k, const char *path, bool overwrite, struct err *e);
 
 /* Public JWK: kty and the public members of RFC 7518 section 6 / RFC 8037,
  * plus "kid", "alg" and "use":"sig". Never a private member. */

@@ -24,8 +24,8 @@ struct jwks *jwks_retain(struct jwks *set);
 void jwks_free(struct jwks *set);
 
 /* Borrowed; NULL when no key has this kid (compared with its length). */
-const struct jws_key *jwks_find(const struct jwks *set, const char *kid,
-    size_t kidlen);
+const struct jws_key *jwks_find(
+    const struct jwks *set, const char *kid, size_t kidlen);
 
 /* {"keys":[...]} with public members only. */
 struct json_object *jwks_to_json(const struct jwks *set);

@@ -1,4 +1,5 @@
-/* log: stderr lines, escaped, one write per line so threads never interleave. */
+/* log: stderr lines, escaped, one write per line so threads never interleave.
+ */
 #include "log.h"
 
 #include <stdarg.h>
@@ -69,8 +70,8 @@ log_msg(enum log_level level, const char *fmt, ...)
 	for (const unsigned char *p = (const unsigned char *)raw;
 	     *p != '\0' && o + 5 < sizeof(line); p++) {
 		if (*p < 0x20 || *p == 0x7f)
-			o += (size_t)snprintf(line + o, sizeof(line) - o,
-			    "\\x%02x", *p);
+			o += (size_t)snprintf(
+			    line + o, sizeof(line) - o, "\\x%02x", *p);
 		else
 			line[o++] = (char)*p;
 	}
@@ -100,8 +101,8 @@ log_event(const char *event, struct json_object *obj)
 		json_object_put(obj);
 	}
 	/* json-c escapes control bytes and '/', so the line is one line. */
-	text = json_object_to_json_string_ext(line,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+	    line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text != NULL) {
 		size_t len = strlen(text);
 		char buf[4096];

@@ -46,8 +46,8 @@ void access_token_free(struct access_token *t);
 
 /* Exact, length-aware: "read:data" never matches "read:data\0x" or
  * "read:dat". */
-bool access_token_has_permission(const struct access_token *t,
-    const char *perm, size_t len);
+bool access_token_has_permission(
+    const struct access_token *t, const char *perm, size_t len);
 
 /* Time now per the policy's clock. */
 int64_t verify_now(const struct verify_policy *p);

@@ -1,0 +1,481 @@
+/* http_util: routing, JSON replies and the one error-code -> HTTP answer
+ * table shared by both daemons. */
+#include "http_util.h"
+
+#include <event2/buffer.h>
+#include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "json_util.h"
+#include "log.h"
+
+static const char *http_realm = "jwt";
+
+/* One row per error code: what the client sees. The description is fixed
+ * text, so nothing internal (SQL, paths, key material) can leak. */
+struct http_answer {
+	int status;
+	const char *error;
+	const char *description;
+	bool challenge;   /* 401/400 with WWW-Authenticate: Bearer ... */
+	bool token_error; /* adds error="<error>" to the challenge */
+};
+
+static const struct http_answer http_answers[ERR_CODE_COUNT] = {
+	[ERR_INVALID_REQUEST] = { 400, "invalid_request",
+	    "the request is malformed", false, false },
+	[ERR_PAYLOAD_TOO_LARGE] = { 413, "invalid_request",
+	    "the request body is too large", false, false },
+	[ERR_INVALID_CREDENTIALS] = { 401, "invalid_credentials",
+	    "invalid username or password", true, false },
+	[ERR_INVALID_GRANT] = { 400, "invalid_grant",
+	    "the refresh token is invalid, expired or revoked", false, false },
+	[ERR_THROTTLED] = { 429, "too_many_requests",
+	    "too many failed attempts; retry later", false, false },
+	[ERR_UNAVAILABLE] = { 503, "temporarily_unavailable",
+	    "the service is busy or not ready; retry later", false, false },
+	[ERR_NOT_FOUND] = { 404, "not_found", "no such resource", false,
+	    false },
+	[ERR_METHOD] = { 405, "method_not_allowed",
+	    "method not allowed on this resource", false, false },
+	/* RFC 6750 3.1: no error attribute when credentials are missing. */
+	[ERR_TOKEN_MISSING] = { 401, "unauthorized",
+	    "a Bearer access token is required", true, false },
+	[ERR_TOKEN_MALFORMED] = { 401, "invalid_token", "malformed token", true,
+	    true },
+	[ERR_TOKEN_ALG] = { 401, "invalid_token",
+	    "token algorithm not accepted", true, true },
+	[ERR_TOKEN_HEADER] = { 401, "invalid_token",
+	    "token header not accepted", true, true },
+	[ERR_TOKEN_KID] = { 401, "invalid_token",
+	    "token signed by an unknown key", true, true },
+	[ERR_TOKEN_SIGNATURE] = { 401, "invalid_token",
+	    "token signature is invalid", true, true },
+	[ERR_TOKEN_EXPIRED] = { 401, "invalid_token", "token expired", true,
+	    true },
+	[ERR_TOKEN_NOT_YET_VALID] = { 401, "invalid_token",
+	    "token not yet valid", true, true },
+	[ERR_TOKEN_ISSUER] = { 401, "invalid_token",
+	    "token issuer not accepted", true, true },
+	[ERR_TOKEN_AUDIENCE] = { 401, "invalid_token",
+	    "token audience not accepted", true, true },
+	[ERR_TOKEN_CLAIMS] = { 401, "invalid_token",
+	    "token claims missing or invalid", true, true },
+	[ERR_BEARER_MALFORMED] = { 400, "invalid_request",
+	    "expected one Authorization header: Bearer <token>", true, true },
+	[ERR_INSUFFICIENT_SCOPE] = { 403, "insufficient_scope",
+	    "the token lacks the required permission", true, true },
+};
+
+static const struct http_answer http_internal = { 500, "server_error",
+	"internal server error", false, false };
+
+void
+http_set_realm(const char *realm)
+{
+	http_realm = realm;
+}
+
+static const struct http_answer *
+answer_for(enum err_code code)
+{
+	if ((unsigned)code < ERR_CODE_COUNT && http_answers[code].status != 0)
+		return &http_answers[code];
+	return &http_internal;
+}
+
+int
+http_status_for(enum err_code code)
+{
+	return answer_for(code)->status;
+}
+
+static const char *
+reason_for(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Content Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return status >= 500 ? "Internal Server Error" : "OK";
+	}
+}
+
+void
+http_reply_json(
+    struct evhttp_request *req, int status, struct json_object *body, int flags)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf = evbuffer_new();
+	const char *text;
+
+	evhttp_add_header(out, "Content-Type", "application/json");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	if (flags & HTTP_NO_STORE) {
+		/* RFC 6749 5.1: token responses must not be cached. */
+		evhttp_add_header(out, "Cache-Control", "no-store");
+		evhttp_add_header(out, "Pragma", "no-cache");
+	}
+	if (buf == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		json_object_put(body);
+		return;
+	}
+	if (body != NULL && status != HTTP_NO_CONTENT) {
+		text = json_object_to_json_string_ext(body,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		evbuffer_add(buf, text, strlen(text));
+		evbuffer_add(buf, "\n", 1);
+	}
+	evhttp_send_reply(req, status, reason_for(status), buf);
+	evbuffer_free(buf);
+	json_object_put(body);
+}
+
+/* Bearer realm="...", error="...", error_description="..." (RFC 6750 3).
+ * Every value here is a fixed string, so no quoting issue can arise. */
+static void
+add_challenge(struct evhttp_request *req, const struct http_answer *a,
+    const char *description, const char *scope)
+{
+	char value[512];
+	int n;
+
+	n = snprintf(value, sizeof(value), "Bearer realm=\"%s\"", http_realm);
+	if (a->token_error && n > 0 && (size_t)n < sizeof(value))
+		n += snprintf(value + n, sizeof(value) - (size_t)n,
+		    ", error=\"%s\", error_description=\"%s\"", a->error,
+		    description);
+	if (scope != NULL && n > 0 && (size_t)n < sizeof(value))
+		snprintf(value + n, sizeof(value) - (size_t)n, ", scope=\"%s\"",
+		    scope);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "WWW-Authenticate", value);
+}
+
+static void
+reply_error(struct evhttp_request *req, const struct err *e,
+    const char *description, int retry_after)
+{
+	const struct http_answer *a = answer_for(e->code);
+	struct json_object *body = json_object_new_object();
+	char path[256] = "-";
+
+	if (description == NULL)
+		description = a->description;
+	if (http_request_path(req, path, sizeof(path)) == -1)
+		strcpy(path, "-");
+	log_msg(a->status >= 500 ? LOG_ERROR : LOG_INFO, "%d %s %s: %s",
+	    a->status, path, err_code_name(e->code), e->msg);
+	if (a->challenge)
+		add_challenge(req, a, description, NULL);
+	if (retry_after > 0) {
+		char secs[24];
+		snprintf(secs, sizeof(secs), "%d", retry_after);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", secs);
+	}
+	if (body != NULL) {
+		json_object_object_add(
+		    body, "error", json_object_new_string(a->error));
+		json_object_object_add(body, "error_description",
+		    json_object_new_string(description));
+	}
+	http_reply_json(req, a->status, body,
+	    a->status == 401 || a->status == 400 ? HTTP_NO_STORE : 0);
+}
+
+void
+http_reply_error(struct evhttp_request *req, const struct err *e)
+{
+	reply_error(req, e, NULL, 0);
+}
+
+void
+http_reply_error_desc(
+    struct evhttp_request *req, const struct err *e, const char *description)
+{
+	reply_error(req, e, description, 0);
+}
+
+void
+http_reply_error_retry(
+    struct evhttp_request *req, const struct err *e, int retry_after)
+{
+	reply_error(req, e, NULL, retry_after);
+}
+
+void
+http_reply_insufficient_scope(struct evhttp_request *req, const char *perm)
+{
+	const struct http_answer *a = &http_answers[ERR_INSUFFICIENT_SCOPE];
+	struct json_object *body = json_object_new_object();
+	char description[160];
+
+	/* perm comes from our own routes.json, never from the request. */
+	snprintf(description, sizeof(description),
+	    "the token lacks the required permission %s", perm);
+	add_challenge(req, a, a->description, perm);
+	if (body != NULL) {
+		json_object_object_add(
+		    body, "error", json_object_new_string(a->error));
+		json_object_object_add(body, "error_description",
+		    json_object_new_string(description));
+		json_object_object_add(
+		    body, "required", json_object_new_string(perm));
+	}
+	http_reply_json(req, 403, body, 0);
+}
+
+int
+http_request_path(struct evhttp_request *req, char *buf, size_t len)
+{
+	const char *uri = evhttp_request_get_uri(req);
+	size_t n;
+
+	/* Origin-form only (RFC 9112 3.2.1); the path is used exactly as
+	 * received, never percent-decoded, so /%61dmin is not /admin. */
+	if (uri == NULL || uri[0] != '/')
+		return -1;
+	n = strcspn(uri, "?#");
+	if (n >= len)
+		return -1;
+	memcpy(buf, uri, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static const struct {
+	enum evhttp_cmd_type method;
+	const char *name;
+} http_methods[] = {
+	{ EVHTTP_REQ_GET, "GET" },
+	{ EVHTTP_REQ_HEAD, "HEAD" },
+	{ EVHTTP_REQ_POST, "POST" },
+	{ EVHTTP_REQ_PUT, "PUT" },
+	{ EVHTTP_REQ_DELETE, "DELETE" },
+	{ EVHTTP_REQ_OPTIONS, "OPTIONS" },
+	{ EVHTTP_REQ_TRACE, "TRACE" },
+	{ EVHTTP_REQ_CONNECT, "CONNECT" },
+	{ EVHTTP_REQ_PATCH, "PATCH" },
+};
+
+static void
+append_allow(char *allow, size_t len, enum evhttp_cmd_type method)
+{
+	for (size_t i = 0; i < sizeof(http_methods) / sizeof(*http_methods);
+	     i++) {
+		if (http_methods[i].method != method)
+			continue;
+		if (strstr(allow, http_methods[i].name) != NULL)
+			return; /* "GET" inside "GET, HEAD": already listed */
+		if (allow[0] != '\0')
+			strncat(allow, ", ", len - strlen(allow) - 1);
+		strncat(allow, http_methods[i].name, len - strlen(allow) - 1);
+	}
+}
+
+void
+http_dispatch(
+    struct evhttp_request *req, const struct route *routes, size_t n, void *arg)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	struct err e = { 0 };
+	char path[1024], allow[128] = "";
+
+	if (http_request_path(req, path, sizeof(path)) == -1) {
+		err_set(&e, ERR_INVALID_REQUEST, "request target not usable");
+		http_reply_error(req, &e);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		/* HEAD is GET without a body (RFC 9110 9.3.2); evhttp drops
+		 * the body of a reply to HEAD. */
+		if (routes[i].method == method ||
+		    (method == EVHTTP_REQ_HEAD &&
+		        routes[i].method == EVHTTP_REQ_GET)) {
+			routes[i].handler(req, arg);
+			return;
+		}
+		append_allow(allow, sizeof(allow), routes[i].method);
+		if (routes[i].method == EVHTTP_REQ_GET)
+			append_allow(allow, sizeof(allow), EVHTTP_REQ_HEAD);
+	}
+	if (allow[0] == '\0') {
+		err_set(&e, ERR_NOT_FOUND, "no route");
+		http_reply_error(req, &e);
+		return;
+	}
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Allow", allow);
+	err_set(&e, ERR_METHOD, "method not allowed");
+	http_reply_error(req, &e);
+}
+
+/* Routers stay reachable from this list for the life of the process: their
+ * evhttp holds only a raw pointer. */
+struct http_router {
+	const struct route *routes;
+	size_t n;
+	void *arg;
+	struct http_router *next;
+};
+
+static struct http_router *http_routers;
+static pthread_mutex_t http_routers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+router_cb(struct evhttp_request *req, void *arg)
+{
+	const struct http_router *r = arg;
+	http_dispatch(req, r->routes, r->n, r->arg);
+}
+
+void
+http_routes_install(
+    struct evhttp *http, const struct route *routes, size_t n, void *arg)
+{
+	struct http_router *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		abort(); /* at start-up only: nothing sensible to do */
+	r->routes = routes;
+	r->n = n;
+	r->arg = arg;
+	pthread_mutex_lock(&http_routers_lock);
+	r->next = http_routers;
+	http_routers = r;
+	pthread_mutex_unlock(&http_routers_lock);
+	/* Accept every method, so 405 and 404 are ours, never libevent's
+	 * 501. */
+	evhttp_set_allowed_methods(
+	    http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+	              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	              EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http, router_cb, r);
+}
+
+int
+http_read_json(struct evhttp_request *req, size_t max, struct json_object **out,
+    struct err *e)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *data;
+
+	if (len > max)
+		return err_set(
+		    e, ERR_PAYLOAD_TOO_LARGE, "body of %zu bytes", len);
+	if (len == 0)
+		return err_set(e, ERR_INVALID_REQUEST, "empty body");
+	if ((data = (const char *)evbuffer_pullup(in, -1)) == NULL)
+		return err_set(e, ERR_NOMEM, "body pullup");
+	if (json_parse_strict(data, len, JSON_DEFAULT_MAX_DEPTH,
+	        ERR_INVALID_REQUEST, out, e) == -1)
+		return -1;
+	if (!json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		return err_set(e, ERR_INVALID_REQUEST, "body is not an object");
+	}
+	return 0;
+}
+
+/* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+ * (RFC 6750 2.1). */
+static bool
+is_b64token(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len &&
+	       (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
+	           (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.' ||
+	           s[i] == '_' || s[i] == '~' || s[i] == '+' || s[i] == '/'))
+		i++;
+	if (i == 0)
+		return false;
+	while (i < len && s[i] == '=')
+		i++;
+	return i == len;
+}
+
+int
+http_bearer_token(
+    struct evhttp_request *req, const char **token, size_t *len, struct err *e)
+{
+	struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
+	const char *value = NULL, *p;
+	struct evkeyval *h;
+	size_t n;
+
+	for (h = headers->tqh_first; h != NULL; h = h->next.tqe_next) {
+		if (strcasecmp(h->key, "Authorization") != 0)
+			continue;
+		if (value != NULL)
+			return err_set(e, ERR_BEARER_MALFORMED,
+			    "repeated Authorization header");
+		value = h->value;
+	}
+	if (value == NULL)
+		return err_set(e, ERR_TOKEN_MISSING, "no Authorization header");
+	/* The scheme is case-insensitive (RFC 9110 11.1); another scheme
+	 * means no Bearer credentials at all. */
+	if (strncasecmp(value, "Bearer", 6) != 0 ||
+	    (value[6] != ' ' && value[6] != '\0'))
+		return err_set(e, ERR_TOKEN_MISSING, "not a Bearer credential");
+	p = value + 6;
+	if (*p != ' ')
+		return err_set(e, ERR_BEARER_MALFORMED, "Bearer without token");
+	while (*p == ' ')
+		p++;
+	n = strlen(p);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (!is_b64token(p, n))
+		return err_set(e, ERR_BEARER_MALFORMED,
+		    "Bearer token is not one b64token");
+	*token = p;
+	*len = n;
+	return 0;
+}
+
+void
+http_client_addr(struct evhttp_request *req, char *buf, size_t len)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, &addr, &port);
+	snprintf(buf, len, "%s", addr != NULL ? addr : "unknown");
+}
