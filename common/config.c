@@ -277,8 +277,11 @@ static int
 set_from_json(const struct config_field *f, void *dst, struct json_object *v,
     const struct config_source *src, struct err *e)
 {
+	/* A string is shown by its contents, anything else as JSON text. */
 	const char *shown =
-	    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	    json_object_is_type(v, json_type_string)
+	        ? json_object_get_string(v)
+	        : json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 	int64_t i;
 
 	switch (f->type) {

@@ -118,6 +118,8 @@ test_errors_name_file_field_problem(void)
 	snprintf(want, sizeof(want),
 	    "%s: access_ttl: expected an integer 60..86400, got \"15m\"", path);
 	CHECK(strcmp(e.msg, want) == 0);
+	if (strcmp(e.msg, want) != 0)
+		fprintf(stderr, "got: %s\n", e.msg);
 	config_free(demo_fields, N_FIELDS, &c);
 
 	e = (struct err){ 0 };
