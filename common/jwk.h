@@ -20,6 +20,9 @@ enum jws_alg {
 
 #define JWK_KID_MAX 64 /* base64url SHA-256 is 43 chars */
 #define JWK_RSA_MIN_BITS 2048
+/* RFC 7518 section 3.3 sets only the minimum; the maximum bounds what one
+ * token can cost a verifier. */
+#define JWK_RSA_MAX_BITS 8192
 
 struct jws_key {
 	EVP_PKEY *pkey;

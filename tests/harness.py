@@ -110,11 +110,28 @@ class Daemon:
                     events.append(obj)
         return events
 
+    def wait_event(self, event, count=1, timeout=20):
+        """Polls the log until `count` JSON lines of `event` are there;
+        returns them. For events that follow a signal (e.g. "reload")."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.log_events(event)
+            if len(events) >= count:
+                return events
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError(
+                    f"no {count} {event!r} events: {self.log()[-2000:]}")
+            time.sleep(0.05)
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, sig=signal.SIGTERM, timeout=20):
-        """Stops the daemon; returns its exit status."""
+    def stop(self, sig=None, timeout=20):
+        """Stops the daemon (SIGTERM unless told); returns its exit status."""
+        # The default cannot be signal.SIGTERM: in the class body "signal"
+        # is the method above, not the module.
+        if sig is None:
+            sig = signal.SIGTERM
         if self.proc is None:
             return None
         if self.proc.poll() is None:

@@ -1,0 +1,136 @@
+/* auth_config: auth_service's settings table and defaults. */
+#include "auth_config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define F(name, type, min, max, help)                                          \
+	{                                                                      \
+#name, type, offsetof(struct auth_config, name), min, max,     \
+		    help                                                       \
+	}
+
+const struct config_field auth_config_fields[] = {
+	F(bind, CONFIG_STRING, 1, 0, "listen address (127.0.0.1)"),
+	F(port, CONFIG_INT, 0, 65535, "listen port, 0 = any free (5000)"),
+	F(issuer, CONFIG_STRING, 1, 0,
+	    "iss of access tokens (http://127.0.0.1:5000)"),
+	F(audience, CONFIG_STRING, 1, 0,
+	    "aud of access tokens (resource_service)"),
+	F(client_id, CONFIG_STRING, 1, 0,
+	    "client_id claim of access tokens (demo-client)"),
+	F(access_ttl, CONFIG_INT, 60, 86400,
+	    "access token lifetime, seconds (900)"),
+	F(refresh_ttl, CONFIG_INT, 60, 31536000,
+	    "refresh token lifetime, seconds (604800)"),
+	F(family_ttl, CONFIG_INT, 60, 31536000,
+	    "absolute lifetime of a login's refresh tokens, seconds "
+	    "(2592000)"),
+	F(private_key, CONFIG_STRING, 1, 0,
+	    "signing key, PKCS#8 PEM (keys/private_key.pem)"),
+	F(public_keys, CONFIG_STRLIST, 0, 0,
+	    "further public keys (SPKI PEM) published in the JWKS (none)"),
+	F(db, CONFIG_STRING, 1, 0, "SQLite database file (data/auth.db)"),
+	F(secrets, CONFIG_STRING, 1, 0,
+	    "users to import (config/secrets.json)"),
+	F(permissions, CONFIG_STRING, 1, 0,
+	    "role permissions (config/permissions.json)"),
+	F(argon2_opslimit, CONFIG_INT, 1, 16,
+	    "argon2id passes t for new hashes (2)"),
+	F(argon2_memlimit_kib, CONFIG_INT, 8, 4194304,
+	    "argon2id memory m for new hashes, KiB (19456 = 19 MiB)"),
+	F(hash_threads, CONFIG_INT, 0, 64,
+	    "password hashing threads, 0 = one per CPU (0)"),
+	F(hash_queue, CONFIG_INT, 1, 100000,
+	    "logins waiting for a hashing thread before 503 (64)"),
+	F(max_body, CONFIG_INT, 64, 1048576,
+	    "request body limit, bytes (8192)"),
+	F(max_headers, CONFIG_INT, 1024, 1048576,
+	    "request header limit, bytes (8192)"),
+	F(request_timeout, CONFIG_INT, 1, 3600,
+	    "read/write timeout of a connection, seconds (10)"),
+	F(jwks_max_age, CONFIG_INT, 0, 86400,
+	    "Cache-Control max-age of the JWKS, seconds (300)"),
+	F(db_busy_timeout_ms, CONFIG_INT, 0, 60000,
+	    "wait for a database lock, milliseconds (5000)"),
+	F(shutdown_grace, CONFIG_INT, 0, 300,
+	    "on SIGTERM, wait this long for in-flight requests, seconds (10)"),
+	F(throttle_user_free, CONFIG_INT, 0, 1000000,
+	    "failed logins per username before delays start (5)"),
+	F(throttle_addr_free, CONFIG_INT, 0, 1000000,
+	    "failed logins per client address before delays start (20)"),
+	F(throttle_base_delay, CONFIG_INT, 1, 3600,
+	    "first throttle delay, doubled per failure, seconds (1)"),
+	F(throttle_max_delay, CONFIG_INT, 1, 3600,
+	    "throttle delay cap, seconds (60)"),
+	F(throttle_window, CONFIG_INT, 1, 86400,
+	    "quiet time that clears a throttled key, seconds (900)"),
+	F(throttle_max_entries, CONFIG_INT, 16, 10000000,
+	    "throttle table size, entries (10000)"),
+	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error (info)"),
+};
+
+const size_t auth_config_n_fields =
+    sizeof(auth_config_fields) / sizeof(auth_config_fields[0]);
+
+void
+auth_config_defaults(struct auth_config *c)
+{
+	static char *const no_keys[] = { NULL };
+
+	*c = (struct auth_config){
+		.bind = (char *)"127.0.0.1",
+		.port = 5000,
+		.issuer = (char *)"http://127.0.0.1:5000",
+		.audience = (char *)"resource_service",
+		.client_id = (char *)"demo-client",
+		.access_ttl = 900,
+		.refresh_ttl = 604800,
+		.family_ttl = 2592000,
+		.private_key = (char *)"keys/private_key.pem",
+		.public_keys = (char **)no_keys,
+		.db = (char *)"data/auth.db",
+		.secrets = (char *)"config/secrets.json",
+		.permissions = (char *)"config/permissions.json",
+		.argon2_opslimit = 2,
+		.argon2_memlimit_kib = 19456,
+		.hash_threads = 0,
+		.hash_queue = 64,
+		.max_body = 8192,
+		.max_headers = 8192,
+		.request_timeout = 10,
+		.jwks_max_age = 300,
+		.db_busy_timeout_ms = 5000,
+		.shutdown_grace = 10,
+		.throttle_user_free = 5,
+		.throttle_addr_free = 20,
+		.throttle_base_delay = 1,
+		.throttle_max_delay = 60,
+		.throttle_window = 900,
+		.throttle_max_entries = 10000,
+		.log_level = (char *)"info",
+	};
+}
+
+int
+auth_config_check(
+    const struct auth_config *c, const char *source, struct err *e)
+{
+	if (c->refresh_ttl > c->family_ttl)
+		return err_set(e, ERR_CONFIG,
+		    "%s: refresh_ttl: must not exceed family_ttl (%lld)",
+		    source, (long long)c->family_ttl);
+	if (c->throttle_base_delay > c->throttle_max_delay)
+		return err_set(e, ERR_CONFIG,
+		    "%s: throttle_base_delay: must not exceed "
+		    "throttle_max_delay (%lld)",
+		    source, (long long)c->throttle_max_delay);
+	if (strcmp(c->log_level, "debug") != 0 &&
+	    strcmp(c->log_level, "info") != 0 &&
+	    strcmp(c->log_level, "warn") != 0 &&
+	    strcmp(c->log_level, "error") != 0)
+		return err_set(e, ERR_CONFIG,
+		    "%s: log_level: expected debug, info, warn or error",
+		    source);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* auth_config: the settings of auth_service, their defaults, and the one
+ * field table config_load() checks them against (config/auth.json, then
+ * AUTH_* environment variables, then --flags). */
+#ifndef AUTH_CONFIG_H
+#define AUTH_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define AUTH_CONFIG_DEFAULT_PATH "config/auth.json"
+#define AUTH_CONFIG_ENV_PREFIX "AUTH"
+
+struct auth_config {
+	char *bind;
+	int64_t port;
+	char *issuer;
+	char *audience;
+	char *client_id;
+	int64_t access_ttl;
+	int64_t refresh_ttl;
+	int64_t family_ttl;
+	char *private_key;
+	char **public_keys; /* extra keys published for rotation */
+	char *db;
+	char *secrets;
+	char *permissions;
+	int64_t argon2_opslimit;
+	int64_t argon2_memlimit_kib;
+	int64_t hash_threads; /* 0: one per online CPU */
+	int64_t hash_queue;
+	int64_t max_body;
+	int64_t max_headers;
+	int64_t request_timeout;
+	int64_t jwks_max_age;
+	int64_t db_busy_timeout_ms;
+	int64_t shutdown_grace;
+	int64_t throttle_user_free;
+	int64_t throttle_addr_free;
+	int64_t throttle_base_delay;
+	int64_t throttle_max_delay;
+	int64_t throttle_window;
+	int64_t throttle_max_entries;
+	char *log_level;
+};
+
+extern const struct config_field auth_config_fields[];
+extern const size_t auth_config_n_fields;
+
+/* Every member at its default (strings are literals until config_load
+ * takes copies). */
+void auth_config_defaults(struct auth_config *c);
+
+/* Checks that span fields (refresh_ttl <= family_ttl, ...). */
+int auth_config_check(
+    const struct auth_config *c, const char *source, struct err *e);
+
+#endif

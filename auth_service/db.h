@@ -1,0 +1,45 @@
+/* db: the SQLite connection of the store: open, pragmas, versioned schema,
+ * cached prepared statements and BEGIN IMMEDIATE transactions. One
+ * struct db is used by one thread at a time. */
+#ifndef AUTH_DB_H
+#define AUTH_DB_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+#define DB_SCHEMA_VERSION 1
+#define DB_STMT_CACHE 32
+
+struct db_stmt_slot {
+	const char *sql; /* a static string: the cache key is its address */
+	sqlite3_stmt *stmt;
+};
+
+struct db {
+	sqlite3 *conn;
+	struct db_stmt_slot cache[DB_STMT_CACHE];
+};
+
+/* Opens (creating the file with mode 0600 and its directory if missing),
+ * sets WAL, synchronous=NORMAL, foreign keys and the busy timeout, and
+ * migrates the schema to DB_SCHEMA_VERSION. */
+int db_open(
+    const char *path, int busy_timeout_ms, struct db **out, struct err *e);
+void db_free(struct db *db);
+
+/* A reset statement for sql (static string), prepared once and kept until
+ * db_free. The caller binds, steps and calls db_stmt_done on every path. */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct err *e);
+void db_stmt_done(sqlite3_stmt *st);
+
+/* Writers take the lock up front so two writers never deadlock on an
+ * upgrade from a read lock (SQLite: "BEGIN IMMEDIATE"). */
+int db_begin(struct db *db, struct err *e);
+int db_commit(struct db *db, struct err *e);
+void db_rollback(struct db *db);
+
+/* Sets e from the connection's last error, naming what was being done. */
+int db_fail(struct db *db, const char *what, struct err *e);
+
+#endif

@@ -1,0 +1,181 @@
+/* issuer: builds and signs access tokens and mints refresh tokens. */
+#include "issuer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64url.h"
+#include "jws.h"
+#include "secret.h"
+
+/* Adds a string member; returns -1 if json-c ran out of memory. */
+static int
+add_string(struct json_object *o, const char *key, const char *value)
+{
+	struct json_object *v = json_object_new_string(value);
+
+	if (v == NULL || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_int(struct json_object *o, const char *key, int64_t value)
+{
+	struct json_object *v = json_object_new_int64(value);
+
+	if (v == NULL || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+static struct json_object *
+string_array(const char *const *items, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+
+	if (arr == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *s = json_object_new_string(items[i]);
+		if (s == NULL || json_object_array_add(arr, s) != 0) {
+			json_object_put(s);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/* scope: the permissions space-separated (RFC 9068 2.2.3, RFC 6749 3.3).
+ * A permission holding a space would be ambiguous here, so it is left out
+ * of scope (it stays in "permissions"). */
+static char *
+scope_string(const char *const *perms, size_t n)
+{
+	size_t len = 1, o = 0;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(perms[i]) + 1;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(perms[i]);
+		if (strchr(perms[i], ' ') != NULL)
+			continue;
+		if (o > 0)
+			s[o++] = ' ';
+		memcpy(s + o, perms[i], l);
+		o += l;
+	}
+	s[o] = '\0';
+	return s;
+}
+
+int
+issuer_access_token(const struct issuer *is, const struct store_user *u,
+    const struct permissions *perms, int64_t now, char **token,
+    char jti[ISSUER_JTI_BYTES * 2], struct err *e)
+{
+	struct json_object *claims = NULL, *roles = NULL, *plist = NULL;
+	const char **granted = NULL;
+	unsigned char raw[ISSUER_JTI_BYTES];
+	char *id = NULL, *scope = NULL;
+	size_t n_granted = 0;
+	int rc = -1;
+
+	*token = NULL;
+	if (permissions_resolve(
+	        perms, u->roles, u->n_roles, &granted, &n_granted, e) == -1)
+		return -1;
+	/* jti: 128 random bits, unique per token (RFC 9068 2.2). */
+	secret_random(raw, sizeof(raw));
+	if ((id = b64url_encode(raw, sizeof(raw))) == NULL ||
+	    (scope = scope_string(granted, n_granted)) == NULL ||
+	    (claims = json_object_new_object()) == NULL ||
+	    (roles = string_array((const char *const *)u->roles, u->n_roles)) ==
+	        NULL ||
+	    (plist = string_array(granted, n_granted)) == NULL) {
+		err_set(e, ERR_NOMEM, "claims");
+		goto out;
+	}
+	if (add_string(claims, "iss", is->issuer) == -1 ||
+	    add_string(claims, "aud", is->audience) == -1 ||
+	    add_string(claims, "sub", u->sub) == -1 ||
+	    add_string(claims, "client_id", is->client_id) == -1 ||
+	    add_int(claims, "iat", now) == -1 ||
+	    add_int(claims, "nbf", now) == -1 ||
+	    add_int(claims, "exp", now + is->access_ttl) == -1 ||
+	    add_string(claims, "jti", id) == -1 ||
+	    add_string(claims, "username", u->username) == -1) {
+		err_set(e, ERR_NOMEM, "claims");
+		goto out;
+	}
+	json_object_object_add(claims, "roles", roles);
+	roles = NULL;
+	json_object_object_add(claims, "permissions", plist);
+	plist = NULL;
+	if (add_string(claims, "scope", scope) == -1) {
+		err_set(e, ERR_NOMEM, "claims");
+		goto out;
+	}
+	if (jws_sign(is->key, "at+jwt", claims, token, e) == -1)
+		goto out;
+	if (jti != NULL)
+		memcpy(jti, id, strlen(id) + 1);
+	rc = 0;
+out:
+	json_object_put(plist);
+	json_object_put(roles);
+	json_object_put(claims);
+	free(scope);
+	free(id);
+	free(granted);
+	return rc;
+}
+
+int
+issuer_refresh_token(char token[ISSUER_REFRESH_LEN + 1],
+    unsigned char hash[STORE_HASH_LEN], struct err *e)
+{
+	unsigned char raw[ISSUER_REFRESH_BYTES];
+	char *enc;
+	int rc = -1;
+
+	secret_random(raw, sizeof(raw));
+	enc = b64url_encode(raw, sizeof(raw));
+	if (enc == NULL || strlen(enc) != ISSUER_REFRESH_LEN) {
+		err_set(e, ERR_NOMEM, "refresh token");
+		goto out;
+	}
+	memcpy(token, enc, ISSUER_REFRESH_LEN + 1);
+	store_token_hash(token, ISSUER_REFRESH_LEN, hash);
+	rc = 0;
+out:
+	secret_wipe(raw, sizeof(raw));
+	secret_free_str(enc);
+	return rc;
+}
+
+struct json_object *
+issuer_token_reply(
+    const char *access_token, const char *refresh_token, int64_t expires_in)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	if (add_string(o, "access_token", access_token) == -1 ||
+	    add_string(o, "refresh_token", refresh_token) == -1 ||
+	    add_string(o, "token_type", "Bearer") == -1 ||
+	    add_int(o, "expires_in", expires_in) == -1) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}

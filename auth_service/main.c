@@ -1,0 +1,264 @@
+/* main: auth_service's entry: settings, event loop, listener and signals. */
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "auth_config.h"
+#include "log.h"
+#include "reload.h"
+#include "routes.h"
+#include "secret.h"
+#include "service.h"
+
+#define MAIN_PURGE_INTERVAL 3600 /* seconds between purges of old rows */
+#define MAIN_PURGE_AFTER 86400   /* keep expired families a day, for audit */
+
+struct main_state {
+	struct auth_ctx ctx;
+	struct evhttp *http;
+	struct evhttp_bound_socket *listener;
+	struct reloader *reloader;
+	struct event *drain_ev;
+	struct timespec drain_deadline;
+};
+
+static enum log_level
+level_of(const char *name)
+{
+	if (strcmp(name, "debug") == 0)
+		return LOG_DEBUG;
+	if (strcmp(name, "warn") == 0)
+		return LOG_WARN;
+	if (strcmp(name, "error") == 0)
+		return LOG_ERROR;
+	return LOG_INFO;
+}
+
+/* Prints the one line tests and scripts wait for. */
+static int
+announce(struct evhttp_bound_socket *b, struct err *e)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (getsockname(evhttp_bound_socket_get_fd(b), (struct sockaddr *)&ss,
+	        &len) == -1)
+		return err_set(e, ERR_IO, "getsockname failed");
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	printf("listening on %s:%d\n", host, port);
+	fflush(stdout);
+	log_msg(LOG_INFO, "listening on %s:%d", host, port);
+	return 0;
+}
+
+static bool
+deadline_passed(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec &&
+	           now.tv_nsec >= deadline->tv_nsec);
+}
+
+/* While draining: exit once nothing is in flight, or at the deadline. */
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_state *m = arg;
+
+	(void)fd;
+	(void)what;
+	if ((m->ctx.active == 0 && password_pool_busy(m->ctx.pool) == 0 &&
+	        !reloader_busy(m->reloader)) ||
+	    deadline_passed(&m->drain_deadline)) {
+		if (m->ctx.active > 0)
+			log_msg(LOG_WARN, "stopping with %zu requests open",
+			    m->ctx.active);
+		event_base_loopexit(m->ctx.base, NULL);
+	}
+}
+
+static void
+stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_state *m = arg;
+	struct timeval tick = { 0, 20000 };
+
+	(void)what;
+	if (m->ctx.draining)
+		return;
+	log_msg(LOG_INFO, "signal %d: stopping", (int)sig);
+	m->ctx.draining = true;
+	/* Stop accepting; connections already open finish their requests. */
+	if (m->listener != NULL) {
+		evhttp_del_accept_socket(m->http, m->listener);
+		m->listener = NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &m->drain_deadline);
+	m->drain_deadline.tv_sec += m->ctx.cfg->shutdown_grace;
+	event_add(m->drain_ev, &tick);
+}
+
+static void
+hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_state *m = arg;
+
+	(void)sig;
+	(void)what;
+	log_msg(LOG_INFO, "SIGHUP: reloading permissions and users");
+	reloader_start(m->reloader);
+}
+
+static void
+purge_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_state *m = arg;
+	struct err e = { 0 };
+
+	(void)fd;
+	(void)what;
+	if (store_purge(
+	        m->ctx.store, (int64_t)time(NULL) - MAIN_PURGE_AFTER, &e) == -1)
+		log_msg(LOG_WARN, "purge: %s", e.msg);
+}
+
+static int
+serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
+{
+	struct event *sigs[3] = { NULL }, *purge = NULL;
+	struct timeval hour = { MAIN_PURGE_INTERVAL, 0 };
+	struct event_base *base = m->ctx.base;
+	int rc = -1;
+
+	m->http = evhttp_new(base);
+	m->drain_ev = event_new(base, -1, EV_PERSIST, drain_cb, m);
+	sigs[0] = evsignal_new(base, SIGTERM, stop_cb, m);
+	sigs[1] = evsignal_new(base, SIGINT, stop_cb, m);
+	sigs[2] = evsignal_new(base, SIGHUP, hup_cb, m);
+	purge = event_new(base, -1, EV_PERSIST, purge_cb, m);
+	if (m->http == NULL || m->drain_ev == NULL || sigs[0] == NULL ||
+	    sigs[1] == NULL || sigs[2] == NULL || purge == NULL ||
+	    (m->reloader = reloader_new(&m->ctx, e)) == NULL) {
+		err_set(e, ERR_NOMEM, "event set-up");
+		goto out;
+	}
+	/* libevent refuses bodies past its own limit with a bare 413; keep
+	 * that well above max_body so clients get our JSON 413 instead. */
+	evhttp_set_max_body_size(m->http, (ev_ssize_t)cfg->max_body * 8);
+	evhttp_set_max_headers_size(m->http, (ev_ssize_t)cfg->max_headers);
+	evhttp_set_timeout(m->http, (int)cfg->request_timeout);
+	routes_install(m->http, &m->ctx);
+	if ((m->listener = evhttp_bind_socket_with_handle(
+	         m->http, cfg->bind, (ev_uint16_t)cfg->port)) == NULL) {
+		err_set(e, ERR_IO, "cannot listen on %s:%lld", cfg->bind,
+		    (long long)cfg->port);
+		goto out;
+	}
+	for (int i = 0; i < 3; i++)
+		event_add(sigs[i], NULL);
+	event_add(purge, &hour);
+	purge_cb(-1, 0, m);
+	if (announce(m->listener, e) == -1)
+		goto out;
+	event_base_dispatch(base);
+	rc = 0;
+out:
+	reloader_free(m->reloader);
+	/* Workers finish; queued logins are answered 503 before the
+	 * connections go. */
+	password_pool_free(m->ctx.pool);
+	m->ctx.pool = NULL;
+	if (m->http != NULL)
+		evhttp_free(m->http);
+	for (int i = 0; i < 3; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	if (purge != NULL)
+		event_free(purge);
+	if (m->drain_ev != NULL)
+		event_free(m->drain_ev);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct auth_config cfg;
+	struct config_cli cli;
+	struct main_state m = { 0 };
+	struct event_base *base = NULL;
+	struct err e = { 0 };
+	int status = 2;
+
+	log_set_program("auth_service");
+	signal(SIGPIPE, SIG_IGN);
+	auth_config_defaults(&cfg);
+	if (config_load(AUTH_CONFIG_DEFAULT_PATH, auth_config_fields,
+	        auth_config_n_fields, &cfg, AUTH_CONFIG_ENV_PREFIX, argc, argv,
+	        &cli, &e) == -1)
+		goto out;
+	if (cli.help) {
+		config_usage(stdout, "auth_service", AUTH_CONFIG_DEFAULT_PATH,
+		    auth_config_fields, auth_config_n_fields,
+		    AUTH_CONFIG_ENV_PREFIX);
+		status = 0;
+		goto out;
+	}
+	if (auth_config_check(&cfg, cli.config_path, &e) == -1)
+		goto out;
+	log_set_level(level_of(cfg.log_level));
+	if (secret_init() == -1) {
+		err_set(&e, ERR_INTERNAL, "libsodium failed to initialise");
+		goto out;
+	}
+	if (cli.check_config) {
+		if (service_check(&cfg, &e) == -1)
+			goto out;
+		printf("%s: ok\n", cli.config_path);
+		status = 0;
+		goto out;
+	}
+	/* Workers wake the loop with event_active(): the base needs locks. */
+	if (evthread_use_pthreads() == -1 ||
+	    (base = event_base_new()) == NULL) {
+		err_set(&e, ERR_INTERNAL, "libevent set-up failed");
+		goto out;
+	}
+	if (service_open(&m.ctx, &cfg, base, &e) == -1)
+		goto out;
+	status = 1;
+	if (serve(&m, &cfg, &e) == -1)
+		goto out;
+	log_msg(LOG_INFO, "stopped");
+	status = 0;
+out:
+	if (status != 0 && e.code != ERR_OK)
+		fprintf(stderr, "auth_service: %s\n", e.msg);
+	service_close(&m.ctx);
+	if (base != NULL)
+		event_base_free(base);
+	config_free(auth_config_fields, auth_config_n_fields, &cfg);
+	return status;
+}

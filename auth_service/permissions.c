@@ -1,0 +1,173 @@
+/* permissions: load the role -> permissions table and resolve a user's
+ * roles into the permission list of a token. */
+#include "permissions.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "json_util.h"
+
+void
+permissions_free(struct permissions *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_roles; i++) {
+		for (size_t j = 0; j < p->roles[i].n_perms; j++)
+			free(p->roles[i].perms[j]);
+		free(p->roles[i].perms);
+		free(p->roles[i].name);
+	}
+	free(p->roles);
+	free(p);
+}
+
+/* A non-empty string without NUL: a permission is compared by its bytes
+ * everywhere, so one that a C string would shorten is refused here. */
+static bool
+plain_string(struct json_object *v)
+{
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	len = (size_t)json_object_get_string_len(v);
+	return len > 0 && memchr(json_object_get_string(v), '\0', len) == NULL;
+}
+
+static int
+parse_role(const char *label, const char *name, struct json_object *v,
+    struct permissions_role *r, struct err *e)
+{
+	struct json_object *list;
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_object) ||
+	    !json_object_object_get_ex(v, "permissions", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return err_set(e, ERR_CONFIG,
+		    "%s: roles.%.40s: expected {\"permissions\":[...]}", label,
+		    name);
+	if ((r->name = strdup(name)) == NULL)
+		return err_set(e, ERR_NOMEM, "permissions");
+	n = json_object_array_length(list);
+	if ((r->perms = calloc(n + 1, sizeof(*r->perms))) == NULL)
+		return err_set(e, ERR_NOMEM, "permissions");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(list, i);
+		if (!plain_string(p))
+			return err_set(e, ERR_CONFIG,
+			    "%s: roles.%.40s.permissions[%zu]: expected a "
+			    "non-empty string",
+			    label, name, i);
+		if ((r->perms[r->n_perms] =
+		            strdup(json_object_get_string(p))) == NULL)
+			return err_set(e, ERR_NOMEM, "permissions");
+		r->n_perms++;
+	}
+	return 0;
+}
+
+int
+permissions_parse(const char *text, size_t len, const char *label,
+    struct permissions **out, struct err *e)
+{
+	struct json_object *root = NULL, *roles;
+	struct permissions *p = NULL;
+	struct err pe = { 0 };
+	int rc = -1;
+
+	if (json_parse_strict(text, len, JSON_DEFAULT_MAX_DEPTH, ERR_CONFIG,
+	        &root, &pe) == -1) {
+		err_set(e, ERR_CONFIG, "%s: invalid JSON: %s", label, pe.msg);
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "roles", &roles) ||
+	    !json_object_is_type(roles, json_type_object)) {
+		err_set(e, ERR_CONFIG, "%s: roles: expected an object", label);
+		goto out;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->roles = calloc((size_t)json_object_object_length(roles) + 1,
+	         sizeof(*p->roles))) == NULL) {
+		err_set(e, ERR_NOMEM, "permissions");
+		goto out;
+	}
+	/* json-c keeps members in file order, which is the token's order. */
+	json_object_object_foreach(roles, name, v)
+	{
+		if (name[0] == '\0') {
+			err_set(
+			    e, ERR_CONFIG, "%s: roles: empty role name", label);
+			goto out;
+		}
+		if (parse_role(label, name, v, &p->roles[p->n_roles], e) ==
+		    -1) {
+			p->n_roles++; /* free what was parsed */
+			goto out;
+		}
+		p->n_roles++;
+	}
+	*out = p;
+	p = NULL;
+	rc = 0;
+out:
+	permissions_free(p);
+	json_object_put(root);
+	return rc;
+}
+
+int
+permissions_load(const char *path, struct permissions **out, struct err *e)
+{
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (config_read_file(path, PERMISSIONS_MAX_FILE, &text, &len, e) == -1)
+		return -1;
+	rc = permissions_parse(text, len, path, out, e);
+	free(text);
+	return rc;
+}
+
+static bool
+has_role(char *const *roles, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(roles[i], name) == 0)
+			return true;
+	return false;
+}
+
+int
+permissions_resolve(const struct permissions *p, char *const *roles,
+    size_t n_roles, const char ***out, size_t *n, struct err *e)
+{
+	const char **list;
+	size_t cap = 0, used = 0;
+
+	for (size_t i = 0; i < p->n_roles; i++)
+		cap += p->roles[i].n_perms;
+	if ((list = calloc(cap + 1, sizeof(*list))) == NULL)
+		return err_set(e, ERR_NOMEM, "permissions");
+	for (size_t i = 0; i < p->n_roles; i++) {
+		if (!has_role(roles, n_roles, p->roles[i].name))
+			continue;
+		for (size_t j = 0; j < p->roles[i].n_perms; j++) {
+			const char *perm = p->roles[i].perms[j];
+			size_t k = 0;
+			while (k < used && strcmp(list[k], perm) != 0)
+				k++;
+			if (k == used)
+				list[used++] = perm;
+		}
+	}
+	*out = list;
+	*n = used;
+	return 0;
+}

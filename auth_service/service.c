@@ -1,0 +1,166 @@
+/* service: build and tear down auth_service's state. */
+#include "service.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "secret.h"
+#include "seed.h"
+
+/* The signing key first (it signs), then the extra public keys that keep
+ * tokens from a previous key verifiable during a rotation. */
+static int
+load_keys(const struct auth_config *cfg, struct jwks **out, struct err *e)
+{
+	struct jwks *set = jwks_new();
+	struct jws_key *k = NULL;
+	struct err ke = { 0 };
+
+	if (set == NULL)
+		return err_set(e, ERR_NOMEM, "jwks");
+	if ((k = jwk_load_private_pem(cfg->private_key, &ke)) == NULL) {
+		err_set(e, ERR_CONFIG, "private_key: %s", ke.msg);
+		goto fail;
+	}
+	if (jwks_add(set, k, &ke) == -1) {
+		err_set(e, ERR_CONFIG, "private_key: %s", ke.msg);
+		goto fail;
+	}
+	for (char **p = cfg->public_keys; p != NULL && *p != NULL; p++) {
+		if ((k = jwk_load_public_pem(*p, &ke)) == NULL) {
+			err_set(e, ERR_CONFIG, "public_keys: %s", ke.msg);
+			goto fail;
+		}
+		/* Listing the signing key's own public half is harmless. */
+		if (jwks_find(set, k->kid, strlen(k->kid)) != NULL) {
+			jwk_free(k);
+			continue;
+		}
+		if (jwks_add(set, k, &ke) == -1) {
+			err_set(
+			    e, ERR_CONFIG, "public_keys: %s: %s", *p, ke.msg);
+			goto fail;
+		}
+	}
+	*out = set;
+	return 0;
+fail:
+	jwks_free(set);
+	return -1;
+}
+
+int
+service_check(const struct auth_config *cfg, struct err *e)
+{
+	struct jwks *keys = NULL;
+	struct permissions *perms = NULL;
+	struct seed *seed = NULL;
+	int rc = -1;
+
+	if (load_keys(cfg, &keys, e) == -1 ||
+	    permissions_load(cfg->permissions, &perms, e) == -1 ||
+	    seed_load(cfg->secrets, &seed, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	seed_free(seed);
+	permissions_free(perms);
+	jwks_free(keys);
+	return rc;
+}
+
+static int
+import_seed(struct auth_ctx *ctx, struct err *e)
+{
+	struct seed *seed = NULL;
+	struct seed_stats st;
+	int rc = -1;
+
+	if (seed_load(ctx->cfg->secrets, &seed, e) == -1 ||
+	    seed_apply(ctx->store, seed, &ctx->cost, (int64_t)time(NULL), &st,
+	        e) == -1)
+		goto out;
+	log_msg(LOG_INFO,
+	    "users imported: %zu created, %zu password set, "
+	    "%zu unchanged",
+	    st.created, st.password_set, st.unchanged);
+	rc = 0;
+out:
+	seed_free(seed);
+	return rc;
+}
+
+static int
+hash_threads(const struct auth_config *cfg)
+{
+	long n = cfg->hash_threads;
+
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : (int)n;
+}
+
+int
+service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
+    struct event_base *base, struct err *e)
+{
+	struct throttle_policy tp[THROTTLE_KINDS] = {
+		[THROTTLE_USER] = { cfg->throttle_user_free,
+		    cfg->throttle_base_delay, cfg->throttle_max_delay,
+		    cfg->throttle_window },
+		[THROTTLE_ADDR] = { cfg->throttle_addr_free,
+		    cfg->throttle_base_delay, cfg->throttle_max_delay,
+		    cfg->throttle_window },
+	};
+	char dummy[32];
+
+	*ctx = (struct auth_ctx){ .cfg = cfg, .base = base };
+	ctx->cost.opslimit = (unsigned long long)cfg->argon2_opslimit;
+	ctx->cost.memlimit = (size_t)cfg->argon2_memlimit_kib * 1024;
+	if (load_keys(cfg, &ctx->keys, e) == -1 ||
+	    permissions_load(cfg->permissions, &ctx->perms, e) == -1)
+		goto fail;
+	if ((ctx->jwks_json = jwks_to_json(ctx->keys)) == NULL) {
+		err_set(e, ERR_NOMEM, "jwks");
+		goto fail;
+	}
+	ctx->issuer = (struct issuer){ ctx->keys->keys[0], cfg->issuer,
+		cfg->audience, cfg->client_id, cfg->access_ttl };
+	if ((ctx->store = store_open_sqlite(
+	         cfg->db, (int)cfg->db_busy_timeout_ms, e)) == NULL ||
+	    import_seed(ctx, e) == -1)
+		goto fail;
+	/* A hash of a random password at the configured cost: nobody can
+	 * match it, and checking it costs what a real user's check does. */
+	secret_random(dummy, sizeof(dummy));
+	if (password_hash(
+	        &ctx->cost, dummy, sizeof(dummy), ctx->dummy_hash, e) == -1)
+		goto fail;
+	secret_wipe(dummy, sizeof(dummy));
+	if ((ctx->throttle = throttle_new(
+	         tp, (size_t)cfg->throttle_max_entries, e)) == NULL ||
+	    (ctx->pool = password_pool_new(base, hash_threads(cfg),
+	         (size_t)cfg->hash_queue, &ctx->cost, e)) == NULL)
+		goto fail;
+	return 0;
+fail:
+	service_close(ctx);
+	return -1;
+}
+
+void
+service_close(struct auth_ctx *ctx)
+{
+	password_pool_free(ctx->pool);
+	ctx->pool = NULL;
+	throttle_free(ctx->throttle);
+	store_free(ctx->store);
+	json_object_put(ctx->jwks_json);
+	jwks_free(ctx->keys);
+	permissions_free(ctx->perms);
+	secret_wipe(ctx->dummy_hash, sizeof(ctx->dummy_hash));
+	*ctx = (struct auth_ctx){ 0 };
+}

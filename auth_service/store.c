@@ -1,0 +1,245 @@
+/* store: the backend-neutral wrappers and the SQLite backend's ops table. */
+#include "store.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "refresh_store.h"
+#include "userdb.h"
+
+void
+store_token_hash(
+    const char *token, size_t len, unsigned char out[STORE_HASH_LEN])
+{
+	crypto_generichash(
+	    out, STORE_HASH_LEN, (const unsigned char *)token, len, NULL, 0);
+}
+
+const char *
+store_refusal_name(enum store_refusal why)
+{
+	switch (why) {
+	case STORE_REFUSED_UNKNOWN:
+		return "unknown";
+	case STORE_REFUSED_EXPIRED:
+		return "expired";
+	case STORE_REFUSED_REVOKED:
+		return "revoked";
+	case STORE_REFUSED_REUSED:
+		return "reused";
+	case STORE_REFUSED_NONE:
+	default:
+		return "none";
+	}
+}
+
+/* SQLite backend: impl is a struct db. */
+
+static void
+sq_close(void *impl)
+{
+	db_free(impl);
+}
+
+static int
+sq_ping(void *impl, struct err *e)
+{
+	struct db *db = impl;
+	sqlite3_stmt *st = db_stmt(db, "SELECT 1", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_fail(db, "ping", e);
+	db_stmt_done(st);
+	return rc;
+}
+
+static int
+sq_find_user(void *impl, const char *name, size_t len, struct store_user **out,
+    struct err *e)
+{
+	return userdb_find_user(impl, name, len, out, e);
+}
+
+static int
+sq_find_user_by_id(
+    void *impl, int64_t id, struct store_user **out, struct err *e)
+{
+	return userdb_find_user_by_id(impl, id, out, e);
+}
+
+static int
+sq_update_password_hash(void *impl, int64_t id, const char *old_hash,
+    const char *new_hash, struct err *e)
+{
+	return userdb_update_password_hash(impl, id, old_hash, new_hash, e);
+}
+
+static int
+sq_seed_state(void *impl, const char *name, size_t len,
+    struct store_seed_state *out, struct err *e)
+{
+	return userdb_seed_state(impl, name, len, out, e);
+}
+
+static int
+sq_seed_user(void *impl, const struct store_seed_user *u, const char *new_hash,
+    const char *expected_seed_hash, int64_t now, struct err *e)
+{
+	return userdb_seed_user(impl, u, new_hash, expected_seed_hash, now, e);
+}
+
+static int
+sq_create_family(void *impl, int64_t user_id, const char *client_id,
+    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
+    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
+    struct err *e)
+{
+	return refresh_store_create_family(impl, user_id, client_id, token_hash,
+	    now, token_ttl, family_ttl, out, e);
+}
+
+static int
+sq_rotate(void *impl, const unsigned char old_hash[STORE_HASH_LEN],
+    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
+    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
+    struct err *e)
+{
+	return refresh_rotate(
+	    impl, old_hash, new_hash, now, token_ttl, out, why, e);
+}
+
+static int
+sq_revoke(void *impl, const unsigned char token_hash[STORE_HASH_LEN],
+    const char *reason, int64_t now, struct store_grant *out, bool *found,
+    struct err *e)
+{
+	return refresh_revoke(impl, token_hash, reason, now, out, found, e);
+}
+
+static int
+sq_purge(void *impl, int64_t before, struct err *e)
+{
+	return refresh_purge(impl, before, e);
+}
+
+static const struct store_ops store_sqlite_ops = {
+	.close = sq_close,
+	.ping = sq_ping,
+	.find_user = sq_find_user,
+	.find_user_by_id = sq_find_user_by_id,
+	.update_password_hash = sq_update_password_hash,
+	.seed_state = sq_seed_state,
+	.seed_user = sq_seed_user,
+	.create_family = sq_create_family,
+	.rotate = sq_rotate,
+	.revoke = sq_revoke,
+	.purge = sq_purge,
+};
+
+struct store *
+store_open_sqlite(const char *path, int busy_timeout_ms, struct err *e)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	struct db *db = NULL;
+
+	if (s == NULL) {
+		err_set(e, ERR_NOMEM, "store");
+		return NULL;
+	}
+	if (db_open(path, busy_timeout_ms, &db, e) == -1) {
+		free(s);
+		return NULL;
+	}
+	s->ops = &store_sqlite_ops;
+	s->impl = db;
+	return s;
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	s->ops->close(s->impl);
+	free(s);
+}
+
+int
+store_ping(struct store *s, struct err *e)
+{
+	return s->ops->ping(s->impl, e);
+}
+
+int
+store_find_user(struct store *s, const char *name, size_t len,
+    struct store_user **out, struct err *e)
+{
+	return s->ops->find_user(s->impl, name, len, out, e);
+}
+
+int
+store_find_user_by_id(
+    struct store *s, int64_t id, struct store_user **out, struct err *e)
+{
+	return s->ops->find_user_by_id(s->impl, id, out, e);
+}
+
+int
+store_update_password_hash(struct store *s, int64_t id, const char *old_hash,
+    const char *new_hash, struct err *e)
+{
+	return s->ops->update_password_hash(s->impl, id, old_hash, new_hash, e);
+}
+
+int
+store_seed_state(struct store *s, const char *name, size_t len,
+    struct store_seed_state *out, struct err *e)
+{
+	return s->ops->seed_state(s->impl, name, len, out, e);
+}
+
+int
+store_seed_user(struct store *s, const struct store_seed_user *u,
+    const char *new_hash, const char *expected_seed_hash, int64_t now,
+    struct err *e)
+{
+	return s->ops->seed_user(
+	    s->impl, u, new_hash, expected_seed_hash, now, e);
+}
+
+int
+store_create_family(struct store *s, int64_t user_id, const char *client_id,
+    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
+    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
+    struct err *e)
+{
+	return s->ops->create_family(s->impl, user_id, client_id, token_hash,
+	    now, token_ttl, family_ttl, out, e);
+}
+
+int
+store_rotate(struct store *s, const unsigned char old_hash[STORE_HASH_LEN],
+    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
+    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
+    struct err *e)
+{
+	return s->ops->rotate(
+	    s->impl, old_hash, new_hash, now, token_ttl, out, why, e);
+}
+
+int
+store_revoke(struct store *s, const unsigned char token_hash[STORE_HASH_LEN],
+    const char *reason, int64_t now, struct store_grant *out, bool *found,
+    struct err *e)
+{
+	return s->ops->revoke(s->impl, token_hash, reason, now, out, found, e);
+}
+
+int
+store_purge(struct store *s, int64_t before, struct err *e)
+{
+	return s->ops->purge(s->impl, before, e);
+}

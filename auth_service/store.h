@@ -1,0 +1,151 @@
+/* store: the one interface the handlers use for users, refresh-token
+ * families and refresh tokens. A backend fills a struct store_ops; SQLite
+ * (db.c, userdb.c, refresh_store.c) is the only one today, and a shared
+ * backend for several machines can be added without touching routes.c. */
+#ifndef AUTH_STORE_H
+#define AUTH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define STORE_HASH_LEN 32      /* BLAKE2b-256 of a refresh token */
+#define STORE_FAMILY_ID_LEN 22 /* base64url of 16 random bytes */
+#define STORE_SUB_LEN 36       /* a random UUID (RFC 9562 version 4) */
+#define STORE_MAX_USERNAME 256 /* bytes */
+#define STORE_MAX_ROLES 64
+
+/* A user as the handlers see it. */
+struct store_user {
+	int64_t id;
+	char sub[STORE_SUB_LEN + 1]; /* stable subject: never the username */
+	char *username;              /* NUL-terminated, no embedded NUL */
+	char *password_hash;         /* argon2id string (crypto_pwhash_str) */
+	char **roles;                /* n_roles strings */
+	size_t n_roles;
+};
+
+/* What a new or rotated refresh token belongs to. */
+struct store_grant {
+	char family_id[STORE_FAMILY_ID_LEN + 1];
+	int64_t user_id;
+	int64_t family_expires; /* absolute: rotation never extends it */
+	int64_t token_expires;  /* min(now + refresh_ttl, family_expires) */
+};
+
+/* Why a refresh token was refused, for the audit log. */
+enum store_refusal {
+	STORE_REFUSED_NONE = 0,
+	STORE_REFUSED_UNKNOWN,
+	STORE_REFUSED_EXPIRED,
+	STORE_REFUSED_REVOKED,
+	STORE_REFUSED_REUSED, /* family revoked and committed by this call */
+};
+
+/* One user of secrets.json, already validated by seed.c. */
+struct store_seed_user {
+	const char *username;
+	size_t username_len;
+	const char *const *roles;
+	size_t n_roles;
+};
+
+/* The seed-related state of one stored user (see seed.c). */
+struct store_seed_state {
+	bool exists;
+	char *seed_hash; /* the hash last imported from the seed, or NULL */
+};
+
+struct store_ops {
+	void (*close)(void *impl);
+	/* A cheap round trip to the database, for /health. */
+	int (*ping)(void *impl, struct err *e);
+
+	/* *out is NULL (and 0 returned) when there is no such user. */
+	int (*find_user)(void *impl, const char *name, size_t len,
+	    struct store_user **out, struct err *e);
+	int (*find_user_by_id)(
+	    void *impl, int64_t id, struct store_user **out, struct err *e);
+	/* Replaces the hash only if it is still old_hash (a re-hash after a
+	 * login must never undo a concurrent password change). */
+	int (*update_password_hash)(void *impl, int64_t id,
+	    const char *old_hash, const char *new_hash, struct err *e);
+
+	int (*seed_state)(void *impl, const char *name, size_t len,
+	    struct store_seed_state *out, struct err *e);
+	/* Creates or updates one seeded user in one transaction: roles always;
+	 * password and seed hash only if new_hash is not NULL, and then only
+	 * if the seed hash is still expected_seed_hash (NULL: none). */
+	int (*seed_user)(void *impl, const struct store_seed_user *u,
+	    const char *new_hash, const char *expected_seed_hash, int64_t now,
+	    struct err *e);
+
+	/* A new family (one login) with its first token. */
+	int (*create_family)(void *impl, int64_t user_id, const char *client_id,
+	    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
+	    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
+	    struct err *e);
+	/* Single-use rotation: marks old used and stores new, atomically.
+	 * Refusals are ERR_INVALID_GRANT with *why set; a reused token
+	 * revokes its family and that revocation is committed. */
+	int (*rotate)(void *impl, const unsigned char old_hash[STORE_HASH_LEN],
+	    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
+	    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
+	    struct err *e);
+	/* Revokes the family of a token. *found false for an unknown token
+	 * (not an error: RFC 7009 2.2). */
+	int (*revoke)(void *impl,
+	    const unsigned char token_hash[STORE_HASH_LEN], const char *reason,
+	    int64_t now, struct store_grant *out, bool *found, struct err *e);
+	/* Deletes families whose absolute expiry is before the given time. */
+	int (*purge)(void *impl, int64_t before, struct err *e);
+};
+
+struct store {
+	const struct store_ops *ops;
+	void *impl;
+};
+
+/* Opens the SQLite backend at path (directory created if missing). */
+struct store *store_open_sqlite(
+    const char *path, int busy_timeout_ms, struct err *e);
+void store_free(struct store *s);
+void store_user_free(struct store_user *u);
+void store_seed_state_clear(struct store_seed_state *st);
+
+/* Hash of a presented refresh token: BLAKE2b-256 of its bytes. A 256-bit
+ * random token needs no salt or stretching. */
+void store_token_hash(
+    const char *token, size_t len, unsigned char out[STORE_HASH_LEN]);
+
+const char *store_refusal_name(enum store_refusal why);
+
+/* Thin wrappers so callers read store_find_user(s, ...). */
+int store_ping(struct store *s, struct err *e);
+int store_find_user(struct store *s, const char *name, size_t len,
+    struct store_user **out, struct err *e);
+int store_find_user_by_id(
+    struct store *s, int64_t id, struct store_user **out, struct err *e);
+int store_update_password_hash(struct store *s, int64_t id,
+    const char *old_hash, const char *new_hash, struct err *e);
+int store_seed_state(struct store *s, const char *name, size_t len,
+    struct store_seed_state *out, struct err *e);
+int store_seed_user(struct store *s, const struct store_seed_user *u,
+    const char *new_hash, const char *expected_seed_hash, int64_t now,
+    struct err *e);
+int store_create_family(struct store *s, int64_t user_id, const char *client_id,
+    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
+    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
+    struct err *e);
+int store_rotate(struct store *s, const unsigned char old_hash[STORE_HASH_LEN],
+    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
+    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
+    struct err *e);
+int store_revoke(struct store *s,
+    const unsigned char token_hash[STORE_HASH_LEN], const char *reason,
+    int64_t now, struct store_grant *out, bool *found, struct err *e);
+int store_purge(struct store *s, int64_t before, struct err *e);
+
+#endif

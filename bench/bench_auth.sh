@@ -1,0 +1,111 @@
+#!/bin/bash
+# bench_auth.sh [BUILD_DIR]: auth_service throughput and latency, each
+# figure printed with the command that made it and next to its physical
+# limit measured in the same run:
+#   1. logins/s      vs argon2id verify/s at the configured cost x threads
+#   2. refreshes/s   on one core vs `openssl speed rsa2048` sign/s
+#   3. p99 of GET /.well-known/jwks.json while a login flood runs
+# Not a test: figures depend on the machine. Needs wrk (Debian "wrk").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+secs=${BENCH_SECONDS:-10}
+cpus=$(nproc)
+work=$(mktemp -d)
+pid=""
+
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Prints "$ command" and runs it, output to the terminal and to $work/last.
+run() {
+	echo "\$ $*"
+	"$@" 2>&1 | tee "$work/last"
+}
+
+# start_daemon [taskset args...] -- [daemon flags...]: sets pid and url.
+start_daemon() {
+	local pre=()
+	while [ "$1" != "--" ]; do pre+=("$1"); shift; done
+	shift
+	rm -f "$work/auth.db"*
+	"${pre[@]}" "$build/auth_service" --config "$work/auth.json" \
+		--port 0 --db "$work/auth.db" \
+		--private-key "$work/keys/private_key.pem" \
+		--secrets config/secrets.json --permissions config/permissions.json \
+		"$@" >"$work/out" 2>"$work/log" &
+	pid=$!
+	for _ in $(seq 200); do
+		if grep -q '^listening on ' "$work/out"; then break; fi
+		sleep 0.05
+	done
+	url="http://$(sed -n 's/^listening on //p' "$work/out")"
+	echo "# auth_service pid $pid at $url ($*)"
+}
+
+stop_daemon() {
+	kill -TERM "$pid"
+	wait "$pid" || true
+	pid=""
+}
+
+field() { # field NAME: "Requests/sec: 123.4" -> 123.4
+	sed -n "s|^$1:[[:space:]]*||p" "$work/last" | head -1
+}
+
+"$build/jwt-keygen" --alg RS256 --out "$work/keys" >/dev/null
+# Only the flood's own address logs in: keep the throttle out of the way
+# (successful logins never count, but be explicit).
+echo '{"throttle_addr_free": 1000000, "log_level": "warn"}' >"$work/auth.json"
+
+echo "## 1. logins/s against the argon2id limit ($cpus CPUs)"
+run "$build/argon2_rate" --threads 1 --seconds 3
+rate1=$(sed -n 's/.*threads=1: \([0-9.]*\)\/s.*/\1/p' "$work/last")
+run "$build/argon2_rate" --threads "$cpus" --seconds 3
+start_daemon env -- --hash-threads "$cpus"
+run wrk -t1 -c16 -d"${secs}s" -s bench/login.lua "$url/login"
+logins=$(field Requests/sec)
+stop_daemon
+awk -v l="$logins" -v r="$rate1" -v n="$cpus" 'BEGIN {
+	printf "=> %.1f logins/s vs %.1f verify/s x %d threads = %.1f/s: ratio %.2f (goal >= 0.90)\n",
+	    l, r, n, r * n, l / (r * n) }'
+
+echo
+echo "## 2. refreshes/s on one core against RSA-2048 sign/s on one core"
+run taskset -c 0 openssl speed -seconds 3 rsa2048
+signs=$(awk '/^rsa 2048 bits/ { print $6 }' "$work/last")
+start_daemon taskset -c 0 -- --hash-threads 1
+: >"$work/tokens"
+for _ in $(seq 32); do
+	curl -s -X POST -H 'Content-Type: application/json' \
+		-d '{"username":"user1","password":"password123"}' "$url/login" |
+		sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p' >>"$work/tokens"
+done
+TOKENS="$work/tokens" WRK_THREADS=1 run taskset -c 1 wrk -t1 -c16 \
+	-d"${secs}s" -s bench/refresh.lua "$url/refresh"
+refreshes=$(field Requests/sec)
+stop_daemon
+awk -v f="$refreshes" -v s="$signs" 'BEGIN {
+	printf "=> %.1f refreshes/s vs %.1f RS256 signs/s: ratio %.2f (goal >= 0.75)\n",
+	    f, s, f / s }'
+
+echo
+echo "## 3. p99 of GET /.well-known/jwks.json during a login flood"
+start_daemon env -- --hash-threads "$cpus"
+echo "\$ wrk -t1 -c16 -d$((secs + 2))s -s bench/login.lua $url/login &"
+wrk -t1 -c16 -d"$((secs + 2))s" -s bench/login.lua "$url/login" \
+	>"$work/flood" 2>&1 &
+flood=$!
+sleep 1
+run wrk -t1 -c1 -d"${secs}s" --latency "$url/.well-known/jwks.json"
+p99=$(sed -n 's/^[[:space:]]*99%[[:space:]]*//p' "$work/last")
+wait "$flood"
+echo "# flood during it: $(grep Requests/sec "$work/flood")"
+stop_daemon
+echo "=> p99 GET /.well-known/jwks.json during the flood: $p99 (goal < 5ms)"

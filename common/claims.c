@@ -1,0 +1,212 @@
+/* claims: the registered-claim checks of an access token (RFC 7519 section
+ * 4.1, RFC 9068 sections 2 and 4): typ, iss, aud, exp, nbf, iat. Times are
+ * NumericDates bounded by json_get_numeric_date to +-2^62 and the leeway to
+ * CLAIMS_MAX_LEEWAY, and the clock is only ever compared, never added to,
+ * so no expression here can overflow. */
+#include "claims.h"
+
+#include <string.h>
+
+#include "json_util.h"
+
+#define CLAIMS_TIME_LIMIT ((int64_t)1 << 62)
+
+/* A required or optional NumericDate member (RFC 7519 section 2). */
+static int
+claims_date(struct json_object *payload, const char *name, bool required,
+    int64_t *out, bool *present, struct err *e)
+{
+	struct json_object *v = NULL;
+
+	*out = 0;
+	if (!json_object_object_get_ex(payload, name, &v)) {
+		if (required)
+			return err_set(
+			    e, ERR_TOKEN_CLAIMS, "claim \"%s\" missing", name);
+		if (present != NULL)
+			*present = false;
+		return 0;
+	}
+	if (json_get_numeric_date(v, out) == -1)
+		return err_set(e, ERR_TOKEN_CLAIMS,
+		    "claim \"%s\": not a NumericDate", name);
+	if (present != NULL)
+		*present = true;
+	return 0;
+}
+
+/* RFC 7519 section 4.1.3: a string, or an array of strings. An empty array
+ * names no audience at all, so it can never be for us. */
+static int
+claims_aud_shape(struct json_object *aud, struct err *e)
+{
+	size_t n;
+
+	if (json_object_is_type(aud, json_type_string))
+		return 0;
+	if (!json_object_is_type(aud, json_type_array))
+		return err_set(e, ERR_TOKEN_CLAIMS,
+		    "claim \"aud\": expected a string or an array");
+	if ((n = json_object_array_length(aud)) == 0)
+		return err_set(
+		    e, ERR_TOKEN_CLAIMS, "claim \"aud\": empty array");
+	for (size_t i = 0; i < n; i++)
+		if (!json_object_is_type(
+		        json_object_array_get_idx(aud, i), json_type_string))
+			return err_set(e, ERR_TOKEN_CLAIMS,
+			    "claim \"aud\": element %zu is not a string", i);
+	return 0;
+}
+
+int
+claims_parse(struct json_object *payload, struct claims *c, struct err *e)
+{
+	struct json_object *v = NULL;
+
+	*c = (struct claims){ 0 };
+	if (!json_object_is_type(payload, json_type_object))
+		return err_set(e, ERR_TOKEN_CLAIMS, "payload is not an object");
+
+	/* RFC 9068 section 2.2: iss, exp and aud are required. */
+	if (!json_object_object_get_ex(payload, "iss", &v))
+		return err_set(e, ERR_TOKEN_CLAIMS, "claim \"iss\" missing");
+	if (!json_object_is_type(v, json_type_string))
+		return err_set(
+		    e, ERR_TOKEN_CLAIMS, "claim \"iss\": expected a string");
+	c->iss = json_object_get_string(v);
+	c->iss_len = (size_t)json_object_get_string_len(v);
+
+	if (!json_object_object_get_ex(payload, "aud", &v))
+		return err_set(e, ERR_TOKEN_CLAIMS, "claim \"aud\" missing");
+	if (claims_aud_shape(v, e) == -1)
+		return -1;
+	c->aud = v;
+
+	if (claims_date(payload, "exp", true, &c->exp, NULL, e) == -1 ||
+	    claims_date(payload, "nbf", false, &c->nbf, &c->has_nbf, e) == -1 ||
+	    claims_date(payload, "iat", false, &c->iat, &c->has_iat, e) == -1)
+		return -1;
+	return 0;
+}
+
+static bool
+claims_time_ok(int64_t t)
+{
+	return t >= -CLAIMS_TIME_LIMIT && t <= CLAIMS_TIME_LIMIT;
+}
+
+/* aud is checked for shape again: c may not come from claims_parse. */
+static int
+claims_check_aud(struct json_object *aud, const char *audience, struct err *e)
+{
+	size_t alen = strlen(audience), n;
+
+	if (claims_aud_shape(aud, e) == -1)
+		return -1;
+	if (json_object_is_type(aud, json_type_string)) {
+		if (json_string_equals(aud, audience, alen))
+			return 0;
+	} else {
+		n = json_object_array_length(aud);
+		for (size_t i = 0; i < n; i++)
+			if (json_string_equals(
+			        json_object_array_get_idx(aud, i), audience,
+			        alen))
+				return 0;
+	}
+	/* RFC 7519 section 4.1.3: not among the audiences, reject. */
+	return err_set(e, ERR_TOKEN_AUDIENCE, "audience not accepted");
+}
+
+int
+claims_check(const struct claims *c, const struct claims_policy *p, int64_t now,
+    struct err *e)
+{
+	/* A policy without an issuer or audience would accept tokens minted
+	 * for anyone: refuse to check rather than fail open. */
+	if (p->issuer == NULL || p->issuer[0] == '\0' || p->audience == NULL ||
+	    p->audience[0] == '\0')
+		return err_set(e, ERR_INTERNAL,
+		    "claims policy without issuer or audience");
+	if (p->leeway < 0 || p->leeway > CLAIMS_MAX_LEEWAY)
+		return err_set(e, ERR_INTERNAL,
+		    "claims leeway %lld out of range", (long long)p->leeway);
+	/* claims_parse bounds these; a hand-built struct claims may not. */
+	if (!claims_time_ok(c->exp) ||
+	    (c->has_nbf && !claims_time_ok(c->nbf)) ||
+	    (c->has_iat && !claims_time_ok(c->iat)))
+		return err_set(e, ERR_TOKEN_CLAIMS, "NumericDate out of range");
+
+	/* exp is exclusive: RFC 7519 4.1.4. exp + leeway stays within
+	 * 2^62 + 600, and now is compared, never added to. */
+	if (now >= c->exp + p->leeway)
+		return err_set(e, ERR_TOKEN_EXPIRED, "token expired");
+	/* RFC 7519 4.1.5: valid from nbf on, with the leeway for clock skew;
+	 * now + leeway < nbf, written so that it cannot overflow. */
+	if (c->has_nbf && now < c->nbf - p->leeway)
+		return err_set(
+		    e, ERR_TOKEN_NOT_YET_VALID, "token not yet valid");
+	/* RFC 7519 4.1.6 only records the issue time; a token issued in our
+	 * future (beyond the skew) comes from a wrong clock or a forger. */
+	if (c->has_iat && now < c->iat - p->leeway)
+		return err_set(
+		    e, ERR_TOKEN_NOT_YET_VALID, "token issued in the future");
+
+	/* RFC 7519 4.1.1 and RFC 9068 section 4: the issuer must match
+	 * exactly, byte for byte and length for length, so "issuer\0x" is not
+	 * "issuer". */
+	if (c->iss == NULL || c->iss_len != strlen(p->issuer) ||
+	    memcmp(c->iss, p->issuer, c->iss_len) != 0)
+		return err_set(e, ERR_TOKEN_ISSUER, "issuer not accepted");
+	return claims_check_aud(c->aud, p->audience, e);
+}
+
+/* ASCII case folding only: media types are ASCII (RFC 6838 section 4.2)
+ * and the locale must not decide what a token means. */
+static bool
+claims_ascii_caseeq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+int
+claims_check_typ(struct json_object *header, struct err *e)
+{
+	static const char short_form[] = "at+jwt";
+	static const char long_form[] = "application/at+jwt";
+	struct json_object *v = NULL;
+	const char *typ;
+	size_t len;
+
+	if (!json_object_is_type(header, json_type_object))
+		return err_set(e, ERR_TOKEN_HEADER, "header is not an object");
+	/* RFC 9068 section 4: the resource server must check typ, so that an
+	 * ID token or any other JWT signed by the same key is not taken for
+	 * an access token (RFC 8725 section 3.11). */
+	if (!json_object_object_get_ex(header, "typ", &v))
+		return err_set(e, ERR_TOKEN_HEADER, "header \"typ\" missing");
+	if (!json_object_is_type(v, json_type_string))
+		return err_set(
+		    e, ERR_TOKEN_HEADER, "header \"typ\": expected a string");
+	typ = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	/* RFC 7515 4.1.9: "application/" may be omitted, and media types
+	 * compare case-insensitively (RFC 2045 section 5.1). Lengths first,
+	 * so an embedded NUL never passes. */
+	if ((len == sizeof(short_form) - 1 &&
+	        claims_ascii_caseeq(typ, short_form, len)) ||
+	    (len == sizeof(long_form) - 1 &&
+	        claims_ascii_caseeq(typ, long_form, len)))
+		return 0;
+	return err_set(e, ERR_TOKEN_HEADER, "header \"typ\" is not at+jwt");
+}

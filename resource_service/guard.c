@@ -1,0 +1,140 @@
+/* guard: bearer -> verify (or cache) -> permission -> decision. Every
+ * check of the token itself happens in verify_access_token(); the guard
+ * adds only what a resource server decides: which permission a route
+ * needs (RFC 6750 3.1 insufficient_scope). */
+#include "guard.h"
+
+#include <stdlib.h>
+
+#include "http_util.h"
+#include "token_cache.h"
+
+struct guard {
+	struct verify_policy policy; /* keys: the current set, owned */
+	struct jwks *keys;
+	struct token_cache *cache;
+	void (*unknown_kid)(void *arg);
+	void *unknown_kid_arg;
+};
+
+struct guard *
+guard_new(const struct guard_config *cfg, struct err *e)
+{
+	struct guard *g = calloc(1, sizeof(*g));
+
+	if (g == NULL ||
+	    (g->cache = token_cache_new(cfg->cache_entries)) == NULL) {
+		free(g);
+		err_set(e, ERR_NOMEM, "guard with %zu cache entries",
+		    cfg->cache_entries);
+		return NULL;
+	}
+	g->policy = (struct verify_policy){ .keys = NULL,
+		.issuer = cfg->issuer,
+		.audience = cfg->audience,
+		.leeway = cfg->leeway,
+		.now = cfg->now,
+		.now_arg = cfg->now_arg };
+	g->unknown_kid = cfg->unknown_kid;
+	g->unknown_kid_arg = cfg->unknown_kid_arg;
+	return g;
+}
+
+void
+guard_free(struct guard *g)
+{
+	if (g == NULL)
+		return;
+	token_cache_free(g->cache);
+	jwks_free(g->keys);
+	free(g);
+}
+
+void
+guard_set_keys(struct guard *g, struct jwks *keys)
+{
+	if (keys == g->keys) {
+		jwks_free(keys); /* the same set again: drop the extra ref */
+		return;
+	}
+	token_cache_clear(g->cache);
+	jwks_free(g->keys);
+	g->keys = keys;
+	g->policy.keys = keys;
+}
+
+size_t
+guard_key_count(const struct guard *g)
+{
+	return g->keys != NULL ? g->keys->n : 0;
+}
+
+void
+guard_result_release(struct guard_result *r)
+{
+	access_token_free(r->owned);
+	*r = (struct guard_result){ 0 };
+}
+
+static int
+verified_token(struct guard *g, const char *token, size_t len,
+    struct guard_result *r, struct err *e)
+{
+	struct access_token *t = NULL;
+	int64_t now;
+
+	if (g->keys == NULL)
+		return err_set(e, ERR_UNAVAILABLE, "no verification keys yet");
+	now = verify_now(&g->policy);
+	if ((r->token = token_cache_get(g->cache, token, len, now)) != NULL) {
+		r->cache_hit = true;
+		return 0;
+	}
+	if (verify_access_token(token, len, &g->policy, &t, e) == -1) {
+		/* A kid we do not know may be a key the issuer has just
+		 * published (RFC 7517 5): let the key source decide whether
+		 * a refetch is due. */
+		if (e->code == ERR_TOKEN_KID && g->unknown_kid != NULL)
+			g->unknown_kid(g->unknown_kid_arg);
+		return -1;
+	}
+	if (!token_cache_put(g->cache, token, len, t, now))
+		r->owned = t;
+	r->token = t;
+	return 0;
+}
+
+int
+guard_check_token(struct guard *g, const char *token, size_t len,
+    const char *perm, size_t perm_len, struct guard_result *r,
+    struct err *e)
+{
+	*r = (struct guard_result){ 0 };
+	if (verified_token(g, token, len, r, e) == -1)
+		return -1;
+	if (!access_token_has_permission(r->token, perm, perm_len))
+		return err_set(e, ERR_INSUFFICIENT_SCOPE,
+		    "token lacks permission %.*s",
+		    (int)(perm_len > 64 ? 64 : perm_len), perm);
+	return 0;
+}
+
+int
+guard_check_request(struct guard *g, struct evhttp_request *req,
+    const char *perm, size_t perm_len, struct guard_result *r,
+    struct err *e)
+{
+	const char *token;
+	size_t len;
+
+	*r = (struct guard_result){ 0 };
+	if (http_bearer_token(req, &token, &len, e) == -1)
+		return -1;
+	return guard_check_token(g, token, len, perm, perm_len, r, e);
+}
+
+void
+guard_cache_stats(const struct guard *g, struct token_cache_stats *out)
+{
+	token_cache_get_stats(g->cache, out);
+}

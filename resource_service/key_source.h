@@ -1,0 +1,75 @@
+/* key_source: where the verifier's public keys come from, either PEM files
+ * (several during a rotation) or the issuer's JWKS URL, fetched with
+ * libevent's non-blocking HTTP client on the control thread's event base
+ * and cached per Cache-Control max-age (RFC 9111 5.2.2.1). Each new key set
+ * is posted to every worker's mailbox; workers never wait on the issuer,
+ * and the last good set keeps serving while the issuer is down. Nothing a
+ * token names (jku, x5u) is ever fetched: only the configured URL. */
+#ifndef RESOURCE_KEY_SOURCE_H
+#define RESOURCE_KEY_SOURCE_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "jwks.h"
+#include "mailbox.h"
+
+#define KEY_SOURCE_MAX_JWKS (256 * 1024) /* bytes of a JWKS response */
+#define KEY_SOURCE_MAX_SUBSCRIBERS 1024
+
+struct key_source_config {
+	char *const *pem_paths; /* NULL-terminated; used without a jwks_url */
+	const char *jwks_url;   /* "http://host[:port]/path"; NULL or "": PEM */
+	int64_t min_age;        /* clamp of the response's max-age, seconds */
+	int64_t max_age;
+	int64_t refetch_interval; /* unknown kid: at most one fetch per this */
+	int64_t timeout;          /* one fetch, seconds */
+};
+
+/* base: the control thread's event base (fetches and timers run there).
+ * The configuration is copied. ERR_CONFIG for an unusable URL. */
+struct key_source *key_source_new(struct event_base *base,
+    const struct key_source_config *cfg, struct err *e);
+void key_source_free(struct key_source *ks);
+
+/* Adds a worker's mailbox (its release must be a jwks_free wrapper). Only
+ * before key_source_start. */
+int key_source_subscribe(
+    struct key_source *ks, struct mailbox *mb, struct err *e);
+
+/* PEM: loads the files now (an error is fatal at start). JWKS: starts the
+ * first fetch; workers answer 503 until a set arrives. */
+int key_source_start(struct key_source *ks, struct err *e);
+
+/* SIGHUP: PEM files are read again (on error the running set is kept and
+ * -1 returned); a JWKS is refetched now. */
+int key_source_reload(struct key_source *ks, struct err *e);
+
+/* Any thread: a token named a kid no key has. Starts a JWKS refetch unless
+ * one started less than refetch_interval ago, so a flood of random kids
+ * cannot turn the verifier into a load generator against the issuer.
+ * Lock-free: one atomic compare-and-swap decides. arg is the key_source. */
+void key_source_unknown_kid(void *arg);
+
+/* True in JWKS mode (the unknown-kid hook is worth installing). */
+bool key_source_is_remote(const struct key_source *ks);
+
+/* Keys in the current set (0 before the first successful load). */
+size_t key_source_key_count(const struct key_source *ks);
+
+/* Loads every PEM file into one set (a repeated key is ERR_KEY, naming the
+ * file). Used at start, on SIGHUP and by --check-config. */
+int key_source_load_pem(
+    char *const *paths, struct jwks **out, struct err *e);
+
+/* Checks a JWKS URL without fetching it: http scheme, a host, no
+ * userinfo or fragment. */
+int key_source_check_url(const char *url, struct err *e);
+
+/* The max-age of a Cache-Control value (RFC 9111 5.2.2.1); no-store and
+ * no-cache count as 0. 0 and *out untouched when there is none, 1 found. */
+int key_source_max_age(const char *cache_control, int64_t *out);
+
+#endif

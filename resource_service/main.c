@@ -1,0 +1,522 @@
+/* resource_service: the verifier daemon. This file only wires things:
+ * configuration, the listening sockets, one worker thread per core each
+ * with its own event base, and signals (SIGHUP reload, SIGINT/SIGTERM
+ * clean stop). Requests are handled in routes.c. */
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "claims.h"
+#include "config.h"
+#include "guard.h"
+#include "http_util.h"
+#include "key_source.h"
+#include "log.h"
+#include "routes.h"
+#include "secret.h"
+#include "token_cache.h"
+
+#define MAIN_DEFAULT_CONFIG "config/resource.json"
+#define MAIN_ENV_PREFIX "RESOURCE"
+#define MAIN_MAX_WORKERS 256
+#define MAIN_EXIT_CONFIG 2
+
+struct resource_config {
+	char *bind;
+	int64_t port;
+	int64_t workers;
+	char *issuer;
+	char *audience;
+	int64_t leeway;
+	char **public_keys;
+	char *jwks_url;
+	int64_t jwks_min_age;
+	int64_t jwks_max_age;
+	int64_t jwks_refetch_interval;
+	int64_t jwks_timeout;
+	char *routes;
+	int64_t token_cache_size;
+	int64_t max_header_size;
+	int64_t idle_timeout;
+	bool access_log;
+};
+
+#define F(name, type, min, max, help)                                       \
+	{ #name, type, offsetof(struct resource_config, name), min, max, help }
+
+static const struct config_field main_fields[] = {
+	F(bind, CONFIG_STRING, 1, 0, "address to listen on (127.0.0.1)"),
+	F(port, CONFIG_INT, 0, 65535, "TCP port, 0 = any free port (5001)"),
+	F(workers, CONFIG_INT, 0, MAIN_MAX_WORKERS,
+	    "worker threads, 0 = one per core (0)"),
+	F(issuer, CONFIG_STRING, 1, 0,
+	    "accepted iss (http://127.0.0.1:5000)"),
+	F(audience, CONFIG_STRING, 1, 0, "accepted aud (resource_service)"),
+	F(leeway, CONFIG_INT, 0, CLAIMS_MAX_LEEWAY,
+	    "clock skew allowed on exp/nbf/iat, seconds (30)"),
+	F(public_keys, CONFIG_STRLIST, 0, 0,
+	    "public key PEM files, comma-separated (keys/public_key.pem)"),
+	F(jwks_url, CONFIG_STRING, 0, 0,
+	    "issuer JWKS URL, http only; if set, used instead of "
+	    "public_keys (unset)"),
+	F(jwks_min_age, CONFIG_INT, 1, 86400,
+	    "shortest JWKS cache lifetime, seconds (60)"),
+	F(jwks_max_age, CONFIG_INT, 1, 7 * 86400,
+	    "longest JWKS cache lifetime, seconds (3600)"),
+	F(jwks_refetch_interval, CONFIG_INT, 1, 3600,
+	    "unknown kid: at most one JWKS refetch per this, seconds (30)"),
+	F(jwks_timeout, CONFIG_INT, 1, 60,
+	    "one JWKS fetch, seconds (5)"),
+	F(routes, CONFIG_STRING, 1, 0,
+	    "protected routes file (config/routes.json)"),
+	F(token_cache_size, CONFIG_INT, 0, TOKEN_CACHE_MAX_ENTRIES,
+	    "verified tokens cached per worker, 0 = off (4096)"),
+	F(max_header_size, CONFIG_INT, 1024, 1024 * 1024,
+	    "largest request header block, bytes (8192)"),
+	F(idle_timeout, CONFIG_INT, 1, 3600,
+	    "idle connection timeout, seconds (60)"),
+	F(access_log, CONFIG_BOOL, 0, 0,
+	    "one JSON access-log line per request on stderr (true)"),
+};
+
+#undef F
+
+#define MAIN_N_FIELDS (sizeof(main_fields) / sizeof(*main_fields))
+
+static char *main_default_keys[] = { "keys/public_key.pem", NULL };
+
+struct worker {
+	pthread_t thread;
+	bool started;
+	int fd; /* owned until evhttp takes it */
+	struct event_base *base;
+	struct evhttp *http;
+	struct routes_worker *routes;
+};
+
+struct daemon {
+	struct resource_config cfg;
+	const char *config_path;
+	struct event_base *base; /* control thread: signals, JWKS */
+	struct key_source *keys;
+	struct worker *workers;
+	size_t n_workers;
+	struct event *sig_int, *sig_term, *sig_hup;
+};
+
+/* Checks that need more than one field, or a file. */
+static int
+validate(const struct daemon *d, struct err *e)
+{
+	const struct resource_config *c = &d->cfg;
+
+	if (c->jwks_max_age < c->jwks_min_age)
+		return err_set(e, ERR_CONFIG,
+		    "%s: jwks_max_age: %" PRId64
+		    " is below jwks_min_age %" PRId64,
+		    d->config_path, c->jwks_max_age, c->jwks_min_age);
+	if (c->jwks_url != NULL && c->jwks_url[0] != '\0') {
+		struct err ue = { 0 };
+		if (key_source_check_url(c->jwks_url, &ue) == -1)
+			return err_set(
+			    e, ERR_CONFIG, "%s: %s", d->config_path, ue.msg);
+	} else if (c->public_keys == NULL || c->public_keys[0] == NULL) {
+		return err_set(e, ERR_CONFIG,
+		    "%s: public_keys: expected at least one PEM file (or set "
+		    "jwks_url)",
+		    d->config_path);
+	}
+	return 0;
+}
+
+static size_t
+core_count(void)
+{
+	cpu_set_t set;
+	long n;
+
+	/* The cores this process may run on (taskset), not all cores. */
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (size_t)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (size_t)n : 1;
+}
+
+static int
+bind_one(const struct addrinfo *ai, int port, struct err *e)
+{
+	struct sockaddr_storage ss;
+	int fd, one = 1;
+
+	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return err_set(e, ERR_IO, "socket: %s", strerror(errno));
+	/* SO_REUSEPORT: one socket per worker on the same port; the kernel
+	 * spreads new connections over them, so no worker accepts for all
+	 * and no lock is shared. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == -1 ||
+	    listen(fd, 1024) == -1) {
+		err_set(e, ERR_IO, "bind to port %d: %s", port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Binds one socket per worker; the first decides the port (--port 0). */
+static int
+bind_all(struct daemon *d, char *shown, size_t shown_len, struct err *e)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_ADDRCONFIG };
+	struct addrinfo *ai = NULL;
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl = sizeof(ss);
+	char host[NI_MAXHOST] = "", serv[NI_MAXSERV] = "";
+	int port = (int)d->cfg.port, rc = -1, gai;
+
+	if ((gai = getaddrinfo(d->cfg.bind, NULL, &hints, &ai)) != 0)
+		return err_set(e, ERR_CONFIG, "%s: bind: cannot resolve %s: %s",
+		    d->config_path, d->cfg.bind, gai_strerror(gai));
+	for (size_t i = 0; i < d->n_workers; i++) {
+		if ((d->workers[i].fd = bind_one(ai, port, e)) == -1)
+			goto out;
+		if (i == 0) {
+			if (getsockname(d->workers[0].fd, (struct sockaddr *)&ss,
+			        &sl) == -1 ||
+			    getnameinfo((struct sockaddr *)&ss, sl, host,
+			        sizeof(host), serv, sizeof(serv),
+			        NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+				err_set(e, ERR_IO, "getsockname: %s",
+				    strerror(errno));
+				goto out;
+			}
+			port = atoi(serv);
+		}
+	}
+	snprintf(shown, shown_len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+	    host, port);
+	rc = 0;
+out:
+	freeaddrinfo(ai);
+	return rc;
+}
+
+static int
+worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
+    struct err *e)
+{
+	struct guard_config gc = { .issuer = d->cfg.issuer,
+		.audience = d->cfg.audience,
+		.leeway = d->cfg.leeway,
+		.cache_entries = (size_t)d->cfg.token_cache_size,
+		.unknown_kid = key_source_is_remote(d->keys)
+		    ? key_source_unknown_kid
+		    : NULL,
+		.unknown_kid_arg = d->keys };
+	struct guard *g;
+
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->http = evhttp_new(w->base)) == NULL)
+		return err_set(e, ERR_NOMEM, "worker event base");
+	if ((g = guard_new(&gc, e)) == NULL)
+		return -1;
+	if ((w->routes = routes_worker_new(
+	         g, route_config_retain(routes), d->cfg.access_log, e)) ==
+	    NULL) {
+		route_config_free(routes);
+		guard_free(g);
+		return -1;
+	}
+	routes_worker_install(
+	    w->routes, w->http, (size_t)d->cfg.max_header_size);
+	evhttp_set_timeout(w->http, (int)d->cfg.idle_timeout);
+	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL)
+		return err_set(e, ERR_IO, "accepting on the listening socket");
+	w->fd = -1; /* the evhttp closes it now */
+	return key_source_subscribe(d->keys, routes_worker_keys(w->routes), e);
+}
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static void
+worker_teardown(struct worker *w)
+{
+	/* The evhttp first: it owns connections on the base. */
+	if (w->http != NULL)
+		evhttp_free(w->http);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	if (w->fd != -1)
+		close(w->fd);
+	routes_worker_free(w->routes);
+}
+
+/* SIGHUP: re-read routes.json and the key files while serving. A bad file
+ * is logged and the running configuration kept. */
+static void
+reload(struct daemon *d)
+{
+	struct route_config *routes = NULL;
+	struct err e = { 0 };
+
+	if (routes_load_config(d->cfg.routes, &routes, &e) == -1) {
+		log_msg(LOG_ERROR, "reload: keeping the running routes: %s",
+		    e.msg);
+	} else {
+		for (size_t i = 0; i < d->n_workers; i++)
+			mailbox_post(routes_worker_configs(d->workers[i].routes),
+			    route_config_retain(routes));
+		log_msg(LOG_INFO, "reload: %zu route(s) from %s",
+		    routes->n_rules, d->cfg.routes);
+		route_config_free(routes);
+	}
+	e = (struct err){ 0 };
+	if (key_source_reload(d->keys, &e) == -1)
+		log_msg(LOG_ERROR, "reload: keeping the running key set: %s",
+		    e.msg);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_msg(LOG_INFO, "signal %d: stopping", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static int
+add_signals(struct daemon *d, struct err *e)
+{
+	d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	if (d->sig_int == NULL || d->sig_term == NULL || d->sig_hup == NULL ||
+	    event_add(d->sig_int, NULL) == -1 ||
+	    event_add(d->sig_term, NULL) == -1 ||
+	    event_add(d->sig_hup, NULL) == -1)
+		return err_set(e, ERR_INTERNAL, "signal events");
+	return 0;
+}
+
+/* Workers inherit a mask with the handled signals blocked, so they are
+ * delivered to the control thread alone. */
+static int
+start_workers(struct daemon *d, struct err *e)
+{
+	sigset_t block, old;
+	int rc = 0;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (size_t i = 0; i < d->n_workers && rc == 0; i++) {
+		struct worker *w = &d->workers[i];
+		if (pthread_create(&w->thread, NULL, worker_run, w) != 0)
+			rc = err_set(e, ERR_INTERNAL, "pthread_create");
+		else
+			w->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static void
+stop_workers(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_workers; i++)
+		if (d->workers[i].started)
+			event_base_loopexit(d->workers[i].base, NULL);
+	for (size_t i = 0; i < d->n_workers; i++)
+		if (d->workers[i].started)
+			pthread_join(d->workers[i].thread, NULL);
+}
+
+static int
+serve(struct daemon *d, struct route_config *routes, struct err *e)
+{
+	struct key_source_config kc = { .pem_paths = d->cfg.public_keys,
+		.jwks_url = d->cfg.jwks_url,
+		.min_age = d->cfg.jwks_min_age,
+		.max_age = d->cfg.jwks_max_age,
+		.refetch_interval = d->cfg.jwks_refetch_interval,
+		.timeout = d->cfg.jwks_timeout };
+	char shown[NI_MAXHOST + 16];
+	struct err ke = { 0 };
+	int rc = -1;
+
+	d->n_workers = d->cfg.workers > 0 ? (size_t)d->cfg.workers
+	                                   : core_count();
+	if (d->n_workers > MAIN_MAX_WORKERS)
+		d->n_workers = MAIN_MAX_WORKERS;
+	if ((d->workers = calloc(d->n_workers, sizeof(*d->workers))) == NULL) {
+		err_set(e, ERR_NOMEM, "workers");
+		return -1;
+	}
+	for (size_t i = 0; i < d->n_workers; i++)
+		d->workers[i].fd = -1;
+	if ((d->base = event_base_new()) == NULL) {
+		err_set(e, ERR_NOMEM, "event base");
+		goto out;
+	}
+	if ((d->keys = key_source_new(d->base, &kc, e)) == NULL ||
+	    bind_all(d, shown, sizeof(shown), e) == -1)
+		goto out;
+	for (size_t i = 0; i < d->n_workers; i++)
+		if (worker_setup(d, &d->workers[i], routes, e) == -1)
+			goto out;
+	if (add_signals(d, e) == -1)
+		goto out;
+	if (key_source_start(d->keys, &ke) == -1) {
+		/* A key file that does not load at start is bad config. */
+		err_set(e, ERR_CONFIG, "%s: public_keys: %s", d->config_path,
+		    ke.msg);
+		goto out;
+	}
+	if (start_workers(d, e) == -1)
+		goto out;
+	log_msg(LOG_INFO, "%zu worker(s), %zu route(s), keys from %s",
+	    d->n_workers, routes->n_rules,
+	    key_source_is_remote(d->keys) ? d->cfg.jwks_url : "PEM files");
+	printf("listening on %s\n", shown);
+	fflush(stdout);
+	event_base_dispatch(d->base);
+	rc = 0;
+out:
+	stop_workers(d);
+	for (size_t i = 0; i < d->n_workers; i++)
+		worker_teardown(&d->workers[i]);
+	free(d->workers);
+	if (d->sig_int != NULL)
+		event_free(d->sig_int);
+	if (d->sig_term != NULL)
+		event_free(d->sig_term);
+	if (d->sig_hup != NULL)
+		event_free(d->sig_hup);
+	key_source_free(d->keys);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	return rc;
+}
+
+/* --check-config: everything a start would read, without serving. */
+static int
+check_config(const struct daemon *d, const struct route_config *routes,
+    struct err *e)
+{
+	struct jwks *set = NULL;
+
+	if (d->cfg.jwks_url == NULL || d->cfg.jwks_url[0] == '\0') {
+		if (key_source_load_pem(d->cfg.public_keys, &set, e) == -1)
+			return -1;
+		printf("config ok: %zu route(s), %zu public key(s)\n",
+		    routes->n_rules, set->n);
+		jwks_free(set);
+	} else {
+		printf("config ok: %zu route(s), keys from %s\n",
+		    routes->n_rules, d->cfg.jwks_url);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d = { .cfg = { .bind = "127.0.0.1",
+				    .port = 5001,
+				    .workers = 0,
+				    .issuer = "http://127.0.0.1:5000",
+				    .audience = "resource_service",
+				    .leeway = CLAIMS_DEFAULT_LEEWAY,
+				    .public_keys = main_default_keys,
+				    .jwks_url = "",
+				    .jwks_min_age = 60,
+				    .jwks_max_age = 3600,
+				    .jwks_refetch_interval = 30,
+				    .jwks_timeout = 5,
+				    .routes = "config/routes.json",
+				    .token_cache_size = 4096,
+				    .max_header_size = 8192,
+				    .idle_timeout = 60,
+				    .access_log = true } };
+	struct route_config *routes = NULL;
+	struct config_cli cli = { 0 };
+	struct err e = { 0 };
+	int status = MAIN_EXIT_CONFIG;
+
+	log_set_program("resource_service");
+	http_set_realm("resource_service");
+	if (config_load(MAIN_DEFAULT_CONFIG, main_fields, MAIN_N_FIELDS, &d.cfg,
+	        MAIN_ENV_PREFIX, argc, argv, &cli, &e) == -1)
+		goto fail;
+	d.config_path = cli.config_path;
+	if (cli.help) {
+		config_usage(stdout, "resource_service", MAIN_DEFAULT_CONFIG,
+		    main_fields, MAIN_N_FIELDS, MAIN_ENV_PREFIX);
+		status = 0;
+		goto out;
+	}
+	if (validate(&d, &e) == -1 ||
+	    routes_load_config(d.cfg.routes, &routes, &e) == -1)
+		goto fail;
+	if (secret_init() == -1 || evthread_use_pthreads() == -1) {
+		err_set(&e, ERR_INTERNAL, "libsodium or libevent threads");
+		status = 1;
+		goto fail;
+	}
+	if (cli.check_config) {
+		if (check_config(&d, routes, &e) == -1)
+			goto fail;
+		status = 0;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (serve(&d, routes, &e) == -1) {
+		status = e.code == ERR_CONFIG ? MAIN_EXIT_CONFIG : 1;
+		goto fail;
+	}
+	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "resource_service: %s\n", e.msg);
+out:
+	route_config_free(routes);
+	config_free(main_fields, MAIN_N_FIELDS, &d.cfg);
+	return status;
+}

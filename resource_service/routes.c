@@ -1,0 +1,361 @@
+/* routes: handlers of the resource service. The handler of a protected
+ * route asks the guard, then answers with the route's JSON; it never looks
+ * at the token itself. */
+#include "routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http_util.h"
+#include "jwks.h"
+#include "log.h"
+
+#define ROUTES_PATH_MAX 1024
+#define ROUTES_SUB_MAX 256
+
+/* What the access log needs, recorded while the request is handled:
+ * handlers run to completion, so one per worker suffices. */
+struct routes_request {
+	char path[ROUTES_PATH_MAX];
+	bool path_ok;
+	int status;           /* 0: a reply sent by http_dispatch itself */
+	enum err_code error;  /* ERR_OK on success */
+	char sub[ROUTES_SUB_MAX];
+	size_t sub_len;
+	bool has_sub;
+};
+
+struct routes_worker {
+	struct guard *guard;
+	struct route_config *config; /* owned reference */
+	struct mailbox keys;
+	struct mailbox configs;
+	bool access_log;
+	struct routes_request cur;
+};
+
+void
+routes_release_keys(void *item)
+{
+	jwks_free(item);
+}
+
+void
+routes_release_config(void *item)
+{
+	route_config_free(item);
+}
+
+static void routes_health(struct evhttp_request *req, void *arg);
+static void routes_guarded(struct evhttp_request *req, void *arg);
+
+static const struct route routes_builtin[] = {
+	{ EVHTTP_REQ_GET, "/health", routes_health },
+};
+
+/* The answers of the demo routes (SPEC); any other configured route
+ * answers with a generic message naming the permission it checked. */
+static const struct {
+	enum evhttp_cmd_type method;
+	const char *path;
+	const char *message;
+} routes_messages[] = {
+	{ EVHTTP_REQ_GET, "/protected", "access to protected data granted" },
+	{ EVHTTP_REQ_GET, "/admin", "welcome to the admin panel" },
+	{ EVHTTP_REQ_DELETE, "/admin/users", "user deletion authorized" },
+};
+
+int
+routes_load_config(const char *path, struct route_config **out, struct err *e)
+{
+	return route_config_load(path, routes_builtin,
+	    sizeof(routes_builtin) / sizeof(*routes_builtin), routes_guarded,
+	    out, e);
+}
+
+struct routes_worker *
+routes_worker_new(struct guard *guard, struct route_config *config,
+    bool access_log, struct err *e)
+{
+	struct routes_worker *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		err_set(e, ERR_NOMEM, "worker");
+		return NULL;
+	}
+	w->guard = guard;
+	w->config = config;
+	w->access_log = access_log;
+	mailbox_init(&w->keys, routes_release_keys);
+	mailbox_init(&w->configs, routes_release_config);
+	return w;
+}
+
+void
+routes_worker_free(struct routes_worker *w)
+{
+	if (w == NULL)
+		return;
+	mailbox_drain(&w->keys);
+	mailbox_drain(&w->configs);
+	route_config_free(w->config);
+	guard_free(w->guard);
+	free(w);
+}
+
+struct mailbox *
+routes_worker_keys(struct routes_worker *w)
+{
+	return &w->keys;
+}
+
+struct mailbox *
+routes_worker_configs(struct routes_worker *w)
+{
+	return &w->configs;
+}
+
+static struct json_object *
+string_array(const struct verify_str *v, size_t n)
+{
+	struct json_object *a = json_object_new_array_ext((int)n);
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		json_object_array_add(
+		    a, json_object_new_string_len(v[i].s, (int)v[i].len));
+	return a;
+}
+
+/* "user" is the username claim when the issuer sent one, else sub. */
+static struct json_object *
+user_of(const struct access_token *t)
+{
+	const struct verify_str *u =
+	    t->username.s != NULL ? &t->username : &t->sub;
+
+	return json_object_new_string_len(u->s, (int)u->len);
+}
+
+static void
+reply_granted(struct evhttp_request *req, const struct route_rule *rule,
+    const struct access_token *t)
+{
+	struct json_object *body = json_object_new_object();
+	const char *message = "access granted";
+	bool is_protected = false;
+
+	for (size_t i = 0; i < sizeof(routes_messages) / sizeof(*routes_messages);
+	     i++) {
+		if (routes_messages[i].method == rule->method &&
+		    strcmp(routes_messages[i].path, rule->path) == 0) {
+			message = routes_messages[i].message;
+			is_protected = i == 0;
+		}
+	}
+	if (body == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	json_object_object_add(body, "message", json_object_new_string(message));
+	json_object_object_add(body, "user", user_of(t));
+	if (is_protected) {
+		struct json_object *data = json_object_new_array_ext(5);
+		for (int i = 1; data != NULL && i <= 5; i++)
+			json_object_array_add(data, json_object_new_int(i));
+		json_object_object_add(
+		    body, "roles", string_array(t->roles, t->n_roles));
+		json_object_object_add(body, "permissions",
+		    string_array(t->permissions, t->n_permissions));
+		json_object_object_add(body, "data", data);
+	} else {
+		json_object_object_add(body, "permission",
+		    json_object_new_string_len(
+		        rule->permission, (int)rule->permission_len));
+	}
+	http_reply_json(req, HTTP_OK, body, 0);
+}
+
+static void
+note_sub(struct routes_worker *w, const struct access_token *t)
+{
+	size_t n = t->sub.len < ROUTES_SUB_MAX ? t->sub.len : ROUTES_SUB_MAX;
+
+	memcpy(w->cur.sub, t->sub.s, n);
+	w->cur.sub_len = n;
+	w->cur.has_sub = true;
+}
+
+/* Every protected route: the guard decides, the reply follows the SPEC's
+ * forms: 401 (RFC 6750 3.1 invalid_token, or a bare challenge when no
+ * credentials came), 400 invalid_request, 403 insufficient_scope naming
+ * the permission, 503 while no key set is loaded. */
+static void
+routes_guarded(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct guard_result r = { 0 };
+	const struct route_rule *rule;
+	struct err e = { 0 };
+
+	rule = route_config_find(
+	    w->config, evhttp_request_get_command(req), w->cur.path);
+	if (rule == NULL) {
+		/* Dispatched here only through a rule of this table. */
+		err_set(&e, ERR_INTERNAL, "no rule for a dispatched route");
+		goto fail;
+	}
+	if (guard_check_request(w->guard, req, rule->permission,
+	        rule->permission_len, &r, &e) == -1)
+		goto fail;
+	note_sub(w, r.token);
+	reply_granted(req, rule, r.token);
+	w->cur.status = HTTP_OK;
+	goto out;
+fail:
+	if (r.token != NULL)
+		note_sub(w, r.token);
+	w->cur.error = e.code;
+	w->cur.status = http_status_for(e.code);
+	if (e.code == ERR_INSUFFICIENT_SCOPE) {
+		log_msg(LOG_INFO, "403 %s: %s", rule->path, e.msg);
+		http_reply_insufficient_scope(req, rule->permission);
+	} else if (e.code == ERR_UNAVAILABLE) {
+		http_reply_error_retry(req, &e, 5);
+	} else {
+		http_reply_error(req, &e);
+	}
+out:
+	guard_result_release(&r);
+}
+
+/* GET /health: public. 503 until a key set is loaded, since nothing could
+ * be verified before (SPEC: 503 when not ready). */
+static void
+routes_health(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct json_object *body = json_object_new_object();
+	size_t keys = guard_key_count(w->guard);
+
+	if (body == NULL) {
+		w->cur.status = 500;
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	json_object_object_add(body, "status",
+	    json_object_new_string(keys > 0 ? "ok" : "unavailable"));
+	json_object_object_add(body, "keys", json_object_new_int64((int64_t)keys));
+	w->cur.status = keys > 0 ? HTTP_OK : 503;
+	if (keys == 0) {
+		w->cur.error = ERR_UNAVAILABLE;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "5");
+	}
+	http_reply_json(req, w->cur.status, body, HTTP_NO_STORE);
+}
+
+/* New objects from the control thread, taken between requests so a
+ * request never sees a table or key set change under it. */
+static void
+take_updates(struct routes_worker *w)
+{
+	struct route_config *c = mailbox_take(&w->configs);
+	struct jwks *k = mailbox_take(&w->keys);
+
+	if (c != NULL) {
+		route_config_free(w->config);
+		w->config = c;
+	}
+	if (k != NULL)
+		guard_set_keys(w->guard, k);
+}
+
+/* The answer http_dispatch sent when no handler ran. */
+static enum err_code
+dispatch_error(const struct routes_worker *w)
+{
+	if (!w->cur.path_ok)
+		return ERR_INVALID_REQUEST;
+	for (size_t i = 0; i < w->config->n_table; i++)
+		if (strcmp(w->config->table[i].path, w->cur.path) == 0)
+			return ERR_METHOD;
+	return ERR_NOT_FOUND;
+}
+
+static int64_t
+elapsed_us(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/* One JSON line per request; the token never appears in it. */
+static void
+access_log(const struct routes_worker *w, enum evhttp_cmd_type method,
+    int64_t latency_us)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return;
+	json_object_object_add(o, "method",
+	    json_object_new_string(route_config_method_name(method)));
+	json_object_object_add(o, "path",
+	    json_object_new_string(w->cur.path_ok ? w->cur.path : "-"));
+	json_object_object_add(o, "status", json_object_new_int(w->cur.status));
+	json_object_object_add(o, "sub",
+	    w->cur.has_sub ? json_object_new_string_len(
+	                         w->cur.sub, (int)w->cur.sub_len)
+	                   : NULL);
+	json_object_object_add(
+	    o, "latency_us", json_object_new_int64(latency_us));
+	json_object_object_add(o, "error",
+	    w->cur.error != ERR_OK
+	        ? json_object_new_string(err_code_name(w->cur.error))
+	        : NULL);
+	log_event("access", o);
+}
+
+static void
+routes_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	take_updates(w);
+	w->cur.status = 0;
+	w->cur.error = ERR_OK;
+	w->cur.has_sub = false;
+	w->cur.path_ok = http_request_path(req, w->cur.path,
+	                     sizeof(w->cur.path)) == 0;
+	http_dispatch(req, w->config->table, w->config->n_table, w);
+	/* The reply is queued: req may be gone, use only what was noted. */
+	if (w->cur.status == 0) {
+		w->cur.error = dispatch_error(w);
+		w->cur.status = http_status_for(w->cur.error);
+	}
+	if (w->access_log)
+		access_log(w, method, elapsed_us(&t0));
+}
+
+void
+routes_worker_install(
+    struct routes_worker *w, struct evhttp *http, size_t max_header_size)
+{
+	evhttp_set_max_headers_size(http, (ev_ssize_t)max_header_size);
+	evhttp_set_max_body_size(http, ROUTES_MAX_BODY);
+	/* Every method reaches our table: 404 and 405 are ours, never
+	 * libevent's 501. */
+	evhttp_set_allowed_methods(http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	        EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http, routes_request_cb, w);
+}

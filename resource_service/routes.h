@@ -1,0 +1,44 @@
+/* routes: the resource service's HTTP side for one worker. Every request
+ * goes through one generic callback: pick up a new key set or route table
+ * from the mailboxes, dispatch over the table (404 / 405 with Allow from
+ * http_dispatch), answer, and write one access-log line. */
+#ifndef RESOURCE_ROUTES_H
+#define RESOURCE_ROUTES_H
+
+#include <event2/http.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "guard.h"
+#include "mailbox.h"
+#include "route_config.h"
+
+#define ROUTES_MAX_BODY (16 * 1024) /* no route here reads a body */
+
+struct routes_worker;
+
+/* Takes the guard and one reference to config. */
+struct routes_worker *routes_worker_new(struct guard *guard,
+    struct route_config *config, bool access_log, struct err *e);
+void routes_worker_free(struct routes_worker *w);
+
+/* Mailboxes the control thread posts to: key sets (struct jwks *) and
+ * route tables (struct route_config *). */
+struct mailbox *routes_worker_keys(struct routes_worker *w);
+struct mailbox *routes_worker_configs(struct routes_worker *w);
+
+/* Routes every method of http through the worker (so libevent never
+ * answers 501 itself) and bounds header and body sizes. */
+void routes_worker_install(struct routes_worker *w, struct evhttp *http,
+    size_t max_header_size);
+
+/* Loads routes.json with this service's built-in public routes
+ * (GET /health) and its guarded handler. */
+int routes_load_config(
+    const char *path, struct route_config **out, struct err *e);
+
+/* Mailbox release functions for the two kinds of object. */
+void routes_release_keys(void *item);
+void routes_release_config(void *item);
+
+#endif

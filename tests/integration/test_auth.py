@@ -1,0 +1,627 @@
+"""auth_service end to end: the real daemon on a free port with a temporary
+database, keys and config copies, spoken to over HTTP. Tokens are checked
+with PyJWT (Debian python3-jwt) against the JWKS the daemon serves."""
+import base64
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import jwt
+
+import harness
+
+ISSUER = "http://127.0.0.1:5000"
+AUDIENCE = "resource_service"
+ALL_ADMIN = ["read:data", "read:admin_panel", "write:admin_panel",
+             "delete:users"]
+
+
+class Env:
+    """A temp dir with keys, config copies and a database path."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="auth-test-")
+        harness.make_keys(os.path.join(self.dir, "keys"))
+        self.secrets = self.path("secrets.json")
+        self.permissions = self.path("permissions.json")
+        shutil.copy(harness.source("config", "secrets.json"), self.secrets)
+        shutil.copy(harness.source("config", "permissions.json"),
+                    self.permissions)
+        self.db = self.path("data", "auth.db")
+        self.config = self.path("auth.json")
+        # Generous throttling, so that many failures from 127.0.0.1 in
+        # one test class do not throttle the next test.
+        self.write_json(self.config, {
+            "throttle_user_free": 1000, "throttle_addr_free": 1000,
+            "log_level": "info"})
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    @staticmethod
+    def write_json(path, obj):
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(obj, f)
+
+    @staticmethod
+    def read_json(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
+    def args(self, *extra):
+        return ["--config", self.config, "--db", self.db,
+                "--private-key", self.path("keys", "private_key.pem"),
+                "--secrets", self.secrets, "--permissions", self.permissions,
+                *extra]
+
+    def daemon(self, *extra):
+        return harness.Daemon("auth_service", self.args(*extra))
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def stop_clean(d):
+    """SIGTERM must end the daemon with status 0 and a log free of
+    sanitizer reports (the ASan build runs these tests too)."""
+    status = d.stop()
+    log = d.log()
+    assert status == 0, f"exit status {status}: {log[-3000:]}"
+    for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        assert marker not in log, log[-3000:]
+
+
+def login(d, username="user1", password="password123"):
+    return d.request("POST", "/login",
+                     {"username": username, "password": password})
+
+
+def refresh(d, token):
+    return d.request("POST", "/refresh", {"refresh_token": token})
+
+
+def claims_of(d, token):
+    """Verifies token with PyJWT against the daemon's JWKS."""
+    header = jwt.get_unverified_header(token)
+    keys = d.request("GET", "/.well-known/jwks.json").json()["keys"]
+    jwk = next(k for k in keys if k["kid"] == header["kid"])
+    key = jwt.PyJWK(jwk)
+    return header, jwt.decode(token, key.key, algorithms=[jwk["alg"]],
+                              audience=AUDIENCE, issuer=ISSUER)
+
+
+def assert_error(tc, resp, status, error):
+    tc.assertEqual(resp.status, status, resp)
+    tc.assertEqual(resp.header("Content-Type"), "application/json")
+    body = resp.json()
+    tc.assertEqual(body["error"], error)
+    tc.assertIsInstance(body["error_description"], str)
+
+
+class LoginTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        cls.d = cls.env.daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            stop_clean(cls.d)
+        finally:
+            cls.env.cleanup()
+
+    def test_login_issues_verifiable_tokens(self):
+        r = login(self.d)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Cache-Control"), "no-store")
+        body = r.json()
+        self.assertEqual(body["token_type"], "Bearer")
+        self.assertEqual(body["expires_in"], 900)
+        rt = body["refresh_token"]
+        self.assertEqual(len(rt), 43)  # 256 bits, base64url
+        base64.urlsafe_b64decode(rt + "=")
+        header, c = claims_of(self.d, body["access_token"])
+        self.assertEqual(header["typ"], "at+jwt")
+        self.assertEqual(header["alg"], "RS256")
+        self.assertEqual(c["username"], "user1")
+        self.assertEqual(c["roles"], ["user"])
+        self.assertEqual(c["permissions"], ["read:data"])
+        self.assertEqual(c["scope"], "read:data")
+        self.assertEqual(c["client_id"], "demo-client")
+        self.assertEqual(c["exp"] - c["iat"], 900)
+        self.assertEqual(c["nbf"], c["iat"])
+        self.assertGreaterEqual(len(c["jti"]), 22)
+        self.assertRegex(c["sub"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4")
+        # The subject is stable across logins; jti is not.
+        _, c2 = claims_of(self.d, login(self.d).json()["access_token"])
+        self.assertEqual(c2["sub"], c["sub"])
+        self.assertNotEqual(c2["jti"], c["jti"])
+
+    def test_admin_permissions_in_file_order(self):
+        r = login(self.d, "admin", "adminpassword")
+        self.assertEqual(r.status, 200, r)
+        _, c = claims_of(self.d, r.json()["access_token"])
+        self.assertEqual(c["roles"], ["admin", "user"])
+        self.assertEqual(c["permissions"], ALL_ADMIN)
+        self.assertEqual(c["scope"], " ".join(ALL_ADMIN))
+
+    def test_wrong_password_and_unknown_user_look_the_same(self):
+        wrong = login(self.d, "user1", "password124")
+        unknown = login(self.d, "nobody", "password123")
+        for r in (wrong, unknown):
+            assert_error(self, r, 401, "invalid_credentials")
+            self.assertEqual(r.header("WWW-Authenticate"),
+                             'Bearer realm="auth_service"')
+        self.assertEqual(wrong.body, unknown.body)
+        self.assertEqual(login(self.d).status, 200)  # positive control
+        events = self.d.log_events("login_failed")
+        self.assertTrue(any(e.get("user") == "nobody" for e in events))
+        self.assertNotIn("password12", self.d.log())
+
+    def test_embedded_nul_never_shortens_a_password(self):
+        r = login(self.d, "user1", "password123\u0000tail")
+        assert_error(self, r, 401, "invalid_credentials")
+        r = login(self.d, "user1\u0000", "password123")
+        assert_error(self, r, 401, "invalid_credentials")
+        self.assertEqual(login(self.d).status, 200)
+
+    def test_malformed_bodies(self):
+        good = b'{"username":"user1","password":"password123"}'
+        bad = [
+            good + b" x",                                   # trailing
+            good + b"{}",
+            b'{"username":"user1",/*c*/"password":"password123"}',
+            b'{"username":"user1","password":NaN}',
+            b"{'username':'user1','password':'password123'}",
+            b'{"username":"us\xff","password":"password123"}',
+            b'{"username":"user1","password":"\xc3\x28"}',
+            b"[" * 2000 + b"]" * 2000,
+            b'{"a":' * 100 + b"1" + b"}" * 100,
+            b'{"username":"user1","password":123}',
+            b'{"username":["user1"],"password":"password123"}',
+            b'{"username":null,"password":"password123"}',
+            b'{"username":"user1"}',
+            b'{"password":"password123"}',
+            b"{}",
+            b"",
+            b"null",
+            b'"user1"',
+            b'{"username":"user1","password":"password123",'
+            b'"username":"admin"}',                          # duplicate
+            b'{"username":"","password":"password123"}',
+            b'{"username":"user1","password":""}',
+        ]
+        for body in bad:
+            with self.subTest(body=body[:60]):
+                assert_error(self, self.d.request("POST", "/login", body),
+                             400, "invalid_request")
+        r = self.d.request("POST", "/login", good)
+        self.assertEqual(r.status, 200)  # positive control
+
+    def test_huge_body(self):
+        body = json.dumps({"username": "user1",
+                           "password": "x" * 40000}).encode()
+        r = self.d.request("POST", "/login", body)
+        self.assertIn(r.status, (400, 413), r)
+        self.assertEqual(r.json()["error"], "invalid_request")
+        self.assertEqual(self.d.request("GET", "/health").status, 200)
+
+    def test_routes_and_methods(self):
+        r = self.d.request("GET", "/login")
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.header("Allow"), "POST")
+        self.assertEqual(self.d.request("GET", "/nope").status, 404)
+        self.assertEqual(self.d.request("POST", "/health", b"{}").status,
+                         405)
+
+    def test_jwks_and_health(self):
+        r = self.d.request("GET", "/.well-known/jwks.json")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Cache-Control"), "public, max-age=300")
+        keys = r.json()["keys"]
+        self.assertEqual(len(keys), 1)
+        self.assertEqual(keys[0]["kty"], "RSA")
+        for private in ("d", "p", "q", "dp", "dq", "qi"):
+            self.assertNotIn(private, keys[0])
+        h = self.d.request("GET", "/health")
+        self.assertEqual(h.status, 200)
+        self.assertEqual(h.json()["status"], "ok")
+
+
+class RefreshTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        cls.d = cls.env.daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            stop_clean(cls.d)
+        finally:
+            cls.env.cleanup()
+
+    def fresh(self):
+        r = login(self.d)
+        self.assertEqual(r.status, 200, r)
+        return r.json()["refresh_token"]
+
+    def test_rotation(self):
+        rt1 = self.fresh()
+        r = refresh(self.d, rt1)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Cache-Control"), "no-store")
+        rt2 = r.json()["refresh_token"]
+        self.assertNotEqual(rt1, rt2)
+        _, c = claims_of(self.d, r.json()["access_token"])
+        self.assertEqual(c["username"], "user1")
+        r3 = refresh(self.d, rt2)
+        self.assertEqual(r3.status, 200)
+        ev = self.d.log_events("refresh")
+        self.assertTrue(ev and "family_id" in ev[-1])
+
+    def test_reuse_revokes_the_family(self):
+        rt1 = self.fresh()
+        rt2 = refresh(self.d, rt1).json()["refresh_token"]
+        rt3 = refresh(self.d, rt2).json()["refresh_token"]
+        assert_error(self, refresh(self.d, rt1), 400, "invalid_grant")
+        # The newest token of the family is dead too.
+        assert_error(self, refresh(self.d, rt3), 400, "invalid_grant")
+        self.assertTrue(self.d.log_events("refresh_reuse_family_revoked"))
+        # Another login's family is untouched (positive control).
+        self.assertEqual(refresh(self.d, self.fresh()).status, 200)
+
+    def test_concurrent_refreshes_of_one_token(self):
+        rt = self.fresh()
+        results = []
+        barrier = threading.Barrier(8)
+
+        def go():
+            barrier.wait()
+            results.append(refresh(self.d, rt).status)
+
+        threads = [threading.Thread(target=go) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), 8)
+        self.assertLessEqual(results.count(200), 1, results)
+        self.assertEqual(results.count(200) + results.count(400), 8)
+
+    def test_bad_refresh_requests(self):
+        assert_error(self, refresh(self.d, "A" * 43), 400, "invalid_grant")
+        assert_error(self, refresh(self.d, "A" * 5000), 400,
+                     "invalid_request")
+        for body in (b"{}", b'{"refresh_token":1}', b"x",
+                     b'{"refresh_token":"a"} {}', b""):
+            assert_error(self, self.d.request("POST", "/refresh", body),
+                         400, "invalid_request")
+        rt = self.fresh()
+        assert_error(self, refresh(self.d, rt + "x"), 400, "invalid_grant")
+        assert_error(self, refresh(self.d, rt + "\u0000"), 400,
+                     "invalid_grant")
+        self.assertEqual(refresh(self.d, rt).status, 200)
+
+    def test_logout(self):
+        rt1 = self.fresh()
+        rt2 = refresh(self.d, rt1).json()["refresh_token"]
+        r = self.d.request("POST", "/logout", {"refresh_token": rt2})
+        self.assertIn(r.status, (200, 204))
+        assert_error(self, refresh(self.d, rt2), 400, "invalid_grant")
+        # Unknown tokens: 200 too (RFC 7009 2.2).
+        r = self.d.request("POST", "/logout", {"refresh_token": "A" * 43})
+        self.assertEqual(r.status, 200)
+        assert_error(self, self.d.request("POST", "/logout", b"{}"), 400,
+                     "invalid_request")
+        self.assertTrue(self.d.log_events("logout"))
+
+
+class ReloadTest(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+        self.d = self.env.daemon().start()
+
+    def tearDown(self):
+        try:
+            stop_clean(self.d)
+        finally:
+            self.env.cleanup()
+
+    def test_sighup_changes_show_in_the_next_refresh(self):
+        rt = login(self.d).json()["refresh_token"]
+        perms = self.env.read_json(self.env.permissions)
+        perms["roles"]["user"]["permissions"].append("write:notes")
+        self.env.write_json(self.env.permissions, perms)
+        secrets = self.env.read_json(self.env.secrets)
+        secrets["users"]["user1"]["roles"] = ["user", "moderator"]
+        secrets["users"]["carol"] = {"password": "carolpass",
+                                     "roles": ["user"]}
+        self.env.write_json(self.env.secrets, secrets)
+        self.d.signal(signal.SIGHUP)
+        ev = self.d.wait_event("reload")[-1]
+        self.assertEqual((ev["permissions"], ev["users"]), ("ok", "ok"))
+        self.assertEqual(ev["created"], 1)
+        r = refresh(self.d, rt)
+        self.assertEqual(r.status, 200, r)
+        _, c = claims_of(self.d, r.json()["access_token"])
+        self.assertEqual(c["roles"], ["user", "moderator"])
+        self.assertEqual(c["permissions"],
+                         ["read:data", "write:notes", "read:admin_panel"])
+        self.assertEqual(login(self.d, "carol", "carolpass").status, 200)
+
+    def test_bad_file_on_reload_keeps_running_config(self):
+        rt = login(self.d).json()["refresh_token"]
+        with open(self.env.permissions, "w") as f:
+            f.write('{"roles": {"user": {"permissions": ["x"]}} trailing')
+        with open(self.env.secrets, "w") as f:
+            f.write('{"users": {"user1": {}}}')
+        self.d.signal(signal.SIGHUP)
+        ev = self.d.wait_event("reload")[-1]
+        self.assertEqual((ev["permissions"], ev["users"]), ("kept", "kept"))
+        r = refresh(self.d, rt)
+        self.assertEqual(r.status, 200)
+        _, c = claims_of(self.d, r.json()["access_token"])
+        self.assertEqual(c["permissions"], ["read:data"])
+        self.assertEqual(login(self.d).status, 200)
+
+
+def check_database(tc, path):
+    """integrity_check ok, and every family fully rotated or not at all:
+    each used token has exactly one child and at most one live token."""
+    db = sqlite3.connect(path)
+    try:
+        tc.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0],
+                       "ok")
+        tc.assertEqual(db.execute("PRAGMA foreign_key_check").fetchall(),
+                       [])
+        orphans = db.execute(
+            "SELECT count(*) FROM refresh_tokens t WHERE used_at IS NOT NULL"
+            " AND (SELECT count(*) FROM refresh_tokens c"
+            "      WHERE c.parent_id = t.id) != 1").fetchone()[0]
+        tc.assertEqual(orphans, 0)
+        live = db.execute(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM refresh_tokens"
+            " WHERE used_at IS NULL AND revoked_at IS NULL"
+            " GROUP BY family_id)").fetchone()[0]
+        tc.assertLessEqual(live or 0, 1)
+        return db.execute("SELECT count(*) FROM families").fetchone()[0]
+    finally:
+        db.close()
+
+
+class PersistenceTest(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def test_restart_keeps_users_and_families(self):
+        with self.env.daemon() as d:
+            rt = login(d).json()["refresh_token"]
+            rt = refresh(d, rt).json()["refresh_token"]
+            stop_clean(d)  # SIGTERM: clean exit, status 0
+        with self.env.daemon() as d:
+            r = refresh(d, rt)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(login(d, "admin", "adminpassword").status, 200)
+            # The seed was not re-imported as new users.
+            self.assertIn("0 created", d.log())
+            self.assertIn("2 unchanged", d.log())
+
+    def test_kill_during_refresh_storm(self):
+        d = self.env.daemon().start()
+        tokens = [login(d).json()["refresh_token"] for _ in range(4)]
+        stop = threading.Event()
+
+        def storm(rt):
+            while not stop.is_set():
+                try:
+                    r = refresh(d, rt)
+                except OSError:
+                    return
+                if r.status != 200:
+                    return
+                rt = r.json()["refresh_token"]
+
+        threads = [threading.Thread(target=storm, args=(t,))
+                   for t in tokens]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while (len(d.log_events("refresh")) < 40
+               and time.monotonic() < deadline):
+            time.sleep(0.02)
+        d.kill9()
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertGreaterEqual(check_database(self, self.env.db), 4)
+        with self.env.daemon() as d2:
+            self.assertEqual(d2.request("GET", "/health").status, 200)
+            self.assertEqual(login(d2).status, 200)
+        check_database(self, self.env.db)
+
+
+class ThrottleTest(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def test_user_throttle_grows_is_capped_and_lets_go(self):
+        with self.env.daemon("--throttle-user-free", "2",
+                             "--throttle-base-delay", "1",
+                             "--throttle-max-delay", "2") as d:
+            for _ in range(3):
+                assert_error(self, login(d, "user1", "bad"), 401,
+                             "invalid_credentials")
+            r = login(d)  # even the right password waits
+            assert_error(self, r, 429, "too_many_requests")
+            wait = int(r.header("Retry-After"))
+            self.assertTrue(1 <= wait <= 2, wait)
+            # Another user is not held (positive control).
+            self.assertEqual(login(d, "admin", "adminpassword").status, 200)
+            self.assertTrue(d.log_events("login_throttled"))
+            time.sleep(wait + 0.1)  # the delay itself is what is tested
+            self.assertEqual(login(d).status, 200)
+
+    def test_address_throttle(self):
+        with self.env.daemon("--throttle-addr-free", "3",
+                             "--throttle-max-delay", "30") as d:
+            for i in range(4):
+                login(d, f"spray{i}", "guess")
+            r = login(d, "admin", "adminpassword")
+            assert_error(self, r, 429, "too_many_requests")
+            self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+
+
+class LoadTest(unittest.TestCase):
+    """Hashing never blocks the loop; a full queue is 503."""
+
+    def setUp(self):
+        self.env = Env()
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def test_jwks_and_health_served_while_logins_hash(self):
+        with self.env.daemon("--hash-threads", "1", "--hash-queue",
+                             "64") as d:
+            t0 = time.monotonic()
+            results = []
+            threads = [threading.Thread(
+                target=lambda: results.append(login(d).status))
+                for _ in range(12)]
+            for t in threads:
+                t.start()
+            worst = 0.0
+            served = 0
+            while any(t.is_alive() for t in threads):
+                s = time.monotonic()
+                self.assertEqual(
+                    d.request("GET", "/.well-known/jwks.json").status, 200)
+                self.assertEqual(d.request("GET", "/health").status, 200)
+                worst = max(worst, time.monotonic() - s)
+                served += 1
+            for t in threads:
+                t.join()
+            total = time.monotonic() - t0
+            self.assertEqual(results, [200] * 12)
+            self.assertGreater(served, 1)
+            # One thread hashes 12 logins one after another; the other
+            # requests never wait for that queue.
+            self.assertLess(worst, max(total / 3, 0.05), (worst, total))
+
+    def test_full_queue_is_503_with_retry_after(self):
+        with self.env.daemon("--hash-threads", "1", "--hash-queue",
+                             "1") as d:
+            results = []
+            threads = [threading.Thread(target=lambda: results.append(
+                login(d))) for _ in range(10)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            codes = sorted(r.status for r in results)
+            self.assertIn(200, codes)
+            self.assertIn(503, codes)
+            busy = [r for r in results if r.status == 503]
+            self.assertEqual(busy[0].header("Retry-After"), "1")
+            self.assertEqual(busy[0].json()["error"],
+                             "temporarily_unavailable")
+
+
+class ShutdownTest(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def test_sigterm_finishes_logins_in_flight(self):
+        d = self.env.daemon("--hash-threads", "1").start()
+        try:
+            results = []
+            threads = [threading.Thread(
+                target=lambda: results.append(login(d).status))
+                for _ in range(4)]
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 20
+            while d.request("GET", "/health").json()["hash_busy"] < 4:
+                self.assertLess(time.monotonic(), deadline)
+            d.signal(signal.SIGTERM)
+            for t in threads:
+                t.join()
+            self.assertEqual(results, [200] * 4)
+            self.assertEqual(d.proc.wait(timeout=20), 0)
+        finally:
+            stop_clean(d)
+        # Stopped listening: nobody answers on the port any more.
+        with self.assertRaises(OSError):
+            d.request("GET", "/health", timeout=2)
+
+    def test_sigint_also_stops_cleanly(self):
+        d = self.env.daemon().start()
+        self.assertEqual(d.stop(signal.SIGINT), 0)
+
+
+class ConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def run_cmd(self, *args):
+        return subprocess.run([harness.binary("auth_service"), *args],
+                              capture_output=True, text=True, timeout=60,
+                              cwd=self.env.dir)
+
+    def test_help_and_check_config(self):
+        r = self.run_cmd("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--access-ttl", r.stdout)
+        r = self.run_cmd(*self.env.args("--check-config"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(self.env.db))
+
+    def test_bad_config_is_one_line_and_status_2(self):
+        bad = self.env.path("bad.json")
+        self.env.write_json(bad, {"access_ttl": "15m"})
+        cases = [
+            (["--config", bad], "access_ttl"),
+            (self.env.args("--port", "70000"), "--port"),
+            (self.env.args("--no-such-flag", "1"), "--no-such-flag"),
+            (self.env.args("--private-key", self.env.path("none.pem")),
+             "private_key"),
+            (self.env.args("--refresh-ttl", "3000000"), "refresh_ttl"),
+        ]
+        for args, field in cases:
+            with self.subTest(field=field):
+                r = self.run_cmd(*args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                lines = r.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, r.stderr)
+                self.assertIn(field, lines[0])
+        bad_perm = self.env.path("perm.json")
+        with open(bad_perm, "w") as f:
+            f.write("{'roles': {}}")
+        r = self.run_cmd(*self.env.args("--permissions", bad_perm))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("perm.json", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

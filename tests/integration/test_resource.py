@@ -1,0 +1,883 @@
+"""Integration tests of resource_service (issue 4), end to end over HTTP.
+
+Tokens come from the real auth_service where the issue asks for them, and
+otherwise are signed here with python3-jwt (PyJWT) using the test keys, so
+expired, not-yet-valid, wrong-issuer, wrong-audience and other-key tokens
+need no test hook in the daemon. JWKS mode is exercised against a tiny
+JWKS server run by this test (so keys can be added, removed and the issuer
+"stopped" at will) and against the real auth_service.
+"""
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from jwcrypto import jwk as jwcrypto_jwk
+
+import harness
+
+ISSUER = "http://127.0.0.1:5000"
+AUDIENCE = "resource_service"
+REALM = 'Bearer realm="resource_service"'
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class KeyPair:
+    """An RSA key pair in PEM files, with its RFC 7638 kid."""
+
+    def __init__(self, directory):
+        os.makedirs(directory, exist_ok=True)
+        self.dir = directory
+        self.private_path = os.path.join(directory, "private_key.pem")
+        self.public_path = os.path.join(directory, "public_key.pem")
+        subprocess.run(
+            ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+             "rsa_keygen_bits:2048", "-out", self.private_path],
+            check=True, capture_output=True)
+        subprocess.run(
+            ["openssl", "pkey", "-in", self.private_path, "-pubout", "-out",
+             self.public_path], check=True, capture_output=True)
+        with open(self.private_path, "rb") as f:
+            self.private_pem = f.read()
+        # Loaded once: parsing (and checking) an RSA private key costs far
+        # more than signing with it.
+        self.private_key = serialization.load_pem_private_key(
+            self.private_pem, password=None)
+        with open(self.public_path, "rb") as f:
+            self.public_pem = f.read()
+        key = jwcrypto_jwk.JWK.from_pem(self.public_pem)
+        self.kid = key.thumbprint()
+        self.jwk = dict(key.export_public(as_dict=True), kid=self.kid,
+                        alg="RS256", use="sig")
+
+    def sign(self, kid=None, headers=None, **overrides):
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER, "aud": AUDIENCE, "sub": "user-1",
+            "username": "user1", "client_id": "demo-client",
+            "iat": now, "nbf": now, "exp": now + 900,
+            "jti": str(uuid.uuid4()), "roles": ["user"],
+            "permissions": ["read:data"], "scope": "read:data",
+        }
+        for name, value in overrides.items():
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        hdr = {"kid": kid or self.kid, "typ": "at+jwt"}
+        hdr.update(headers or {})
+        return jwt.encode(claims, self.private_key, algorithm="RS256",
+                          headers=hdr)
+
+
+def admin_claims():
+    return {"sub": "admin-1", "username": "admin",
+            "roles": ["admin", "user"],
+            "permissions": ["read:data", "read:admin_panel",
+                            "write:admin_panel", "delete:users"],
+            "scope": "read:data read:admin_panel write:admin_panel "
+                     "delete:users"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=15, what="condition"):
+    """Polls predicate (bounded); returns its last truthy value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class ResourceDaemon(harness.Daemon):
+    """resource_service, which must exit 0 on every stop (SIGTERM or
+    SIGINT): a crash, or a leak under ASan, fails the test that stops
+    it."""
+
+    def stop(self, sig=None, timeout=20):
+        first = self.proc is not None and self.proc.returncode is None
+        status = super().stop(sig, timeout)
+        if first and status != 0:
+            raise AssertionError(
+                f"resource_service exited {status}: {self.log()[-3000:]}")
+        return status
+
+    def log(self):
+        if self.log_file.closed:
+            with open(self.log_path, encoding="utf-8",
+                      errors="replace") as f:
+                return f.read()
+        return super().log()
+
+
+def resource(args, cwd=None, env=None):
+    return ResourceDaemon("resource_service", args, cwd=cwd, env=env)
+
+
+def challenge_of(resp):
+    values = resp.header_all("WWW-Authenticate")
+    assert len(values) == 1, values
+    return values[0]
+
+
+class JwksServer:
+    """A JWKS endpoint this test controls: the keys it publishes, its
+    Cache-Control max-age, whether it answers at all, and how often it was
+    asked."""
+
+    def __init__(self, keys, max_age=300):
+        self.keys = list(keys)
+        self.max_age = max_age
+        self.fetches = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                with outer.lock:
+                    outer.fetches += 1
+                    body = json.dumps(
+                        {"keys": [k.jwk for k in outer.keys]}).encode()
+                    max_age = outer.max_age
+                if self.path != "/jwks.json":
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Cache-Control",
+                                 f"public, max-age={max_age}")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/jwks.json"
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def count(self):
+        with self.lock:
+            return self.fetches
+
+    def set_keys(self, keys):
+        with self.lock:
+            self.keys = list(keys)
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+class Base(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="resource-test-")
+        cls.key_a = KeyPair(os.path.join(cls.tmp, "a"))
+        cls.key_b = KeyPair(os.path.join(cls.tmp, "b"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def get(self, daemon, path, token=None, method="GET", headers=None):
+        hdrs = list((headers or {}).items())
+        if token is not None:
+            hdrs.append(("Authorization", f"Bearer {token}"))
+        return daemon.request(method, path, headers=hdrs)
+
+    def assert_invalid_token(self, resp):
+        self.assertEqual(resp.status, 401, resp)
+        ch = challenge_of(resp)
+        self.assertTrue(ch.startswith(REALM + ", "), ch)
+        self.assertIn('error="invalid_token"', ch)
+        self.assertIn('error_description="', ch)
+        self.assertEqual(resp.json()["error"], "invalid_token")
+
+
+class PemModeTests(Base):
+    """Keys from a PEM file; tokens signed here."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.daemon = resource(["--public-keys", cls.key_a.public_path,
+                               "--workers", "2"]).start()
+        cls.daemon.wait_healthy()
+
+    @classmethod
+    def tearDownClass(cls):
+        status = cls.daemon.stop()
+        super().tearDownClass()
+        assert status == 0, f"exit status {status}"
+
+    def test_protected_user(self):
+        r = self.get(self.daemon, "/protected", self.key_a.sign())
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertEqual(set(body), {"message", "user", "roles",
+                                     "permissions", "data"})
+        self.assertEqual(body["user"], "user1")
+        self.assertEqual(body["roles"], ["user"])
+        self.assertEqual(body["permissions"], ["read:data"])
+        self.assertEqual(body["data"], [1, 2, 3, 4, 5])
+        self.assertEqual(r.header("Content-Type"), "application/json")
+
+    def test_admin_forbidden_for_user(self):
+        r = self.get(self.daemon, "/admin", self.key_a.sign())
+        self.assertEqual(r.status, 403, r)
+        ch = challenge_of(r)
+        self.assertTrue(ch.startswith(REALM + ", "), ch)
+        self.assertIn('error="insufficient_scope"', ch)
+        self.assertIn('scope="read:admin_panel"', ch)
+        body = r.json()
+        self.assertEqual(body["error"], "insufficient_scope")
+        self.assertIn("read:admin_panel", body["error_description"])
+
+    def test_admin_allowed_for_admin(self):
+        token = self.key_a.sign(**admin_claims())
+        r = self.get(self.daemon, "/admin", token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["user"], "admin")
+
+    def test_delete_users_by_role(self):
+        admin = self.key_a.sign(**admin_claims())
+        r = self.get(self.daemon, "/admin/users", admin, method="DELETE")
+        self.assertEqual(r.status, 200, r)
+        r = self.get(self.daemon, "/admin/users", self.key_a.sign(),
+                     method="DELETE")
+        self.assertEqual(r.status, 403, r)
+        self.assertIn('scope="delete:users"', challenge_of(r))
+        # A moderator can read the admin panel but not delete users.
+        mod = self.key_a.sign(permissions=["read:data", "read:admin_panel"])
+        self.assertEqual(self.get(self.daemon, "/admin", mod).status, 200)
+        self.assertEqual(self.get(self.daemon, "/admin/users", mod,
+                                  method="DELETE").status, 403)
+
+    def test_no_token(self):
+        r = self.get(self.daemon, "/protected")
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(challenge_of(r), REALM)
+        # Another scheme is no Bearer credential at all (RFC 6750 3.1).
+        r = self.get(self.daemon, "/protected",
+                     headers={"Authorization": "Basic dXNlcjE6eA=="})
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(challenge_of(r), REALM)
+
+    def test_expired_and_not_yet_valid(self):
+        now = int(time.time())
+        self.assertEqual(self.get(self.daemon, "/protected",
+                                  self.key_a.sign(exp=now + 5)).status, 200)
+        # Beyond the 30 s leeway.
+        expired = self.key_a.sign(iat=now - 1000, nbf=now - 1000,
+                                  exp=now - 60)
+        r = self.get(self.daemon, "/protected", expired)
+        self.assert_invalid_token(r)
+        self.assertIn("expired", challenge_of(r))
+        early = self.key_a.sign(nbf=now + 600, iat=now)
+        self.assert_invalid_token(self.get(self.daemon, "/protected", early))
+
+    def test_tampered_payload(self):
+        token = self.key_a.sign()
+        self.assertEqual(self.get(self.daemon, "/protected", token).status,
+                         200)
+        head, payload, sig = token.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "==="))
+        claims["permissions"] = ["read:data", "read:admin_panel"]
+        forged = ".".join([head, b64url(json.dumps(claims).encode()), sig])
+        self.assert_invalid_token(self.get(self.daemon, "/admin", forged))
+        self.assert_invalid_token(self.get(self.daemon, "/protected",
+                                           forged))
+
+    def test_other_key(self):
+        # Signed by B, naming B's kid (unknown) or A's kid (forged).
+        self.assert_invalid_token(self.get(self.daemon, "/protected",
+                                           self.key_b.sign()))
+        self.assert_invalid_token(self.get(
+            self.daemon, "/protected", self.key_b.sign(kid=self.key_a.kid)))
+
+    def test_wrong_issuer_or_audience(self):
+        self.assert_invalid_token(self.get(
+            self.daemon, "/protected", self.key_a.sign(iss="http://evil")))
+        self.assert_invalid_token(self.get(
+            self.daemon, "/protected", self.key_a.sign(aud="other")))
+        self.assert_invalid_token(self.get(
+            self.daemon, "/protected", self.key_a.sign(aud=["other"])))
+        self.assertEqual(self.get(
+            self.daemon, "/protected",
+            self.key_a.sign(aud=["other", AUDIENCE])).status, 200)
+
+    def test_wrong_typ(self):
+        self.assert_invalid_token(self.get(
+            self.daemon, "/protected",
+            self.key_a.sign(headers={"typ": "JWT"})))
+
+    def test_alg_none_and_hmac_confusion(self):
+        now = int(time.time())
+        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "x",
+                  "iat": now, "nbf": now, "exp": now + 600,
+                  "permissions": ["read:data"]}
+        body = b64url(json.dumps(claims).encode())
+        none_head = b64url(json.dumps(
+            {"alg": "none", "typ": "at+jwt", "kid": self.key_a.kid}).encode())
+        self.assert_invalid_token(self.get(self.daemon, "/protected",
+                                           f"{none_head}.{body}."))
+        # HS256 keyed with the public key PEM: the classic confusion.
+        hs_head = b64url(json.dumps(
+            {"alg": "HS256", "typ": "at+jwt", "kid": self.key_a.kid}).encode())
+        mac = hmac.new(self.key_a.public_pem, f"{hs_head}.{body}".encode(),
+                       hashlib.sha256).digest()
+        self.assert_invalid_token(self.get(
+            self.daemon, "/protected", f"{hs_head}.{body}.{b64url(mac)}"))
+
+    def test_jku_is_never_followed(self):
+        token = self.key_b.sign(
+            headers={"jku": "http://127.0.0.1:1/jwks.json"})
+        self.assert_invalid_token(self.get(self.daemon, "/protected", token))
+
+    def test_unknown_path_and_method(self):
+        token = self.key_a.sign()
+        r = self.get(self.daemon, "/nothing", token)
+        self.assertEqual(r.status, 404, r)
+        r = self.get(self.daemon, "/protected", token, method="POST")
+        self.assertEqual(r.status, 405, r)
+        allow = [m.strip() for m in r.header("Allow").split(",")]
+        self.assertIn("GET", allow)
+        self.assertNotIn("POST", allow)
+        r = self.get(self.daemon, "/admin/users", token, method="GET")
+        self.assertEqual(r.status, 405, r)
+        self.assertIn("DELETE", r.header("Allow"))
+        # Methods libevent would answer 501 for by itself reach us too.
+        for method in ("PUT", "PATCH", "OPTIONS"):
+            r = self.get(self.daemon, "/protected", token, method=method)
+            self.assertEqual(r.status, 405, (method, r))
+        r = self.get(self.daemon, "/health", method="POST")
+        self.assertEqual(r.status, 405, r)
+
+    def test_path_matched_as_received(self):
+        admin = self.key_a.sign(**admin_claims())
+        for path in ("/%61dmin", "/admin/", "/Admin", "//admin",
+                     "/admin/./users", "/protected/../admin"):
+            r = self.get(self.daemon, path, admin)
+            self.assertEqual(r.status, 404, (path, r))
+        # The query string is not part of the path.
+        r = self.get(self.daemon, "/protected?x=1", self.key_a.sign())
+        self.assertEqual(r.status, 200, r)
+
+    def test_two_authorization_headers(self):
+        token = self.key_a.sign()
+        r = self.daemon.request("GET", "/protected", headers=[
+            ("Authorization", f"Bearer {token}"),
+            ("Authorization", f"Bearer {token}")])
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json()["error"], "invalid_request")
+        self.assertIn("error=\"invalid_request\"", challenge_of(r))
+
+    def test_malformed_bearer(self):
+        token = self.key_a.sign()
+        for value in (f"Bearer {token} {token}", "Bearer", "Bearer ",
+                      f"Bearer  {token},x"):
+            r = self.get(self.daemon, "/protected",
+                         headers={"Authorization": value})
+            self.assertIn(r.status, (400, 401), (value, r))
+            self.assertIsNotNone(r.header("WWW-Authenticate"))
+
+    def test_lower_case_scheme(self):
+        r = self.get(self.daemon, "/protected", headers={
+            "Authorization": f"bearer {self.key_a.sign()}"})
+        self.assertEqual(r.status, 200, r)
+
+    def test_head(self):
+        r = self.get(self.daemon, "/protected", self.key_a.sign(),
+                     method="HEAD")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, b"")
+
+    def test_health(self):
+        r = self.get(self.daemon, "/health")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "ok")
+
+    def test_cache_hit_still_checks_permission(self):
+        token = self.key_a.sign()
+        for _ in range(3):
+            self.assertEqual(self.get(self.daemon, "/protected",
+                                      token).status, 200)
+        self.assertEqual(self.get(self.daemon, "/admin", token).status, 403)
+
+    def test_concurrent_clients(self):
+        tokens = [self.key_a.sign(sub=f"user-{i}") for i in range(20)]
+        results = []
+
+        def client(tok):
+            for _ in range(10):
+                results.append(self.get(self.daemon, "/protected",
+                                        tok).status)
+
+        threads = [threading.Thread(target=client, args=(t,))
+                   for t in tokens]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(results, [200] * 200)
+
+    def test_access_log(self):
+        token = self.key_a.sign(sub="log-subject")
+        self.get(self.daemon, "/protected", token)
+        self.get(self.daemon, "/admin", token)
+        self.get(self.daemon, "/nothing")
+
+        def mine():
+            found = [e for e in self.daemon.log_events("access")
+                     if e.get("sub") == "log-subject"]
+            return found if len(found) >= 2 else None
+
+        events = wait_for(mine, what="access log lines")
+        ok = [e for e in events if e["path"] == "/protected"][0]
+        for field in ("time", "method", "path", "status", "sub",
+                      "latency_us", "error"):
+            self.assertIn(field, ok)
+        self.assertEqual(ok["method"], "GET")
+        self.assertEqual(ok["status"], 200)
+        self.assertIsNone(ok["error"])
+        self.assertIsInstance(ok["latency_us"], int)
+        denied = [e for e in events if e["path"] == "/admin"][0]
+        self.assertEqual(denied["status"], 403)
+        self.assertEqual(denied["error"], "insufficient_scope")
+        self.assertTrue(any(e["path"] == "/nothing" and e["status"] == 404
+                            for e in self.daemon.log_events("access")))
+        # Never the token, nor its signature, anywhere in the log.
+        log = self.daemon.log()
+        self.assertNotIn(token, log)
+        self.assertNotIn(token.split(".")[2], log)
+
+
+class ExpiryTests(Base):
+    """The verified-token cache never serves an expired token."""
+
+    def test_cache_never_serves_expired_token(self):
+        with resource(["--public-keys", self.key_a.public_path,
+                       "--leeway", "0", "--workers", "1"]) as d:
+            d.wait_healthy()
+            exp = int(time.time()) + 2
+            token = self.key_a.sign(exp=exp)
+            for _ in range(5):
+                self.assertEqual(self.get(d, "/protected", token).status,
+                                 200)
+            # The condition is the wall clock itself: wait past exp.
+            while time.time() < exp + 0.05:
+                time.sleep(0.05)
+            r = self.get(d, "/protected", token)
+            self.assert_invalid_token(r)
+            self.assertIn("expired", challenge_of(r))
+
+    def test_cache_off(self):
+        with resource(["--public-keys", self.key_a.public_path,
+                       "--token-cache-size", "0"]) as d:
+            d.wait_healthy()
+            token = self.key_a.sign()
+            for _ in range(3):
+                self.assertEqual(self.get(d, "/protected", token).status,
+                                 200)
+            self.assert_invalid_token(self.get(d, "/protected",
+                                               self.key_b.sign()))
+
+
+class ConfigTests(Base):
+    def run_daemon(self, *args, env=None):
+        return subprocess.run(
+            [harness.binary("resource_service"), *args],
+            cwd=harness.SOURCE_DIR, capture_output=True, text=True,
+            timeout=30, env=dict(os.environ, **(env or {})))
+
+    def test_help(self):
+        r = self.run_daemon("--help")
+        self.assertEqual(r.returncode, 0)
+        for flag in ("--port", "--bind", "--workers", "--jwks-url",
+                     "--public-keys", "--token-cache-size", "--routes"):
+            self.assertIn(flag, r.stdout)
+
+    def test_check_config(self):
+        r = self.run_daemon("--check-config", "--public-keys",
+                            self.key_a.public_path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("config ok", r.stdout)
+
+    def test_bad_values_exit_2(self):
+        cases = [
+            (["--port", "http"], "--port"),
+            (["--workers", "-1"], "--workers"),
+            (["--leeway", "100000"], "--leeway"),
+            (["--no-such-flag", "1"], "--no-such-flag"),
+            (["--public-keys", os.path.join(self.tmp, "missing.pem")],
+             "missing.pem"),
+            (["--jwks-url", "https://issuer.example/jwks"], "jwks_url"),
+            (["--jwks-min-age", "100", "--jwks-max-age", "10"],
+             "jwks_max_age"),
+            (["--routes", os.path.join(self.tmp, "none.json")],
+             "none.json"),
+        ]
+        for args, named in cases:
+            r = self.run_daemon("--check-config", "--public-keys",
+                                self.key_a.public_path, *args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(named, r.stderr, args)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1,
+                             r.stderr)
+
+    def test_bad_config_file(self):
+        path = os.path.join(self.tmp, "resource.json")
+        with open(path, "w") as f:
+            json.dump({"leeway": "30s"}, f)
+        r = self.run_daemon("--config", path, "--check-config")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("resource.json: leeway", r.stderr)
+        with open(path, "w") as f:
+            json.dump({"leeway": 30, "public_keys":
+                       [self.key_a.public_path]}, f)
+        r = self.run_daemon("--config", path, "--check-config")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_environment(self):
+        r = self.run_daemon("--check-config", env={
+            "RESOURCE_PUBLIC_KEYS": self.key_a.public_path})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.run_daemon("--check-config", env={
+            "RESOURCE_PUBLIC_KEYS": self.key_a.public_path,
+            "RESOURCE_LEEWAY": "forever"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("RESOURCE_LEEWAY", r.stderr)
+
+    def test_bad_routes_file(self):
+        path = os.path.join(self.tmp, "routes-bad.json")
+        with open(path, "w") as f:
+            json.dump([{"method": "GET", "path": "/x",
+                        "permission": "a \"b"}], f)
+        r = self.run_daemon("--check-config", "--public-keys",
+                            self.key_a.public_path, "--routes", path)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("[0].permission", r.stderr)
+
+    def test_sigint_stops_cleanly(self):
+        d = resource(["--public-keys", self.key_a.public_path]).start()
+        d.wait_healthy()
+        self.assertEqual(d.stop(signal.SIGINT), 0)
+
+    def test_one_listening_line_with_many_workers(self):
+        d = resource(["--public-keys", self.key_a.public_path,
+                      "--workers", "4"]).start()
+        try:
+            d.wait_healthy()
+            token = self.key_a.sign()
+            statuses = [self.get(d, "/protected", token).status
+                        for _ in range(40)]
+            self.assertEqual(statuses, [200] * 40)
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+
+class ReloadTests(Base):
+    """SIGHUP re-reads routes.json and the key files; a bad file is logged
+    and the running configuration kept."""
+
+    def test_sighup(self):
+        routes = os.path.join(self.tmp, "routes.json")
+        keyfile = os.path.join(self.tmp, "current.pem")
+        shutil.copy(harness.source("config", "routes.json"), routes)
+        shutil.copy(self.key_a.public_path, keyfile)
+        with resource(["--public-keys", keyfile, "--routes", routes,
+                       "--workers", "2"]) as d:
+            d.wait_healthy()
+            a = self.key_a.sign()
+            self.assertEqual(self.get(d, "/extra", a).status, 404)
+            with open(routes) as f:
+                table = json.load(f)
+            table.append({"method": "GET", "path": "/extra",
+                          "permission": "read:data"})
+            with open(routes, "w") as f:
+                json.dump(table, f)
+            d.signal(signal.SIGHUP)
+            # Both workers pick the new table up.
+            wait_for(lambda: all(self.get(d, "/extra", a).status == 200
+                                 for _ in range(8)), what="new route")
+            self.assertEqual(self.get(d, "/extra", a).json()["permission"],
+                             "read:data")
+            # A bad file: logged, the running routes kept.
+            with open(routes, "w") as f:
+                f.write("[{\"method\": \"GET\",")
+            d.signal(signal.SIGHUP)
+            wait_for(lambda: "keeping the running routes" in d.log(),
+                     what="reload error logged")
+            self.assertEqual(self.get(d, "/extra", a).status, 200)
+            # Keys: the file now holds B; A's tokens stop verifying.
+            shutil.copy(self.key_b.public_path, keyfile)
+            d.signal(signal.SIGHUP)
+            b = self.key_b.sign()
+            wait_for(lambda: all(self.get(d, "/protected", b).status == 200
+                                 for _ in range(8)), what="new key")
+            self.assert_invalid_token(self.get(d, "/protected", a))
+            # A broken key file keeps B.
+            with open(keyfile, "w") as f:
+                f.write("not a key\n")
+            d.signal(signal.SIGHUP)
+            wait_for(lambda: "keeping the running key set" in d.log(),
+                     what="key reload error logged")
+            self.assertEqual(self.get(d, "/protected", b).status, 200)
+            self.assertEqual(d.stop(), 0)
+
+    def test_rotation_with_two_files(self):
+        with resource(["--public-keys",
+                       f"{self.key_a.public_path},{self.key_b.public_path}"]
+                      ) as d:
+            d.wait_healthy()
+            self.assertEqual(d.request("GET", "/health").json()["keys"], 2)
+            for key in (self.key_a, self.key_b):
+                self.assertEqual(self.get(d, "/protected",
+                                          key.sign()).status, 200)
+
+
+class JwksTests(Base):
+    """Keys from a JWKS URL served by this test."""
+
+    def start(self, server, *extra):
+        d = resource(["--jwks-url", server.url, "--jwks-min-age", "1",
+                      "--jwks-max-age", "600", "--jwks-refetch-interval",
+                      "2", "--workers", "2", *extra]).start()
+        d.wait_healthy()
+        return d
+
+    def test_new_key_old_key_and_issuer_down(self):
+        server = JwksServer([self.key_a], max_age=600)
+        d = self.start(server)
+        try:
+            a = self.key_a.sign()
+            self.assertEqual(self.get(d, "/protected", a).status, 200)
+            fetched = server.count()
+            # The issuer publishes B; a B token triggers a refetch.
+            server.set_keys([self.key_b, self.key_a])
+            b = self.key_b.sign()
+            wait_for(lambda: self.get(d, "/protected", b).status == 200,
+                     what="new key verifies after the refetch")
+            self.assertGreater(server.count(), fetched)
+            self.assertEqual(self.get(d, "/protected", a).status, 200)
+            # Issuer down: the cached keys keep serving, health stays ok.
+            server.stop()
+            c = KeyPair(os.path.join(self.tmp, "c"))
+
+            def refetch_failed():
+                self.assert_invalid_token(self.get(d, "/protected",
+                                                   c.sign()))
+                return "JWKS fetch from" in d.log()
+
+            wait_for(refetch_failed, what="failed fetch logged")
+            for token in (a, b, self.key_a.sign(), self.key_b.sign()):
+                self.assertEqual(self.get(d, "/protected", token).status,
+                                 200)
+            self.assertEqual(self.get(d, "/health").status, 200)
+        finally:
+            server.stop()
+            self.assertEqual(d.stop(), 0)
+
+    def test_unknown_kid_flood_is_rate_limited(self):
+        interval = 3
+        server = JwksServer([self.key_a], max_age=600)
+        d = self.start(server, "--jwks-refetch-interval", str(interval))
+        try:
+            self.assertEqual(server.count(), 1)
+            # Random kids for two seconds, well inside one interval: at
+            # most one refetch, however many requests.
+            start = time.monotonic()
+            sent = 0
+            while time.monotonic() - start < 2.0:
+                token = self.key_a.sign(kid=b64url(os.urandom(32)))
+                self.assert_invalid_token(self.get(d, "/protected", token))
+                sent += 1
+            self.assertGreater(sent, 20)
+            wait_for(lambda: server.count() == 2,
+                     what="the one refetch of the flood")
+            time.sleep(0.3)  # room for a (wrong) second refetch to land
+            self.assertEqual(server.count(), 2)
+            # Positive control: once the interval is over, the next
+            # unknown kid may refetch again, once.
+            wait_for(lambda: time.monotonic() - start > interval + 0.2,
+                     timeout=10)
+            for _ in range(20):
+                self.assert_invalid_token(self.get(
+                    d, "/protected", self.key_a.sign(kid="zz" * 20)))
+            wait_for(lambda: server.count() == 3,
+                     what="refetch after the interval")
+            time.sleep(0.3)
+            self.assertEqual(server.count(), 3)
+        finally:
+            server.stop()
+            d.stop()
+
+    def test_background_refresh_and_retirement(self):
+        server = JwksServer([self.key_a, self.key_b], max_age=1)
+        d = self.start(server)
+        try:
+            a = self.key_a.sign()
+            self.assertEqual(self.get(d, "/protected", a).status, 200)
+            # max-age=1: refetched in the background without any token.
+            n = server.count()
+            wait_for(lambda: server.count() >= n + 2,
+                     what="background refetches")
+            # A retired from the JWKS: its tokens stop verifying, cached
+            # or not, once the refresh lands.
+            server.set_keys([self.key_b])
+            wait_for(lambda: self.get(d, "/protected", a).status == 401,
+                     what="retired key refused")
+            self.assertEqual(self.get(d, "/protected",
+                                      self.key_b.sign()).status, 200)
+        finally:
+            server.stop()
+            d.stop()
+
+    def test_not_ready_until_first_fetch(self):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/jwks.json"
+        d = resource(["--jwks-url", url, "--jwks-min-age", "1"]).start()
+        try:
+            r = d.request("GET", "/health")
+            self.assertEqual(r.status, 503, r)
+            r = self.get(d, "/protected", self.key_a.sign())
+            self.assertEqual(r.status, 503, r)
+            self.assertIsNotNone(r.header("Retry-After"))
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+
+class WithAuthServiceTests(Base):
+    """Both real daemons: tokens from auth_service's /login."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.auth_dir = os.path.join(cls.tmp, "auth")
+        os.makedirs(cls.auth_dir)
+        cls.auth_port = free_port()
+        cls.kid1 = harness.make_keys(os.path.join(cls.auth_dir, "k1"))
+        cls.kid2 = harness.make_keys(os.path.join(cls.auth_dir, "k2"))
+
+    def auth(self, keydir, extra=()):
+        d = harness.Daemon("auth_service", [
+            "--port", str(self.auth_port), "--issuer", ISSUER,
+            "--private-key", os.path.join(keydir, "private_key.pem"),
+            "--db", os.path.join(self.auth_dir, "auth.db"),
+            "--argon2-memlimit-kib", "8", "--argon2-opslimit", "1",
+            *extra]).start()
+        d.wait_healthy()
+        return d
+
+    def login(self, auth, user, password):
+        r = auth.request("POST", "/login",
+                         {"username": user, "password": password})
+        self.assertEqual(r.status, 200, r)
+        return r.json()["access_token"]
+
+    def test_pem_mode_demo_flow(self):
+        k1 = os.path.join(self.auth_dir, "k1")
+        auth = self.auth(k1)
+        try:
+            res = resource(["--public-keys",
+                            os.path.join(k1, "public_key.pem")]).start()
+            try:
+                user = self.login(auth, "user1", "password123")
+                admin = self.login(auth, "admin", "adminpassword")
+                r = self.get(res, "/protected", user)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json()["user"], "user1")
+                self.assertEqual(r.json()["data"], [1, 2, 3, 4, 5])
+                self.assertIn("read:data", r.json()["permissions"])
+                r = self.get(res, "/admin", user)
+                self.assertEqual(r.status, 403, r)
+                self.assertIn('scope="read:admin_panel"', challenge_of(r))
+                self.assertEqual(self.get(res, "/admin", admin).status, 200)
+                self.assertEqual(self.get(res, "/admin/users", admin,
+                                          method="DELETE").status, 200)
+                self.assertEqual(self.get(res, "/admin/users", user,
+                                          method="DELETE").status, 403)
+                head, payload, sig = user.split(".")
+                claims = json.loads(
+                    base64.urlsafe_b64decode(payload + "==="))
+                claims["permissions"].append("read:admin_panel")
+                forged = ".".join(
+                    [head, b64url(json.dumps(claims).encode()), sig])
+                self.assert_invalid_token(self.get(res, "/admin", forged))
+            finally:
+                self.assertEqual(res.stop(), 0)
+        finally:
+            auth.stop()
+
+    def test_jwks_mode_rotation_and_issuer_down(self):
+        k1 = os.path.join(self.auth_dir, "k1")
+        k2 = os.path.join(self.auth_dir, "k2")
+        url = f"http://127.0.0.1:{self.auth_port}/.well-known/jwks.json"
+        auth = self.auth(k1)
+        res = None
+        try:
+            res = resource(["--jwks-url", url, "--jwks-min-age", "1",
+                            "--jwks-refetch-interval", "1"]).start()
+            res.wait_healthy()
+            old = self.login(auth, "user1", "password123")
+            self.assertEqual(self.get(res, "/protected", old).status, 200)
+            # Issuer stopped: the cached keys keep serving.
+            auth.stop()
+            auth = None
+            self.assertEqual(self.get(res, "/protected", old).status, 200)
+            self.assertEqual(self.get(res, "/health").status, 200)
+            # The issuer comes back with a new signing key, still
+            # publishing the old one.
+            auth = self.auth(k2, ["--public-keys",
+                                  os.path.join(k1, "public_key.pem")])
+            new = self.login(auth, "user1", "password123")
+            self.assertNotEqual(jwt.get_unverified_header(new)["kid"],
+                                jwt.get_unverified_header(old)["kid"])
+            wait_for(lambda: self.get(res, "/protected", new).status == 200,
+                     what="token of the new key verifies after refetch")
+            self.assertEqual(self.get(res, "/protected", old).status, 200)
+        finally:
+            if auth is not None:
+                auth.stop()
+            if res is not None:
+                self.assertEqual(res.stop(), 0)
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed or result.testsRun == 0 else 0)

@@ -1,0 +1,317 @@
+/* test_refresh_store: families and refresh tokens in a real SQLite file:
+ * rotation, reuse revoking the family (committed), expiry, absolute family
+ * lifetime, logout, purge, and concurrent rotation from many connections. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "secret.h"
+#include "store.h"
+#include "test.h"
+
+static char dir[] = "/tmp/test_refresh.XXXXXX";
+static char path[256];
+static int64_t user_id;
+
+static struct store *
+open_store(void)
+{
+	struct err e = { 0 };
+	struct store *s = store_open_sqlite(path, 5000, &e);
+
+	if (s == NULL)
+		fprintf(stderr, "open: %s\n", e.msg);
+	return s;
+}
+
+static void
+token(const char *text, unsigned char h[STORE_HASH_LEN])
+{
+	store_token_hash(text, strlen(text), h);
+}
+
+static int
+rotate(struct store *s, const char *old, const char *new, int64_t now,
+    enum store_refusal *why, struct store_grant *g)
+{
+	unsigned char a[STORE_HASH_LEN], b[STORE_HASH_LEN];
+	struct err e = { 0 };
+	int rc;
+
+	token(old, a);
+	token(new, b);
+	rc = store_rotate(s, a, b, now, 100, g, why, &e);
+	if (rc == -1 && e.code != ERR_INVALID_GRANT)
+		fprintf(stderr, "rotate: %s\n", e.msg);
+	return rc;
+}
+
+static int
+login(struct store *s, const char *tok, int64_t now, struct store_grant *g)
+{
+	unsigned char h[STORE_HASH_LEN];
+	struct err e = { 0 };
+
+	token(tok, h);
+	return store_create_family(
+	    s, user_id, "demo-client", h, now, 100, 1000, g, &e);
+}
+
+static int64_t
+scalar(const char *sql, const char *arg)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    (arg == NULL || sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC) ==
+	                        SQLITE_OK) &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_rotation_and_reuse(void)
+{
+	struct store *s = open_store();
+	struct store_grant g, g2;
+	enum store_refusal why;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, "r1", 1000, &g) == 0);
+	CHECK(strlen(g.family_id) == STORE_FAMILY_ID_LEN);
+	CHECK(g.token_expires == 1100 && g.family_expires == 2000);
+	CHECK(rotate(s, "r1", "r2", 1010, &why, &g2) == 0);
+	CHECK(strcmp(g.family_id, g2.family_id) == 0 && g2.user_id == user_id);
+	CHECK(rotate(s, "r2", "r3", 1020, &why, &g2) == 0);
+	/* r1 again: reuse. The whole family dies, newest token included. */
+	CHECK(rotate(s, "r1", "x1", 1030, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REUSED);
+	CHECK(strcmp(g2.family_id, g.family_id) == 0);
+	CHECK(rotate(s, "r3", "x2", 1031, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REVOKED);
+	/* Committed: another connection sees the revocation. */
+	CHECK(scalar("SELECT revoked_reason = 'reuse' FROM families WHERE "
+	             "id = ?1",
+	          g.family_id) == 1);
+	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1 "
+	             "AND revoked_at IS NULL",
+	          g.family_id) == 0);
+	/* The tokens that failed were never stored. */
+	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
+	          g.family_id) == 3);
+	CHECK(rotate(s, "never-issued", "x3", 1031, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_UNKNOWN);
+	store_free(s);
+}
+
+static void
+test_expiry_and_absolute_lifetime(void)
+{
+	struct store *s = open_store();
+	struct store_grant g, g2;
+	enum store_refusal why;
+	char old[16], new[16];
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, "e1", 5000, &g) == 0);
+	/* exp is exclusive: usable at 5099, not at 5100. */
+	CHECK(rotate(s, "e1", "e2", 5100, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_EXPIRED);
+	CHECK(rotate(s, "e1", "e2", 5099, &why, &g2) == 0);
+	CHECK(g2.token_expires == 5199);
+	/* Rotating every 90 s never reaches past the family's 1000 s. */
+	int64_t now = 5099;
+	for (int i = 2; i < 20; i++) {
+		snprintf(old, sizeof(old), "e%d", i);
+		snprintf(new, sizeof(new), "e%d", i + 1);
+		now += 90;
+		int rc = rotate(s, old, new, now, &why, &g2);
+		if (now < 6000) {
+			CHECK(rc == 0);
+			CHECK(g2.token_expires <= 6000);
+		} else {
+			CHECK(rc == -1 && why == STORE_REFUSED_EXPIRED);
+			break;
+		}
+	}
+	store_free(s);
+}
+
+static void
+test_logout_revokes_family(void)
+{
+	struct store *s = open_store();
+	struct store_grant g, g2;
+	enum store_refusal why;
+	unsigned char h[STORE_HASH_LEN];
+	struct err e = { 0 };
+	bool found = true;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, "l1", 100, &g) == 0);
+	CHECK(rotate(s, "l1", "l2", 101, &why, &g2) == 0);
+	/* Logging out with the older (used) token still ends the family. */
+	token("l1", h);
+	CHECK(store_revoke(s, h, "logout", 102, &g2, &found, &e) == 0);
+	CHECK(found && strcmp(g2.family_id, g.family_id) == 0);
+	CHECK(rotate(s, "l2", "l3", 103, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REVOKED);
+	token("not-a-token", h);
+	CHECK(store_revoke(s, h, "logout", 104, &g2, &found, &e) == 0);
+	CHECK(!found);
+	/* A second logout of the same family is fine too. */
+	token("l2", h);
+	CHECK(store_revoke(s, h, "logout", 105, &g2, &found, &e) == 0 && found);
+	store_free(s);
+}
+
+static void
+test_purge(void)
+{
+	struct store *s = open_store();
+	struct store_grant g;
+	struct err e = { 0 };
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, "p1", 1, &g) == 0); /* family expires at 1001 */
+	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
+	          g.family_id) == 1);
+	CHECK(store_purge(s, 1001, &e) == 0);
+	CHECK(scalar("SELECT count(*) FROM families WHERE id = ?1",
+	          g.family_id) == 1);
+	CHECK(store_purge(s, 1002, &e) == 0);
+	CHECK(scalar("SELECT count(*) FROM families WHERE id = ?1",
+	          g.family_id) == 0);
+	/* Its tokens go with it (ON DELETE CASCADE). */
+	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
+	          g.family_id) == 0);
+	store_free(s);
+}
+
+#define RACERS 8
+
+struct racer {
+	int index;
+	pthread_barrier_t *start;
+	int rc;
+	enum store_refusal why;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	struct store *s = open_store();
+	struct store_grant g;
+	char new[32];
+
+	snprintf(new, sizeof(new), "race-new-%d", r->index);
+	pthread_barrier_wait(r->start);
+	r->rc = s != NULL ? rotate(s, "race-0", new, 200, &r->why, &g) : -2;
+	store_free(s);
+	return NULL;
+}
+
+/* Eight connections rotate one token at once: exactly one wins, the
+ * first loser counts as reuse, so the family ends revoked. */
+static void
+test_concurrent_rotation(void)
+{
+	struct store *s = open_store();
+	pthread_t t[RACERS];
+	struct racer r[RACERS];
+	pthread_barrier_t start;
+	struct store_grant g;
+	int wins = 0, reused = 0, revoked = 0;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, "race-0", 199, &g) == 0);
+	pthread_barrier_init(&start, NULL, RACERS);
+	for (int i = 0; i < RACERS; i++) {
+		r[i] = (struct racer){ .index = i, .start = &start };
+		pthread_create(&t[i], NULL, race, &r[i]);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(t[i], NULL);
+		wins += r[i].rc == 0;
+		reused += r[i].rc == -1 && r[i].why == STORE_REFUSED_REUSED;
+		revoked += r[i].rc == -1 && r[i].why == STORE_REFUSED_REVOKED;
+	}
+	pthread_barrier_destroy(&start);
+	CHECK(wins == 1);
+	/* The first loser revokes the family; later ones find it revoked. */
+	CHECK(reused >= 1);
+	CHECK(reused + revoked == RACERS - 1);
+	CHECK(scalar("SELECT revoked_at IS NOT NULL FROM families WHERE "
+	             "id = ?1",
+	          g.family_id) == 1);
+	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
+	          g.family_id) == 2);
+	store_free(s);
+}
+
+static void
+test_integrity(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) ==
+	      SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW &&
+	      strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0);
+	sqlite3_finalize(st);
+	CHECK(sqlite3_prepare_v2(
+	          db, "PRAGMA foreign_key_check", -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	struct store *s;
+	const char *roles[] = { "user" };
+	struct store_seed_user su = { "u", 1, roles, 1 };
+	struct store_user *u = NULL;
+	struct err e = { 0 };
+
+	if (secret_init() == -1 || mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/auth.db", dir);
+	if ((s = open_store()) == NULL ||
+	    store_seed_user(s, &su, "$argon2id$x", NULL, 1, &e) == -1 ||
+	    store_find_user(s, "u", 1, &u, &e) == -1 || u == NULL)
+		return 1;
+	user_id = u->id;
+	store_user_free(u);
+	store_free(s);
+	RUN(test_rotation_and_reuse);
+	RUN(test_expiry_and_absolute_lifetime);
+	RUN(test_logout_revokes_family);
+	RUN(test_purge);
+	RUN(test_concurrent_rotation);
+	RUN(test_integrity);
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return test_report();
+}

@@ -1,0 +1,139 @@
+/* test_throttle: free failures, doubling, cap, forgetting, bounded size. */
+#include <stdio.h>
+#include <string.h>
+
+#include "secret.h"
+#include "test.h"
+#include "throttle.h"
+
+static const struct throttle_policy policy[THROTTLE_KINDS] = {
+	[THROTTLE_USER] = { 3, 1, 8, 100 },
+	[THROTTLE_ADDR] = { 5, 2, 30, 100 },
+};
+
+static int64_t
+fail(struct throttle *t, enum throttle_kind k, const char *key, int64_t now)
+{
+	return throttle_failure(t, k, key, strlen(key), now);
+}
+
+static int64_t
+wait_for(struct throttle *t, enum throttle_kind k, const char *key, int64_t now)
+{
+	return throttle_wait(t, k, key, strlen(key), now);
+}
+
+static void
+test_free_then_doubling_then_cap(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 100, &e);
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 3; i++)
+		CHECK(fail(t, THROTTLE_USER, "alice", 1000) == 0);
+	CHECK(wait_for(t, THROTTLE_USER, "alice", 1000) == 0);
+	CHECK(fail(t, THROTTLE_USER, "alice", 1000) == 1);
+	CHECK(wait_for(t, THROTTLE_USER, "alice", 1000) == 1);
+	CHECK(wait_for(t, THROTTLE_USER, "alice", 1001) == 0);
+	CHECK(fail(t, THROTTLE_USER, "alice", 1001) == 2);
+	CHECK(fail(t, THROTTLE_USER, "alice", 1003) == 4);
+	CHECK(fail(t, THROTTLE_USER, "alice", 1007) == 8);
+	/* Capped: the real user never waits longer than max_delay. */
+	CHECK(fail(t, THROTTLE_USER, "alice", 1015) == 8);
+	for (int i = 0; i < 100; i++)
+		fail(t, THROTTLE_USER, "alice", 1015);
+	CHECK(wait_for(t, THROTTLE_USER, "alice", 1015) == 8);
+	CHECK(wait_for(t, THROTTLE_USER, "alice", 1023) == 0);
+	/* Another user, and the same text as an address, are not held. */
+	CHECK(wait_for(t, THROTTLE_USER, "bob", 1015) == 0);
+	CHECK(wait_for(t, THROTTLE_ADDR, "alice", 1015) == 0);
+	throttle_free(t);
+}
+
+static void
+test_window_forgets_and_success_resets(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 100, &e);
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		fail(t, THROTTLE_USER, "carol", 0);
+	CHECK(wait_for(t, THROTTLE_USER, "carol", 0) == 1);
+	/* A quiet window later the failures are forgotten. */
+	CHECK(fail(t, THROTTLE_USER, "carol", 99) > 0);
+	CHECK(fail(t, THROTTLE_USER, "carol", 300) == 0);
+	CHECK(throttle_size(t) == 1);
+	for (int i = 0; i < 4; i++)
+		fail(t, THROTTLE_USER, "carol", 300);
+	CHECK(wait_for(t, THROTTLE_USER, "carol", 300) > 0);
+	throttle_success(t, THROTTLE_USER, "carol", 5);
+	CHECK(wait_for(t, THROTTLE_USER, "carol", 300) == 0);
+	CHECK(throttle_size(t) == 0);
+	throttle_free(t);
+}
+
+static void
+test_keys_compared_with_length(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 100, &e);
+	const char nul[] = "dave\0x";
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		throttle_failure(t, THROTTLE_USER, nul, sizeof(nul) - 1, 10);
+	CHECK(throttle_wait(t, THROTTLE_USER, nul, sizeof(nul) - 1, 10) > 0);
+	CHECK(wait_for(t, THROTTLE_USER, "dave", 10) == 0);
+	throttle_free(t);
+}
+
+static void
+test_memory_is_bounded(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 16, &e);
+	char key[32];
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 6; i++)
+		fail(t, THROTTLE_ADDR, "10.0.0.1", 50);
+	CHECK(wait_for(t, THROTTLE_ADDR, "10.0.0.1", 50) == 2);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "user%d", i);
+		fail(t, THROTTLE_USER, key, 60 + i / 100);
+		CHECK(throttle_size(t) <= 16);
+	}
+	CHECK(throttle_size(t) == 16);
+	/* The newest keys survive; the oldest were evicted. */
+	CHECK(wait_for(t, THROTTLE_ADDR, "10.0.0.1", 70) == 0);
+	for (int i = 0; i < 4; i++)
+		fail(t, THROTTLE_USER, "user999", 69);
+	CHECK(wait_for(t, THROTTLE_USER, "user999", 69) > 0);
+	throttle_free(t);
+}
+
+int
+main(void)
+{
+	if (secret_init() == -1)
+		return 1;
+	RUN(test_free_then_doubling_then_cap);
+	RUN(test_window_forgets_and_success_resets);
+	RUN(test_keys_compared_with_length);
+	RUN(test_memory_is_bounded);
+	return test_report();
+}
