@@ -43,6 +43,9 @@ const struct config_field auth_config_fields[] = {
 	    "password hashing threads, 0 = one per CPU (0)"),
 	F(hash_queue, CONFIG_INT, 1, 100000,
 	    "logins waiting for a hashing thread before 503 (64)"),
+	F(hash_nice, CONFIG_INT, 0, 19,
+	    "niceness added to hashing threads so the event loop runs first "
+	    "(10)"),
 	F(max_body, CONFIG_INT, 64, 1048576,
 	    "request body limit, bytes (8192)"),
 	F(max_headers, CONFIG_INT, 1024, 1048576,
@@ -96,6 +99,7 @@ auth_config_defaults(struct auth_config *c)
 		.argon2_memlimit_kib = 19456,
 		.hash_threads = 0,
 		.hash_queue = 64,
+		.hash_nice = 10,
 		.max_body = 8192,
 		.max_headers = 8192,
 		.request_timeout = 10,

@@ -30,6 +30,7 @@ struct auth_config {
 	int64_t argon2_memlimit_kib;
 	int64_t hash_threads; /* 0: one per online CPU */
 	int64_t hash_queue;
+	int64_t hash_nice;
 	int64_t max_body;
 	int64_t max_headers;
 	int64_t request_timeout;

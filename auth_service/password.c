@@ -76,6 +76,7 @@ struct password_pool {
 	pthread_cond_t wake;
 	struct job_list queue, finished;
 	size_t queue_max, busy;
+	int nice;
 	bool stopping;
 	struct password_cost cost;
 	struct event *done_ev; /* activated by workers, runs on the loop */
@@ -139,25 +140,19 @@ job_run(struct password_pool *p, struct password_job *j)
 	secret_wipe(j->pw, j->len);
 }
 
-/* Nice value added to hashing threads: when they and the event loop want
- * the same core, the scheduler lets the loop run first, so JWKS, refresh
- * and health stay fast during a login flood; idle cores still go to the
- * hashing, so login throughput is unchanged. */
-#define PASSWORD_WORKER_NICE 10
-
 static void *
 worker_main(void *arg)
 {
 	struct password_pool *p = arg;
 	struct password_job *j;
 	id_t self = (id_t)gettid();
-	int nice;
+	int current;
 
 	/* Linux: PRIO_PROCESS with a thread id sets that thread only. */
 	errno = 0;
-	nice = getpriority(PRIO_PROCESS, self);
-	if (errno == 0 &&
-	    setpriority(PRIO_PROCESS, self, nice + PASSWORD_WORKER_NICE) == -1)
+	current = getpriority(PRIO_PROCESS, self);
+	if (p->nice > 0 && errno == 0 &&
+	    setpriority(PRIO_PROCESS, self, current + p->nice) == -1)
 		log_msg(LOG_DEBUG, "hash worker keeps its priority");
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
@@ -207,8 +202,8 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct password_pool *
-password_pool_new(struct event_base *base, int threads, size_t queue_max,
-    const struct password_cost *cost, struct err *e)
+password_pool_new(struct event_base *base, int threads, int niceness,
+    size_t queue_max, const struct password_cost *cost, struct err *e)
 {
 	struct password_pool *p = calloc(1, sizeof(*p));
 
@@ -219,6 +214,7 @@ password_pool_new(struct event_base *base, int threads, size_t queue_max,
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	p->queue_max = queue_max;
+	p->nice = niceness;
 	p->cost = *cost;
 	if ((p->done_ev = event_new(base, -1, 0, done_cb, p)) == NULL ||
 	    (p->threads = calloc((size_t)threads, sizeof(*p->threads))) ==

@@ -42,8 +42,12 @@ typedef void (*password_done_fn)(struct password_result *r, void *arg);
 
 struct password_pool;
 
+/* niceness is added to each worker thread's nice value (Linux: per thread), so
+ * that when the workers and the event loop want the same core the loop
+ * runs first; idle cores still go to hashing. */
 struct password_pool *password_pool_new(struct event_base *base, int threads,
-    size_t queue_max, const struct password_cost *cost, struct err *e);
+    int niceness, size_t queue_max, const struct password_cost *cost,
+    struct err *e);
 
 /* Queues a verification of pw against hash (both copied; the copy of pw
  * is wiped after use). With rehash, a match whose hash is below the cost

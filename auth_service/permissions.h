@@ -8,7 +8,7 @@
 
 #include "err.h"
 
-#define PERMISSIONS_MAX_FILE (1024 * 1024)
+#define PERMISSIONS_MAX_FILE ((size_t)1024 * 1024)
 
 struct permissions_role {
 	char *name;

@@ -83,6 +83,23 @@ audit(const char *event, const char *user, size_t user_len, const char *addr,
 	log_event(event, o);
 }
 
+/* An audit line about a family: the user is looked up by id, since the
+ * request carried only an opaque token. */
+static void
+audit_family(struct auth_ctx *ctx, const char *event,
+    const struct store_grant *g, const char *addr, const char *reason)
+{
+	struct store_user *u = NULL;
+	struct err e = { 0 };
+
+	if (g->user_id > 0 &&
+	    store_find_user_by_id(ctx->store, g->user_id, &u, &e) == -1)
+		log_msg(LOG_WARN, "audit: %s", e.msg);
+	audit(event, u != NULL ? u->username : NULL,
+	    u != NULL ? strlen(u->username) : 0, addr, g->family_id, reason);
+	store_user_free(u);
+}
+
 /* Issues an access token for u and sends the token response. */
 static int
 reply_tokens(struct evhttp_request *req, struct auth_ctx *ctx,
@@ -304,10 +321,10 @@ route_refresh(struct evhttp_request *req, void *arg)
 	if (store_rotate(ctx->store, old_hash, new_hash, wall_now(),
 	        ctx->cfg->refresh_ttl, &grant, &why, &e) == -1) {
 		if (why == STORE_REFUSED_REUSED)
-			audit("refresh_reuse_family_revoked", NULL, 0, addr,
-			    grant.family_id, "reuse");
+			audit_family(ctx, "refresh_reuse_family_revoked",
+			    &grant, addr, "reuse");
 		else if (why != STORE_REFUSED_NONE)
-			audit("refresh_failed", NULL, 0, addr, grant.family_id,
+			audit_family(ctx, "refresh_failed", &grant, addr,
 			    store_refusal_name(why));
 		goto fail;
 	}
@@ -349,8 +366,8 @@ route_logout(struct evhttp_request *req, void *arg)
 	    store_revoke(ctx->store, hash, "logout", wall_now(), &grant, &found,
 	        &e) == -1)
 		goto fail;
-	audit("logout", NULL, 0, addr, found ? grant.family_id : NULL,
-	    found ? NULL : "unknown_token");
+	audit_family(
+	    ctx, "logout", &grant, addr, found ? NULL : "unknown_token");
 	if ((reply = json_object_new_object()) != NULL)
 		json_object_object_add(
 		    reply, "status", json_object_new_string("ok"));

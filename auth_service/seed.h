@@ -19,7 +19,7 @@
 #include "password.h"
 #include "store.h"
 
-#define SEED_MAX_FILE (4 * 1024 * 1024)
+#define SEED_MAX_FILE ((size_t)4 * 1024 * 1024)
 #define SEED_MAX_PASSWORD 4096
 
 struct seed_user {

@@ -130,7 +130,7 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	ctx->issuer = (struct issuer){ ctx->keys->keys[0], cfg->issuer,
 		cfg->audience, cfg->client_id, cfg->access_ttl };
 	if ((ctx->store = store_open_sqlite(
-	         cfg->db, (int)cfg->db_busy_timeout_ms, e)) == NULL ||
+	         cfg->db, (int)cfg->db_busy_timeout_ms, true, e)) == NULL ||
 	    import_seed(ctx, e) == -1)
 		goto fail;
 	/* A hash of a random password at the configured cost: nobody can
@@ -143,7 +143,8 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	if ((ctx->throttle = throttle_new(
 	         tp, (size_t)cfg->throttle_max_entries, e)) == NULL ||
 	    (ctx->pool = password_pool_new(base, hash_threads(cfg),
-	         (size_t)cfg->hash_queue, &ctx->cost, e)) == NULL)
+	         (int)cfg->hash_nice, (size_t)cfg->hash_queue, &ctx->cost,
+	         e)) == NULL)
 		goto fail;
 	return 0;
 fail:

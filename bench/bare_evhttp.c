@@ -27,8 +27,8 @@ bare_reply(struct evhttp_request *req, void *arg)
 	    "Content-Type", "application/json");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "X-Content-Type-Options", "nosniff");
-	evbuffer_add_reference(buf, bare_body, sizeof(bare_body) - 1, NULL,
-	    NULL);
+	evbuffer_add_reference(
+	    buf, bare_body, sizeof(bare_body) - 1, NULL, NULL);
 	evhttp_send_reply(req, 200, "OK", buf);
 }
 
@@ -57,16 +57,15 @@ main(int argc, char **argv)
 			port = atoi(argv[++i]);
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL ||
-	    (http = evhttp_new(base)) == NULL ||
-	    (buf = evbuffer_new()) == NULL)
+	    (http = evhttp_new(base)) == NULL || (buf = evbuffer_new()) == NULL)
 		goto out;
 	evhttp_set_gencb(http, bare_reply, buf);
 	bound = evhttp_bind_socket_with_handle(
 	    http, "127.0.0.1", (ev_uint16_t)port);
-	if (bound == NULL ||
-	    getsockname(evhttp_bound_socket_get_fd(bound),
-	        (struct sockaddr *)&ss, &sl) == -1) {
-		fprintf(stderr, "bare_evhttp: cannot listen on port %d\n", port);
+	if (bound == NULL || getsockname(evhttp_bound_socket_get_fd(bound),
+	                         (struct sockaddr *)&ss, &sl) == -1) {
+		fprintf(
+		    stderr, "bare_evhttp: cannot listen on port %d\n", port);
 		goto out;
 	}
 	sig_int = evsignal_new(base, SIGINT, bare_stop, base);

@@ -31,10 +31,10 @@
 /* e is normally 65537; OpenSSL refuses larger exponents for big moduli
  * anyway, and a huge one only makes verification slower. */
 #define JWK_RSA_MAX_E_BITS 64
-#define JWK_P256_COORD_LEN 32 /* RFC 7518 section 6.2.1.2 */
-#define JWK_ED25519_LEN 32    /* RFC 8037 section 2 */
-#define JWK_PEM_MAX_FILE (64 * 1024)
-#define JWK_MAX_MEMBERS 4 /* the required members, kty included */
+#define JWK_P256_COORD_LEN 32  /* RFC 7518 section 6.2.1.2 */
+#define JWK_ED25519_LEN 32     /* RFC 8037 section 2 */
+#define JWK_PEM_MAX_FILE 65536 /* 64 KiB: an 8192-bit RSA key is ~6 KiB */
+#define JWK_MAX_MEMBERS 4      /* the required members, kty included */
 
 /* The required public members of a JWK (RFC 7638 section 3.2), already in
  * lexicographic order of their names, as the thumbprint needs them. */

@@ -341,7 +341,8 @@ jwks_add(struct jwks *set, struct jws_key *k, struct err *e)
 	}
 	if (set->n == set->cap) {
 		cap = set->cap == 0 ? 4 : set->cap * 2;
-		if ((keys = realloc(set->keys, cap * sizeof(*keys))) == NULL) {
+		if ((keys = realloc(
+		         set->keys, cap * sizeof(struct jws_key *))) == NULL) {
 			jwk_free(k);
 			return err_set(e, ERR_NOMEM, "jwks: out of memory");
 		}

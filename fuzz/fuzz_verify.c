@@ -7,6 +7,11 @@
  * strings, and stops verifying when one character of its signature
  * changes.
  *
+ * An input starting with 'S' is a payload instead: the rest is signed with
+ * the EdDSA key under a valid header, so the code behind the signature
+ * check (payload JSON, claims, the token's own claims) sees arbitrary
+ * bytes too, which a mutated token would never get past the signature.
+ *
  * With FUZZ_VERIFY_SEED_DIR set, the first run writes tokens signed with
  * these keys into that directory (fuzz/run.sh does this), so the seed
  * corpus always matches the keys. */
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64url.h"
 #include "jwk.h"
 #include "jwks.h"
 #include "jws.h"
@@ -73,7 +79,10 @@ static const char fuzz_eddsa_pem[] =
     "MC4CAQAwBQYDK2VwBCIEIE7HTOZTB1W/wL/8GZuug5dUiTYxZV5NicJZnMSykcg/\n"
     "-----END PRIVATE KEY-----\n";
 
+#define FUZZ_SIGNED_MODE 'S'
+
 static struct jws_key *fuzz_signers[3];
+static char *fuzz_eddsa_header; /* base64url, for the signed mode */
 static struct jwks *fuzz_keys;
 static struct verify_policy fuzz_policy;
 
@@ -162,6 +171,18 @@ fuzz_write_seed(const char *dir, const char *name, const struct jws_key *k,
 	"\"scope\":\"read:data\"" extra "}"
 
 static void
+fuzz_write_file(const char *dir, const char *name, const char *a, const char *b)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL || fputs(a, f) == EOF ||
+	    fputs(b, f) == EOF || fclose(f) != 0)
+		fuzz_die(path, NULL);
+}
+
+static void
 fuzz_write_seeds(const char *dir)
 {
 	static const char *const names[] = { "rs256", "es256", "eddsa" };
@@ -187,9 +208,26 @@ fuzz_write_seeds(const char *dir)
 	    "\"read:data\\u0000x\"]}");
 	fuzz_write_seed(
 	    dir, "typ_jwt_eddsa", fuzz_signers[2], "JWT", SEED_CLAIMS(""));
+	fuzz_write_file(dir, "signed_payload", "S", SEED_CLAIMS(""));
+	fuzz_write_file(dir, "signed_payload_dup_aud", "S",
+	    SEED_CLAIMS(",\"aud\":[\"x\",\"" FUZZ_AUDIENCE "\"]"));
 	fuzz_write_seed(dir, "wrong_aud_rs256", fuzz_signers[0], "at+jwt",
 	    "{\"iss\":\"" FUZZ_ISSUER "\",\"aud\":\"elsewhere\",\"sub\":\"u\","
 	    "\"exp\":1700000800,\"permissions\":[\"read:data\"]}");
+}
+
+/* base64url of {"alg":...,"typ":"at+jwt","kid":...} for key k. */
+static char *
+fuzz_header(const struct jws_key *k)
+{
+	char text[256];
+	int n = snprintf(text, sizeof(text),
+	    "{\"alg\":\"%s\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}",
+	    jws_alg_name(k->alg), k->kid);
+
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return NULL;
+	return b64url_encode(text, (size_t)n);
 }
 
 int
@@ -215,6 +253,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		.audience = FUZZ_AUDIENCE,
 		.leeway = CLAIMS_DEFAULT_LEEWAY,
 		.now = fuzz_clock };
+	if ((fuzz_eddsa_header = fuzz_header(fuzz_signers[2])) == NULL)
+		fuzz_die("header", NULL);
 	if (seed_dir != NULL)
 		fuzz_write_seeds(seed_dir);
 	return 0;
@@ -265,8 +305,8 @@ fuzz_check_accepted(
 	free(copy);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+fuzz_token(const uint8_t *data, size_t size)
 {
 	struct access_token *t = NULL;
 	struct err e = { 0 };
@@ -275,11 +315,52 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	        (const char *)data, size, &fuzz_policy, &t, &e) == -1) {
 		if (t != NULL || e.code == ERR_OK)
 			abort();
-		return 0;
+		return;
 	}
 	if (t == NULL || e.code != ERR_OK)
 		abort();
 	fuzz_check_accepted(data, size, t);
 	access_token_free(t);
+}
+
+/* header.base64url(payload).signature, signed with the EdDSA key. */
+static void
+fuzz_signed_payload(const uint8_t *payload, size_t size)
+{
+	size_t hlen = strlen(fuzz_eddsa_header), plen, slen;
+	char *p64 = NULL, *s64 = NULL, *token = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	struct err e = { 0 };
+
+	if ((p64 = b64url_encode(payload, size)) == NULL)
+		abort();
+	plen = strlen(p64);
+	if ((token = malloc(hlen + 1 + plen + 1 + 128)) == NULL)
+		abort();
+	memcpy(token, fuzz_eddsa_header, hlen);
+	token[hlen] = '.';
+	memcpy(token + hlen + 1, p64, plen);
+	if (jws_sign_raw(fuzz_signers[2], (const unsigned char *)token,
+	        hlen + 1 + plen, &sig, &siglen, &e) == -1 ||
+	    (s64 = b64url_encode(sig, siglen)) == NULL ||
+	    (slen = strlen(s64)) >= 128)
+		abort();
+	token[hlen + 1 + plen] = '.';
+	memcpy(token + hlen + 1 + plen + 1, s64, slen);
+	fuzz_token((const uint8_t *)token, hlen + 1 + plen + 1 + slen);
+	free(token);
+	free(s64);
+	free(sig);
+	free(p64);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 0 && data[0] == FUZZ_SIGNED_MODE)
+		fuzz_signed_payload(data + 1, size - 1);
+	else
+		fuzz_token(data, size);
 	return 0;
 }

@@ -70,6 +70,12 @@ guard_key_count(const struct guard *g)
 }
 
 void
+guard_sweep(struct guard *g)
+{
+	token_cache_sweep(g->cache, verify_now(&g->policy));
+}
+
+void
 guard_result_release(struct guard_result *r)
 {
 	access_token_free(r->owned);
@@ -106,8 +112,7 @@ verified_token(struct guard *g, const char *token, size_t len,
 
 int
 guard_check_token(struct guard *g, const char *token, size_t len,
-    const char *perm, size_t perm_len, struct guard_result *r,
-    struct err *e)
+    const char *perm, size_t perm_len, struct guard_result *r, struct err *e)
 {
 	*r = (struct guard_result){ 0 };
 	if (verified_token(g, token, len, r, e) == -1)
@@ -121,8 +126,7 @@ guard_check_token(struct guard *g, const char *token, size_t len,
 
 int
 guard_check_request(struct guard *g, struct evhttp_request *req,
-    const char *perm, size_t perm_len, struct guard_result *r,
-    struct err *e)
+    const char *perm, size_t perm_len, struct guard_result *r, struct err *e)
 {
 	const char *token;
 	size_t len;

@@ -31,7 +31,7 @@ struct guard_config {
 /* The outcome for a request that presented a token which verified. */
 struct guard_result {
 	const struct access_token *token; /* NULL unless verified */
-	struct access_token *owned;       /* set when the cache did not take it */
+	struct access_token *owned; /* set when the cache did not take it */
 	bool cache_hit;
 };
 
@@ -45,20 +45,21 @@ void guard_set_keys(struct guard *g, struct jwks *keys);
 /* Number of keys in the current set (0: none, not ready). */
 size_t guard_key_count(const struct guard *g);
 
+/* Drops cached tokens whose exp has passed (run from a timer). */
+void guard_sweep(struct guard *g);
+
 /* Decides for a token and a required permission. 0: allowed, r->token is
  * the verified token. -1 with e->code: ERR_TOKEN_* (401), ERR_UNAVAILABLE
  * (no key set yet), or ERR_INSUFFICIENT_SCOPE (403; r->token is still set,
  * the token itself was valid). Release r with guard_result_release. */
 int guard_check_token(struct guard *g, const char *token, size_t len,
-    const char *perm, size_t perm_len, struct guard_result *r,
-    struct err *e);
+    const char *perm, size_t perm_len, struct guard_result *r, struct err *e);
 
 /* The same, reading the token from the request's Authorization header:
  * no or non-Bearer header ERR_TOKEN_MISSING, a repeated or malformed one
  * ERR_BEARER_MALFORMED (http_bearer_token). */
 int guard_check_request(struct guard *g, struct evhttp_request *req,
-    const char *perm, size_t perm_len, struct guard_result *r,
-    struct err *e);
+    const char *perm, size_t perm_len, struct guard_result *r, struct err *e);
 
 void guard_result_release(struct guard_result *r);
 

@@ -169,15 +169,17 @@ setup_remote(struct key_source *ks, struct err *e)
 		goto out;
 	}
 	if (port > 0)
-		snprintf(ks->host_header, strlen(host) + 8, "%s:%d", host, port);
+		snprintf(
+		    ks->host_header, strlen(host) + 8, "%s:%d", host, port);
 	else
 		snprintf(ks->host_header, strlen(host) + 8, "%s", host);
 	snprintf(ks->target, len, "%s%s%s", path, query != NULL ? "?" : "",
 	    query != NULL ? query : "");
 	/* Names resolve through evdns so a slow resolver never blocks the
 	 * control loop (signals, timers); /etc/hosts is honoured. */
-	ks->dns = evdns_base_new(ks->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	                                       EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	ks->dns =
+	    evdns_base_new(ks->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	                                 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	ks->conn = evhttp_connection_base_new(
 	    ks->base, ks->dns, host, (unsigned short)(port > 0 ? port : 80));
 	if (ks->conn == NULL) {
@@ -186,7 +188,7 @@ setup_remote(struct key_source *ks, struct err *e)
 	}
 	evhttp_connection_set_timeout(ks->conn, (int)ks->cfg.timeout);
 	evhttp_connection_set_max_body_size(ks->conn, KEY_SOURCE_MAX_JWKS);
-	evhttp_connection_set_max_headers_size(ks->conn, 16 * 1024);
+	evhttp_connection_set_max_headers_size(ks->conn, 16L * 1024);
 	evhttp_connection_set_retries(ks->conn, 0);
 	rc = 0;
 out:
@@ -213,8 +215,8 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct key_source *
-key_source_new(struct event_base *base, const struct key_source_config *cfg,
-    struct err *e)
+key_source_new(
+    struct event_base *base, const struct key_source_config *cfg, struct err *e)
 {
 	struct key_source *ks = calloc(1, sizeof(*ks));
 
@@ -283,7 +285,7 @@ key_source_subscribe(struct key_source *ks, struct mailbox *mb, struct err *e)
 
 	if (ks->n_subs >= KEY_SOURCE_MAX_SUBSCRIBERS)
 		return err_set(e, ERR_INTERNAL, "too many key subscribers");
-	subs = realloc(ks->subs, (ks->n_subs + 1) * sizeof(*subs));
+	subs = realloc(ks->subs, (ks->n_subs + 1) * sizeof(struct mailbox *));
 	if (subs == NULL)
 		return err_set(e, ERR_NOMEM, "key subscribers");
 	subs[ks->n_subs++] = mb;
@@ -325,14 +327,14 @@ key_source_unknown_kid(void *arg)
 {
 	struct key_source *ks = arg;
 	int64_t now = mono_ms();
-	int64_t gate = atomic_load_explicit(&ks->kid_gate_ms,
-	    memory_order_relaxed);
+	int64_t gate =
+	    atomic_load_explicit(&ks->kid_gate_ms, memory_order_relaxed);
 
 	if (now < gate)
 		return;
 	/* Of all workers racing here, exactly one wins the interval. */
-	if (!atomic_compare_exchange_strong(&ks->kid_gate_ms, &gate,
-	        now + ks->cfg.refetch_interval * 1000))
+	if (!atomic_compare_exchange_strong(
+	        &ks->kid_gate_ms, &gate, now + ks->cfg.refetch_interval * 1000))
 		return;
 	/* event_active is safe from another thread once evthread is on. */
 	event_active(ks->kick_ev, 0, 0);
@@ -369,11 +371,12 @@ key_source_max_age(const char *cc, int64_t *out)
 				len--;
 			}
 			if (len > 0 && isdigit((unsigned char)*value)) {
-				for (; len > 0 && isdigit((unsigned char)*value);
+				for (;
+				     len > 0 && isdigit((unsigned char)*value);
 				     value++, len--)
 					v = v > INT64_MAX / 20
-					    ? INT64_MAX / 20
-					    : v * 10 + (*value - '0');
+					        ? INT64_MAX / 20
+					        : v * 10 + (*value - '0');
 				*out = found ? (v < *out ? v : *out) : v;
 				found = 1;
 			}
@@ -413,14 +416,14 @@ fetch_failed(struct key_source *ks, const char *why)
 {
 	int64_t delay = ks->retry_delay;
 
-	log_msg(LOG_WARN, "JWKS fetch from %s failed: %s; %s, retry in %" PRId64
-	                  " s",
+	log_msg(LOG_WARN,
+	    "JWKS fetch from %s failed: %s; %s, retry in %" PRId64 " s",
 	    ks->cfg.jwks_url, why,
 	    ks->current != NULL ? "keeping the last good key set"
 	                        : "no key set yet",
 	    delay);
-	ks->retry_delay = delay * 2 > ks->cfg.min_age ? ks->cfg.min_age
-	                                               : delay * 2;
+	ks->retry_delay =
+	    delay * 2 > ks->cfg.min_age ? ks->cfg.min_age : delay * 2;
 	if (ks->retry_delay < 1)
 		ks->retry_delay = 1;
 	schedule(ks, delay);
@@ -453,8 +456,8 @@ fetch_done(struct evhttp_request *req, void *arg)
 	}
 	body = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(body);
-	if (len == 0 || (data = (const char *)evbuffer_pullup(body, -1)) ==
-	                    NULL) {
+	if (len == 0 ||
+	    (data = (const char *)evbuffer_pullup(body, -1)) == NULL) {
 		fetch_failed(ks, "empty body");
 		return;
 	}

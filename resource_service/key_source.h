@@ -16,7 +16,7 @@
 #include "jwks.h"
 #include "mailbox.h"
 
-#define KEY_SOURCE_MAX_JWKS (256 * 1024) /* bytes of a JWKS response */
+#define KEY_SOURCE_MAX_JWKS (256L * 1024) /* bytes of a JWKS response */
 #define KEY_SOURCE_MAX_SUBSCRIBERS 1024
 
 struct key_source_config {
@@ -61,8 +61,7 @@ size_t key_source_key_count(const struct key_source *ks);
 
 /* Loads every PEM file into one set (a repeated key is ERR_KEY, naming the
  * file). Used at start, on SIGHUP and by --check-config. */
-int key_source_load_pem(
-    char *const *paths, struct jwks **out, struct err *e);
+int key_source_load_pem(char *const *paths, struct jwks **out, struct err *e);
 
 /* Checks a JWKS URL without fetching it: http scheme, a host, no
  * userinfo or fragment. */

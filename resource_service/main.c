@@ -52,18 +52,21 @@ struct resource_config {
 	int64_t max_header_size;
 	int64_t idle_timeout;
 	bool access_log;
+	char *log_level;
 };
 
-#define F(name, type, min, max, help)                                       \
-	{ #name, type, offsetof(struct resource_config, name), min, max, help }
+#define F(name, type, min, max, help)                                          \
+	{                                                                      \
+#name, type, offsetof(struct resource_config, name), min, max, \
+		    help                                                       \
+	}
 
 static const struct config_field main_fields[] = {
 	F(bind, CONFIG_STRING, 1, 0, "address to listen on (127.0.0.1)"),
 	F(port, CONFIG_INT, 0, 65535, "TCP port, 0 = any free port (5001)"),
 	F(workers, CONFIG_INT, 0, MAIN_MAX_WORKERS,
 	    "worker threads, 0 = one per core (0)"),
-	F(issuer, CONFIG_STRING, 1, 0,
-	    "accepted iss (http://127.0.0.1:5000)"),
+	F(issuer, CONFIG_STRING, 1, 0, "accepted iss (http://127.0.0.1:5000)"),
 	F(audience, CONFIG_STRING, 1, 0, "accepted aud (resource_service)"),
 	F(leeway, CONFIG_INT, 0, CLAIMS_MAX_LEEWAY,
 	    "clock skew allowed on exp/nbf/iat, seconds (30)"),
@@ -74,22 +77,22 @@ static const struct config_field main_fields[] = {
 	    "public_keys (unset)"),
 	F(jwks_min_age, CONFIG_INT, 1, 86400,
 	    "shortest JWKS cache lifetime, seconds (60)"),
-	F(jwks_max_age, CONFIG_INT, 1, 7 * 86400,
+	F(jwks_max_age, CONFIG_INT, 1, 604800,
 	    "longest JWKS cache lifetime, seconds (3600)"),
 	F(jwks_refetch_interval, CONFIG_INT, 1, 3600,
 	    "unknown kid: at most one JWKS refetch per this, seconds (30)"),
-	F(jwks_timeout, CONFIG_INT, 1, 60,
-	    "one JWKS fetch, seconds (5)"),
+	F(jwks_timeout, CONFIG_INT, 1, 60, "one JWKS fetch, seconds (5)"),
 	F(routes, CONFIG_STRING, 1, 0,
 	    "protected routes file (config/routes.json)"),
 	F(token_cache_size, CONFIG_INT, 0, TOKEN_CACHE_MAX_ENTRIES,
 	    "verified tokens cached per worker, 0 = off (4096)"),
-	F(max_header_size, CONFIG_INT, 1024, 1024 * 1024,
+	F(max_header_size, CONFIG_INT, 1024, 1048576,
 	    "largest request header block, bytes (8192)"),
 	F(idle_timeout, CONFIG_INT, 1, 3600,
 	    "idle connection timeout, seconds (60)"),
 	F(access_log, CONFIG_BOOL, 0, 0,
 	    "one JSON access-log line per request on stderr (true)"),
+	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error (info)"),
 };
 
 #undef F
@@ -105,7 +108,10 @@ struct worker {
 	struct event_base *base;
 	struct evhttp *http;
 	struct routes_worker *routes;
+	struct event *sweep;
 };
+
+#define MAIN_SWEEP_SECONDS 30
 
 struct daemon {
 	struct resource_config cfg;
@@ -117,11 +123,22 @@ struct daemon {
 	struct event *sig_int, *sig_term, *sig_hup;
 };
 
+static const char *const main_levels[] = { "debug", "info", "warn", "error" };
+
 /* Checks that need more than one field, or a file. */
 static int
 validate(const struct daemon *d, struct err *e)
 {
 	const struct resource_config *c = &d->cfg;
+	size_t level = 0;
+
+	while (level < 4 && strcmp(main_levels[level], c->log_level) != 0)
+		level++;
+	if (level == 4)
+		return err_set(e, ERR_CONFIG,
+		    "%s: log_level: expected debug, info, warn or error",
+		    d->config_path);
+	log_set_level((enum log_level)level);
 
 	if (c->jwks_max_age < c->jwks_min_age)
 		return err_set(e, ERR_CONFIG,
@@ -166,8 +183,8 @@ bind_one(const struct addrinfo *ai, int port, struct err *e)
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
 	else
 		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return err_set(e, ERR_IO, "socket: %s", strerror(errno));
 	/* SO_REUSEPORT: one socket per worker on the same port; the kernel
@@ -177,7 +194,8 @@ bind_one(const struct addrinfo *ai, int port, struct err *e)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == -1 ||
 	    listen(fd, 1024) == -1) {
-		err_set(e, ERR_IO, "bind to port %d: %s", port, strerror(errno));
+		err_set(
+		    e, ERR_IO, "bind to port %d: %s", port, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -193,7 +211,7 @@ bind_all(struct daemon *d, char *shown, size_t shown_len, struct err *e)
 	struct addrinfo *ai = NULL;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
-	char host[NI_MAXHOST] = "", serv[NI_MAXSERV] = "";
+	char host[NI_MAXHOST] = "";
 	int port = (int)d->cfg.port, rc = -1, gai;
 
 	if ((gai = getaddrinfo(d->cfg.bind, NULL, &hints, &ai)) != 0)
@@ -203,37 +221,49 @@ bind_all(struct daemon *d, char *shown, size_t shown_len, struct err *e)
 		if ((d->workers[i].fd = bind_one(ai, port, e)) == -1)
 			goto out;
 		if (i == 0) {
-			if (getsockname(d->workers[0].fd, (struct sockaddr *)&ss,
-			        &sl) == -1 ||
+			if (getsockname(d->workers[0].fd,
+			        (struct sockaddr *)&ss, &sl) == -1 ||
 			    getnameinfo((struct sockaddr *)&ss, sl, host,
-			        sizeof(host), serv, sizeof(serv),
-			        NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+			        sizeof(host), NULL, 0, NI_NUMERICHOST) != 0) {
 				err_set(e, ERR_IO, "getsockname: %s",
 				    strerror(errno));
 				goto out;
 			}
-			port = atoi(serv);
+			/* --port 0: the others join the port just chosen. */
+			port =
+			    ntohs(ss.ss_family == AF_INET6
+			              ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			              : ((struct sockaddr_in *)&ss)->sin_port);
 		}
 	}
-	snprintf(shown, shown_len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
-	    host, port);
+	snprintf(shown, shown_len,
+	    ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 	rc = 0;
 out:
 	freeaddrinfo(ai);
 	return rc;
 }
 
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	routes_worker_sweep(arg);
+}
+
 static int
 worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
     struct err *e)
 {
+	const struct timeval every = { .tv_sec = MAIN_SWEEP_SECONDS };
 	struct guard_config gc = { .issuer = d->cfg.issuer,
 		.audience = d->cfg.audience,
 		.leeway = d->cfg.leeway,
 		.cache_entries = (size_t)d->cfg.token_cache_size,
 		.unknown_kid = key_source_is_remote(d->keys)
-		    ? key_source_unknown_kid
-		    : NULL,
+		                   ? key_source_unknown_kid
+		                   : NULL,
 		.unknown_kid_arg = d->keys };
 	struct guard *g;
 
@@ -242,15 +272,20 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 		return err_set(e, ERR_NOMEM, "worker event base");
 	if ((g = guard_new(&gc, e)) == NULL)
 		return -1;
-	if ((w->routes = routes_worker_new(
-	         g, route_config_retain(routes), d->cfg.access_log, e)) ==
-	    NULL) {
+	if ((w->routes = routes_worker_new(g, route_config_retain(routes),
+	         d->cfg.access_log, e)) == NULL) {
 		route_config_free(routes);
 		guard_free(g);
 		return -1;
 	}
 	routes_worker_install(
 	    w->routes, w->http, (size_t)d->cfg.max_header_size);
+	/* On the worker's own base: the cache is touched by no other
+	 * thread. */
+	if ((w->sweep = event_new(
+	         w->base, -1, EV_PERSIST, sweep_cb, w->routes)) == NULL ||
+	    event_add(w->sweep, &every) == -1)
+		return err_set(e, ERR_NOMEM, "worker sweep timer");
 	evhttp_set_timeout(w->http, (int)d->cfg.idle_timeout);
 	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL)
 		return err_set(e, ERR_IO, "accepting on the listening socket");
@@ -270,6 +305,8 @@ worker_run(void *arg)
 static void
 worker_teardown(struct worker *w)
 {
+	if (w->sweep != NULL)
+		event_free(w->sweep);
 	/* The evhttp first: it owns connections on the base. */
 	if (w->http != NULL)
 		evhttp_free(w->http);
@@ -289,11 +326,12 @@ reload(struct daemon *d)
 	struct err e = { 0 };
 
 	if (routes_load_config(d->cfg.routes, &routes, &e) == -1) {
-		log_msg(LOG_ERROR, "reload: keeping the running routes: %s",
-		    e.msg);
+		log_msg(
+		    LOG_ERROR, "reload: keeping the running routes: %s", e.msg);
 	} else {
 		for (size_t i = 0; i < d->n_workers; i++)
-			mailbox_post(routes_worker_configs(d->workers[i].routes),
+			mailbox_post(
+			    routes_worker_configs(d->workers[i].routes),
 			    route_config_retain(routes));
 		log_msg(LOG_INFO, "reload: %zu route(s) from %s",
 		    routes->n_rules, d->cfg.routes);
@@ -381,8 +419,8 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 	struct err ke = { 0 };
 	int rc = -1;
 
-	d->n_workers = d->cfg.workers > 0 ? (size_t)d->cfg.workers
-	                                   : core_count();
+	d->n_workers =
+	    d->cfg.workers > 0 ? (size_t)d->cfg.workers : core_count();
 	if (d->n_workers > MAIN_MAX_WORKERS)
 		d->n_workers = MAIN_MAX_WORKERS;
 	if ((d->workers = calloc(d->n_workers, sizeof(*d->workers))) == NULL) {
@@ -437,8 +475,8 @@ out:
 
 /* --check-config: everything a start would read, without serving. */
 static int
-check_config(const struct daemon *d, const struct route_config *routes,
-    struct err *e)
+check_config(
+    const struct daemon *d, const struct route_config *routes, struct err *e)
 {
 	struct jwks *set = NULL;
 
@@ -459,22 +497,23 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d = { .cfg = { .bind = "127.0.0.1",
-				    .port = 5001,
-				    .workers = 0,
-				    .issuer = "http://127.0.0.1:5000",
-				    .audience = "resource_service",
-				    .leeway = CLAIMS_DEFAULT_LEEWAY,
-				    .public_keys = main_default_keys,
-				    .jwks_url = "",
-				    .jwks_min_age = 60,
-				    .jwks_max_age = 3600,
-				    .jwks_refetch_interval = 30,
-				    .jwks_timeout = 5,
-				    .routes = "config/routes.json",
-				    .token_cache_size = 4096,
-				    .max_header_size = 8192,
-				    .idle_timeout = 60,
-				    .access_log = true } };
+		                .port = 5001,
+		                .workers = 0,
+		                .issuer = "http://127.0.0.1:5000",
+		                .audience = "resource_service",
+		                .leeway = CLAIMS_DEFAULT_LEEWAY,
+		                .public_keys = main_default_keys,
+		                .jwks_url = "",
+		                .jwks_min_age = 60,
+		                .jwks_max_age = 3600,
+		                .jwks_refetch_interval = 30,
+		                .jwks_timeout = 5,
+		                .routes = "config/routes.json",
+		                .token_cache_size = 4096,
+		                .max_header_size = 8192,
+		                .idle_timeout = 60,
+		                .access_log = true,
+		                .log_level = "info" } };
 	struct route_config *routes = NULL;
 	struct config_cli cli = { 0 };
 	struct err e = { 0 };

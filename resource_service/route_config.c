@@ -206,7 +206,8 @@ check_unique(const struct route_rule *rules, size_t idx,
 		    strcmp(rules[i].path, rules[idx].path) == 0)
 			return err_set(e, ERR_CONFIG,
 			    "%s: [%zu]: %s %s is already routed by [%zu]",
-			    label, idx, route_config_method_name(rules[i].method),
+			    label, idx,
+			    route_config_method_name(rules[i].method),
 			    rules[i].path, i);
 	return 0;
 }
@@ -245,8 +246,7 @@ route_config_parse(const char *text, size_t len, const char *label,
 	}
 	atomic_init(&c->refs, 1);
 	if ((c->rules = calloc(n + 1, sizeof(*c->rules))) == NULL ||
-	    (c->table = calloc(n + n_builtin + 1, sizeof(*c->table))) ==
-	        NULL) {
+	    (c->table = calloc(n + n_builtin + 1, sizeof(*c->table))) == NULL) {
 		err_set(e, ERR_NOMEM, "%s", label);
 		goto out;
 	}
@@ -292,8 +292,8 @@ route_config_load(const char *path, const struct route *builtin,
 }
 
 const struct route_rule *
-route_config_find(const struct route_config *c, enum evhttp_cmd_type method,
-    const char *path)
+route_config_find(
+    const struct route_config *c, enum evhttp_cmd_type method, const char *path)
 {
 	if (method == EVHTTP_REQ_HEAD)
 		method = EVHTTP_REQ_GET;

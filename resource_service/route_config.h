@@ -15,7 +15,7 @@
 #define ROUTE_CONFIG_MAX_RULES 256
 #define ROUTE_CONFIG_MAX_PATH 256
 #define ROUTE_CONFIG_MAX_PERMISSION 128
-#define ROUTE_CONFIG_MAX_FILE (256 * 1024)
+#define ROUTE_CONFIG_MAX_FILE ((size_t)256 * 1024)
 
 struct route_rule {
 	enum evhttp_cmd_type method;

@@ -13,7 +13,7 @@
 #include "mailbox.h"
 #include "route_config.h"
 
-#define ROUTES_MAX_BODY (16 * 1024) /* no route here reads a body */
+#define ROUTES_MAX_BODY (16L * 1024) /* no route here reads a body */
 
 struct routes_worker;
 
@@ -29,8 +29,12 @@ struct mailbox *routes_worker_configs(struct routes_worker *w);
 
 /* Routes every method of http through the worker (so libevent never
  * answers 501 itself) and bounds header and body sizes. */
-void routes_worker_install(struct routes_worker *w, struct evhttp *http,
-    size_t max_header_size);
+void routes_worker_install(
+    struct routes_worker *w, struct evhttp *http, size_t max_header_size);
+
+/* Periodic housekeeping on the worker's own thread: drops expired
+ * tokens from its cache. */
+void routes_worker_sweep(struct routes_worker *w);
 
 /* Loads routes.json with this service's built-in public routes
  * (GET /health) and its guarded handler. */

@@ -195,6 +195,24 @@ token_cache_put(struct token_cache *c, const char *token, size_t len,
 }
 
 size_t
+token_cache_sweep(struct token_cache *c, int64_t now)
+{
+	size_t dropped = 0;
+
+	if (c == NULL)
+		return 0;
+	for (size_t i = 0; i < c->n_sets * c->ways; i++) {
+		struct token_cache_entry *s = &c->slots[i];
+		if (s->token != NULL && !in_window(s->verified, now)) {
+			entry_drop(c, s);
+			dropped++;
+		}
+	}
+	c->stats.expired += dropped;
+	return dropped;
+}
+
+size_t
 token_cache_count(const struct token_cache *c)
 {
 	return c != NULL ? c->count : 0;

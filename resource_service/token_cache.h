@@ -13,7 +13,7 @@
 
 #include "verify.h"
 
-#define TOKEN_CACHE_MAX_ENTRIES (1024 * 1024)
+#define TOKEN_CACHE_MAX_ENTRIES ((size_t)1024 * 1024)
 
 struct token_cache_stats {
 	uint64_t hits, misses, stores, evictions, expired;
@@ -39,6 +39,10 @@ bool token_cache_put(struct token_cache *c, const char *token, size_t len,
 
 /* Drops every entry: the key set changed, so no earlier verdict holds. */
 void token_cache_clear(struct token_cache *c);
+
+/* Drops the entries outside their window at now, so a token nobody
+ * presents again is not kept in memory past its exp. Returns how many. */
+size_t token_cache_sweep(struct token_cache *c, int64_t now);
 
 size_t token_cache_count(const struct token_cache *c);
 size_t token_cache_capacity(const struct token_cache *c);

@@ -93,7 +93,8 @@ class Daemon:
     def log(self):
         if self.log_path is None:
             return ""
-        self.log_file.flush()
+        if not self.log_file.closed:  # still readable after stop()
+            self.log_file.flush()
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             return f.read()
 

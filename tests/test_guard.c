@@ -82,7 +82,8 @@ sign(const struct jws_key *k, const struct claims_opt *o)
 	json_object_array_add(roles, json_object_new_string("user"));
 	json_object_object_add(p, "roles", roles);
 	for (int i = 0; i < 4 && o->perms[i] != NULL; i++)
-		json_object_array_add(perms, json_object_new_string(o->perms[i]));
+		json_object_array_add(
+		    perms, json_object_new_string(o->perms[i]));
 	json_object_object_add(p, "permissions", perms);
 	json_object_object_add(p, "scope", json_object_new_string(""));
 	if (jws_sign(k, "at+jwt", p, &token, &e) == -1) {
@@ -96,10 +97,9 @@ sign(const struct jws_key *k, const struct claims_opt *o)
 static char *
 sign_default(const struct jws_key *k)
 {
-	struct claims_opt o = { .iat = T0,
-		.nbf = T0,
-		.exp = T0 + 900,
-		.perms = { "read:data" } };
+	struct claims_opt o = {
+		.iat = T0, .nbf = T0, .exp = T0 + 900, .perms = { "read:data" }
+	};
 	return sign(k, &o);
 }
 
@@ -150,8 +150,8 @@ test_allow_and_scope(void)
 	guard_result_release(&r);
 	/* Valid token, missing permission: 403, the token still known. */
 	e = (struct err){ 0 };
-	CHECK(guard_check_token(g, tok, strlen(tok), "read:admin_panel", 16,
-	          &r, &e) == -1);
+	CHECK(guard_check_token(
+	          g, tok, strlen(tok), "read:admin_panel", 16, &r, &e) == -1);
 	CHECK(e.code == ERR_INSUFFICIENT_SCOPE);
 	CHECK(r.token != NULL);
 	guard_result_release(&r);
@@ -177,8 +177,8 @@ test_permission_exact(void)
 	CHECK(e.code == ERR_INSUFFICIENT_SCOPE);
 	guard_result_release(&r);
 	e = (struct err){ 0 };
-	CHECK(guard_check_token(g, tok, strlen(tok), "read:data\0x", 11, &r,
-	          &e) == -1);
+	CHECK(guard_check_token(
+	          g, tok, strlen(tok), "read:data\0x", 11, &r, &e) == -1);
 	CHECK(e.code == ERR_INSUFFICIENT_SCOPE);
 	CHECK(r.cache_hit);
 	guard_result_release(&r);
@@ -192,10 +192,9 @@ static void
 test_cache_never_serves_expired(void)
 {
 	struct guard *g = new_guard(16, key_a);
-	struct claims_opt o = { .iat = T0,
-		.nbf = T0,
-		.exp = T0 + 60,
-		.perms = { "read:data" } };
+	struct claims_opt o = {
+		.iat = T0, .nbf = T0, .exp = T0 + 60, .perms = { "read:data" }
+	};
 	char *tok = sign(key_a, &o);
 	struct token_cache_stats st;
 	struct guard_result r;
@@ -253,10 +252,9 @@ static void
 test_issuer_audience(void)
 {
 	struct guard *g = new_guard(16, key_a);
-	struct claims_opt o = { .iat = T0,
-		.nbf = T0,
-		.exp = T0 + 900,
-		.perms = { "read:data" } };
+	struct claims_opt o = {
+		.iat = T0, .nbf = T0, .exp = T0 + 900, .perms = { "read:data" }
+	};
 	char *good = sign(key_a, &o), *bad_iss, *bad_aud;
 	struct err e;
 
@@ -420,8 +418,8 @@ test_cache_off(void)
 }
 
 static int
-check_header(struct guard *g, const char *const *values, size_t n,
-    struct err *e)
+check_header(
+    struct guard *g, const char *const *values, size_t n, struct err *e)
 {
 	struct evhttp_request *req = evhttp_request_new(NULL, NULL);
 	struct guard_result r;

@@ -28,8 +28,8 @@ parse(const char *text, struct route_config **out, struct err *e)
 {
 	*e = (struct err){ 0 };
 	*out = NULL;
-	return route_config_parse(text, strlen(text), "routes.json", builtin,
-	    1, handler_guarded, out, e);
+	return route_config_parse(text, strlen(text), "routes.json", builtin, 1,
+	    handler_guarded, out, e);
 }
 
 /* Parses text and expects refusal with ERR_CONFIG and msg containing
@@ -70,8 +70,8 @@ test_demo_file(void)
 	struct err e = { 0 };
 	char path[512];
 
-	CHECK(route_config_load(test_source_path("config/routes.json", path,
-	                            sizeof(path)),
+	CHECK(route_config_load(
+	          test_source_path("config/routes.json", path, sizeof(path)),
 	          builtin, 1, handler_guarded, &c, &e) == 0);
 	if (c == NULL)
 		return;
@@ -146,10 +146,10 @@ test_shape(void)
 	    "[0].public: unknown field"));
 	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\"}]",
 	    "[0].permission: expected a string"));
-	CHECK(refused("[{\"method\":\"GET\",\"permission\":\"p\"}]",
-	    "[0].path"));
-	CHECK(refused("[{\"path\":\"/a\",\"permission\":\"p\"}]",
-	    "[0].method"));
+	CHECK(
+	    refused("[{\"method\":\"GET\",\"permission\":\"p\"}]", "[0].path"));
+	CHECK(
+	    refused("[{\"path\":\"/a\",\"permission\":\"p\"}]", "[0].method"));
 }
 
 static void
@@ -319,8 +319,7 @@ test_method_names(void)
 {
 	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_GET), "GET") == 0);
 	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_HEAD), "HEAD") == 0);
-	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_TRACE), "OTHER") ==
-	      0);
+	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_TRACE), "OTHER") == 0);
 }
 
 int

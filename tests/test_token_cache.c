@@ -144,10 +144,9 @@ test_bounded(void)
 		CHECK(token_cache_capacity(c) * 2 > sizes[k]);
 		for (int i = 0; i < 5000; i++) {
 			int n = snprintf(tok, sizeof(tok), "token-%d", i);
-			stored += token_cache_put(c, tok, (size_t)n,
-			    make_token("a", 100, 200), 150);
-			CHECK(token_cache_count(c) <=
-			      token_cache_capacity(c));
+			stored += token_cache_put(
+			    c, tok, (size_t)n, make_token("a", 100, 200), 150);
+			CHECK(token_cache_count(c) <= token_cache_capacity(c));
 		}
 		CHECK(stored == 5000);
 		token_cache_get_stats(c, &st);
@@ -231,6 +230,25 @@ test_clear(void)
 	token_cache_clear(NULL);
 }
 
+/* A token nobody presents again still leaves memory once expired. */
+static void
+test_sweep(void)
+{
+	struct token_cache *c = token_cache_new(64);
+
+	CHECK(token_cache_put(c, "a", 1, make_token("a", 100, 160), 150));
+	CHECK(token_cache_put(c, "b", 1, make_token("b", 100, 500), 150));
+	CHECK(token_cache_sweep(c, 159) == 0);
+	CHECK(token_cache_count(c) == 2);
+	CHECK(token_cache_sweep(c, 160) == 1);
+	CHECK(token_cache_count(c) == 1);
+	CHECK(token_cache_get(c, "b", 1, 160) != NULL);
+	CHECK(token_cache_sweep(c, 500) == 1);
+	CHECK(token_cache_count(c) == 0);
+	CHECK(token_cache_sweep(NULL, 0) == 0);
+	token_cache_free(c);
+}
+
 int
 main(void)
 {
@@ -246,5 +264,6 @@ main(void)
 	RUN(test_expired_evicted_first);
 	RUN(test_same_token_replaced);
 	RUN(test_clear);
+	RUN(test_sweep);
 	return test_report();
 }

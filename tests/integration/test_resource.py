@@ -254,6 +254,21 @@ class PemModeTests(Base):
         self.assertEqual(body["data"], [1, 2, 3, 4, 5])
         self.assertEqual(r.header("Content-Type"), "application/json")
 
+    def test_body_escapes_claims(self):
+        odd = 'a"b\\c\n\u0001\u007f/\u00e9\U0001F600</script>'
+        token = self.key_a.sign(username=odd, roles=['r"1', "\\"],
+                                permissions=["read:data", "x\u0000y"])
+        r = self.get(self.daemon, "/protected", token)
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertEqual(body["user"], odd)
+        self.assertEqual(body["roles"], ['r"1', "\\"])
+        self.assertEqual(body["permissions"], ["read:data", "x\u0000y"])
+        # Without a username claim the user is the subject.
+        r = self.get(self.daemon, "/protected",
+                     self.key_a.sign(username=None, sub="only-sub"))
+        self.assertEqual(r.json()["user"], "only-sub")
+
     def test_admin_forbidden_for_user(self):
         r = self.get(self.daemon, "/admin", self.key_a.sign())
         self.assertEqual(r.status, 403, r)
