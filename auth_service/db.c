@@ -4,15 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#include "log.h"
 
 /* Migration n takes the schema from user_version n to n + 1. Never edit a
  * shipped step: append one. */
@@ -175,94 +171,8 @@ fail:
 	return -1;
 }
 
-struct db_checkpointer {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stop;
-	sqlite3 *conn;
-};
-
-/* PASSIVE: copy what no reader still needs, never wait for a writer. A
- * fully copied WAL is rewound by the next writer, so it stays small. */
-static void *
-checkpointer_main(void *arg)
-{
-	struct db_checkpointer *c = arg;
-	struct timespec at;
-	bool stop;
-
-	do {
-		if (sqlite3_wal_checkpoint_v2(c->conn, NULL,
-		        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK &&
-		    sqlite3_errcode(c->conn) != SQLITE_BUSY)
-			log_msg(LOG_WARN, "checkpoint: %s",
-			    sqlite3_errmsg(c->conn));
-		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_nsec += (long)DB_CHECKPOINT_INTERVAL_MS * 1000000L;
-		at.tv_sec += at.tv_nsec / 1000000000L;
-		at.tv_nsec %= 1000000000L;
-		pthread_mutex_lock(&c->lock);
-		if (!c->stop)
-			pthread_cond_timedwait(&c->wake, &c->lock, &at);
-		stop = c->stop;
-		pthread_mutex_unlock(&c->lock);
-	} while (!stop);
-	return NULL;
-}
-
-static void
-checkpointer_free(struct db_checkpointer *c)
-{
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&c->lock);
-	c->stop = true;
-	pthread_cond_signal(&c->wake);
-	pthread_mutex_unlock(&c->lock);
-	pthread_join(c->thread, NULL);
-	sqlite3_close(c->conn);
-	pthread_cond_destroy(&c->wake);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
-}
-
-static int
-checkpointer_start(
-    struct db *db, const char *path, int busy_timeout_ms, struct err *e)
-{
-	struct db_checkpointer *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return err_set(e, ERR_NOMEM, "checkpointer");
-	if (sqlite3_open_v2(path, &c->conn,
-	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-	            SQLITE_OPEN_NOFOLLOW,
-	        NULL) != SQLITE_OK) {
-		err_set(e, ERR_IO, "checkpointer: %s", sqlite3_errmsg(c->conn));
-		sqlite3_close(c->conn);
-		free(c);
-		return -1;
-	}
-	sqlite3_busy_timeout(c->conn, busy_timeout_ms);
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->wake, NULL);
-	if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
-		sqlite3_close(c->conn);
-		pthread_cond_destroy(&c->wake);
-		pthread_mutex_destroy(&c->lock);
-		free(c);
-		return err_set(e, ERR_INTERNAL, "cannot start checkpointer");
-	}
-	db->checkpointer = c;
-	/* Only now: without the thread, SQLite's own checkpoints stay on. */
-	return exec_sql(
-	    db, "PRAGMA wal_autocheckpoint = 0", "autocheckpoint", e);
-}
-
 int
-db_open(const char *path, int busy_timeout_ms, bool background_checkpoint,
-    struct db **out, struct err *e)
+db_open(const char *path, int busy_timeout_ms, struct db **out, struct err *e)
 {
 	struct db *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -300,9 +210,6 @@ db_open(const char *path, int busy_timeout_ms, bool background_checkpoint,
 	        "pragmas", e) == -1 ||
 	    migrate(db, e) == -1)
 		goto out;
-	if (background_checkpoint &&
-	    checkpointer_start(db, path, busy_timeout_ms, e) == -1)
-		goto out;
 	*out = db;
 	db = NULL;
 	rc = 0;
@@ -317,7 +224,6 @@ db_free(struct db *db)
 {
 	if (db == NULL)
 		return;
-	checkpointer_free(db->checkpointer);
 	for (size_t i = 0; i < DB_STMT_CACHE; i++)
 		sqlite3_finalize(db->cache[i].stmt);
 	sqlite3_close(db->conn);

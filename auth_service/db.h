@@ -5,7 +5,6 @@
 #define AUTH_DB_H
 
 #include <sqlite3.h>
-#include <stdbool.h>
 
 #include "err.h"
 
@@ -17,24 +16,16 @@ struct db_stmt_slot {
 	sqlite3_stmt *stmt;
 };
 
-#define DB_CHECKPOINT_INTERVAL_MS 500
-
-struct db_checkpointer;
-
 struct db {
 	sqlite3 *conn;
 	struct db_stmt_slot cache[DB_STMT_CACHE];
-	struct db_checkpointer *checkpointer; /* or NULL */
 };
 
 /* Opens (creating the file with mode 0600 and its directory if missing),
  * sets WAL, synchronous=NORMAL, foreign keys and the busy timeout, and
- * migrates the schema to DB_SCHEMA_VERSION. With background_checkpoint,
- * this connection never checkpoints: a thread with its own connection
- * does, so the checkpoint's copying and fsync never run on the caller's
- * thread (the event loop). */
-int db_open(const char *path, int busy_timeout_ms, bool background_checkpoint,
-    struct db **out, struct err *e);
+ * migrates the schema to DB_SCHEMA_VERSION. */
+int db_open(
+    const char *path, int busy_timeout_ms, struct db **out, struct err *e);
 void db_free(struct db *db);
 
 /* A reset statement for sql (static string), prepared once and kept until

@@ -130,7 +130,7 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	ctx->issuer = (struct issuer){ ctx->keys->keys[0], cfg->issuer,
 		cfg->audience, cfg->client_id, cfg->access_ttl };
 	if ((ctx->store = store_open_sqlite(
-	         cfg->db, (int)cfg->db_busy_timeout_ms, true, e)) == NULL ||
+	         cfg->db, (int)cfg->db_busy_timeout_ms, e)) == NULL ||
 	    import_seed(ctx, e) == -1)
 		goto fail;
 	/* A hash of a random password at the configured cost: nobody can

@@ -140,8 +140,7 @@ static const struct store_ops store_sqlite_ops = {
 };
 
 struct store *
-store_open_sqlite(
-    const char *path, int busy_timeout_ms, bool serving, struct err *e)
+store_open_sqlite(const char *path, int busy_timeout_ms, struct err *e)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	struct db *db = NULL;
@@ -150,7 +149,7 @@ store_open_sqlite(
 		err_set(e, ERR_NOMEM, "store");
 		return NULL;
 	}
-	if (db_open(path, busy_timeout_ms, serving, &db, e) == -1) {
+	if (db_open(path, busy_timeout_ms, &db, e) == -1) {
 		free(s);
 		return NULL;
 	}

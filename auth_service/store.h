@@ -108,11 +108,9 @@ struct store {
 	void *impl;
 };
 
-/* Opens the SQLite backend at path (directory created if missing). The
- * serving connection (serving = true) leaves WAL checkpoints to a thread
- * of its own (db.h). */
+/* Opens the SQLite backend at path (directory created if missing). */
 struct store *store_open_sqlite(
-    const char *path, int busy_timeout_ms, bool serving, struct err *e);
+    const char *path, int busy_timeout_ms, struct err *e);
 void store_free(struct store *s);
 void store_user_free(struct store_user *u);
 void store_seed_state_clear(struct store_seed_state *st);

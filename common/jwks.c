@@ -398,26 +398,26 @@ struct json_object *
 jwks_to_json(const struct jwks *set)
 {
 	struct json_object *root = NULL, *keys = NULL, *jwk;
+	bool ok;
 
-	if (set == NULL || (root = json_object_new_object()) == NULL ||
-	    (keys = json_object_new_array()) == NULL)
-		goto fail;
-	if (json_object_object_add(root, "keys", keys) != 0) {
-		json_object_put(keys);
-		goto fail;
-	}
-	for (size_t i = 0; i < set->n; i++) {
+	if (set == NULL || (root = json_object_new_object()) == NULL)
+		return NULL;
+	/* RFC 7517 section 5: {"keys":[...]}; root owns keys once added. */
+	ok = (keys = json_object_new_array()) != NULL &&
+	     json_object_object_add(root, "keys", keys) == 0;
+	for (size_t i = 0; ok && i < set->n; i++) {
 		if ((jwk = jwk_to_json(set->keys[i])) == NULL)
-			goto fail;
-		if (json_object_array_add(keys, jwk) != 0) {
+			ok = false;
+		else if (json_object_array_add(keys, jwk) != 0) {
 			json_object_put(jwk);
-			goto fail;
+			ok = false;
 		}
 	}
+	if (!ok) {
+		json_object_put(root);
+		root = NULL;
+	}
 	return root;
-fail:
-	json_object_put(root);
-	return NULL;
 }
 
 struct jwks *

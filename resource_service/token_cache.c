@@ -1,10 +1,12 @@
-/* token_cache: a set-associative table of verified tokens. The key is a
- * keyed SipHash of the token (libsodium crypto_shorthash with a random
- * key), so a client cannot aim many tokens at one set; a hit still compares
- * the whole token, so a hash collision can never return another token's
- * claims. That compare is not constant-time: to learn anything from it a
- * guess must first match a secret-keyed 64-bit hash. Eviction is least
- * recently used within a set. */
+/* token_cache: a set-associative table of verified tokens. The set is
+ * chosen by a keyed SipHash (libsodium crypto_shorthash, random key) of the
+ * token's length and its last bytes, which lie in the signature: only
+ * tokens that verified are ever stored, and their signatures are not
+ * something a client can steer. A hit still compares the whole token, so a
+ * collision can never return another token's claims. That compare is not
+ * constant-time: to learn anything from it a guess must first match a
+ * secret-keyed 64-bit hash. Eviction is least recently used within a
+ * set. */
 #include "token_cache.h"
 
 #include <sodium.h>
@@ -15,6 +17,7 @@
 #include "secret.h"
 
 #define TOKEN_CACHE_WAYS 4
+#define TOKEN_CACHE_HASHED_TAIL 48 /* bytes hashed, from the end */
 
 struct token_cache_entry {
 	uint64_t hash;
@@ -93,10 +96,15 @@ token_cache_free(struct token_cache *c)
 static uint64_t
 token_hash(const struct token_cache *c, const char *token, size_t len)
 {
+	unsigned char in[sizeof(uint64_t) + TOKEN_CACHE_HASHED_TAIL];
 	unsigned char out[crypto_shorthash_BYTES];
-	uint64_t h;
+	size_t tail =
+	    len < TOKEN_CACHE_HASHED_TAIL ? len : TOKEN_CACHE_HASHED_TAIL;
+	uint64_t h = len;
 
-	crypto_shorthash(out, (const unsigned char *)token, len, c->key);
+	memcpy(in, &h, sizeof(h));
+	memcpy(in + sizeof(h), token + len - tail, tail);
+	crypto_shorthash(out, in, sizeof(h) + tail, c->key);
 	memcpy(&h, out, sizeof(h));
 	return h;
 }

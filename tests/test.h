@@ -14,7 +14,7 @@ static int test_checks;
 		test_checks++;                                             \
 		if (!(cond)) {                                             \
 			test_failures++;                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n",       \
+			(void)fprintf(stderr, "%s:%d: CHECK failed: %s\n",       \
 			    __FILE__, __LINE__, #cond);                    \
 		}                                                          \
 	} while (0)
@@ -23,14 +23,14 @@ static int test_checks;
 	do {                                                               \
 		int before_ = test_failures;                               \
 		fn();                                                      \
-		fprintf(stderr, "%s %s\n",                                 \
+		(void)fprintf(stderr, "%s %s\n",                                 \
 		    test_failures == before_ ? "ok  " : "FAIL", #fn);       \
 	} while (0)
 
 static inline int
 test_report(void)
 {
-	fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures);
+	(void)fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures);
 	return test_failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

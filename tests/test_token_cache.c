@@ -47,6 +47,28 @@ test_hit_and_exact_key(void)
 	token_cache_free(c);
 }
 
+/* Tokens that share length and tail land in one set: the full compare
+ * still tells them apart. */
+static void
+test_same_tail(void)
+{
+	struct token_cache *c = token_cache_new(64);
+	char a[200], b[200];
+	struct access_token *ta = make_token("a", 100, 200);
+	struct access_token *tb = make_token("b", 100, 200);
+
+	memset(a, 'x', sizeof(a));
+	memset(b, 'x', sizeof(b));
+	a[0] = 'A';
+	b[0] = 'B';
+	CHECK(token_cache_put(c, a, sizeof(a), ta, 150));
+	CHECK(token_cache_get(c, b, sizeof(b), 150) == NULL);
+	CHECK(token_cache_put(c, b, sizeof(b), tb, 150));
+	CHECK(token_cache_get(c, a, sizeof(a), 150) == ta);
+	CHECK(token_cache_get(c, b, sizeof(b), 150) == tb);
+	token_cache_free(c);
+}
+
 /* exp is exclusive (RFC 7519 4.1.4) and the cache applies no leeway: a
  * token is never served at or after its exp. */
 static void
@@ -254,6 +276,7 @@ main(void)
 {
 	CHECK(secret_init() == 0);
 	RUN(test_hit_and_exact_key);
+	RUN(test_same_tail);
 	RUN(test_never_past_exp);
 	RUN(test_not_before_nbf);
 	RUN(test_put_refuses_outside_window);

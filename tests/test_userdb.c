@@ -25,7 +25,7 @@ static struct store *
 open_store(void)
 {
 	struct err e = { 0 };
-	struct store *s = store_open_sqlite(path, 1000, false, &e);
+	struct store *s = store_open_sqlite(path, 1000, &e);
 
 	if (s == NULL)
 		fprintf(stderr, "open: %s\n", e.msg);
@@ -116,7 +116,7 @@ test_refuses_newer_schema(void)
 	CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) ==
 	      SQLITE_OK);
 	sqlite3_close(db);
-	CHECK(db_open(other, 100, false, &d, &e) == -1);
+	CHECK(db_open(other, 100, &d, &e) == -1);
 	CHECK(strstr(e.msg, "newer") != NULL);
 	unlink(other);
 }
