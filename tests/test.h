@@ -9,28 +9,29 @@
 static int test_failures;
 static int test_checks;
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		test_checks++;                                             \
-		if (!(cond)) {                                             \
-			test_failures++;                                   \
-			(void)fprintf(stderr, "%s:%d: CHECK failed: %s\n",       \
-			    __FILE__, __LINE__, #cond);                    \
-		}                                                          \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		test_checks++;                                                 \
+		if (!(cond)) {                                                 \
+			test_failures++;                                       \
+			(void)fprintf(stderr, "%s:%d: CHECK failed: %s\n",     \
+			    __FILE__, __LINE__, #cond);                        \
+		}                                                              \
 	} while (0)
 
-#define RUN(fn)                                                            \
-	do {                                                               \
-		int before_ = test_failures;                               \
-		fn();                                                      \
-		(void)fprintf(stderr, "%s %s\n",                                 \
-		    test_failures == before_ ? "ok  " : "FAIL", #fn);       \
+#define RUN(fn)                                                                \
+	do {                                                                   \
+		int before_ = test_failures;                                   \
+		fn();                                                          \
+		(void)fprintf(stderr, "%s %s\n",                               \
+		    test_failures == before_ ? "ok  " : "FAIL", #fn);          \
 	} while (0)
 
 static inline int
 test_report(void)
 {
-	(void)fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures);
+	(void)fprintf(
+	    stderr, "%d checks, %d failed\n", test_checks, test_failures);
 	return test_failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
