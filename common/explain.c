@@ -42,8 +42,13 @@ static const struct {
 
 #define EXPLAIN_N_JWS (sizeof(explain_jws_stages) / sizeof(*explain_jws_stages))
 
-enum explain_clause { CLAUSE_EXP, CLAUSE_NBF, CLAUSE_IAT, CLAUSE_ISS,
-	CLAUSE_AUD };
+enum explain_clause {
+	CLAUSE_EXP,
+	CLAUSE_NBF,
+	CLAUSE_IAT,
+	CLAUSE_ISS,
+	CLAUSE_AUD
+};
 
 void
 explain_time(int64_t t, int64_t now, char *buf, size_t len)
@@ -91,8 +96,9 @@ step_add(struct explain *x, const char *check, const char *rfc,
 	if (x->n == EXPLAIN_MAX_STEPS)
 		return &x->steps[EXPLAIN_MAX_STEPS - 1];
 	s = &x->steps[x->n++];
-	*s = (struct explain_step){ .check = check, .rfc = rfc,
-		.result = result };
+	*s = (struct explain_step){
+		.check = check, .rfc = rfc, .result = result
+	};
 	return s;
 }
 
@@ -127,12 +133,13 @@ explain_jws(const char *token, size_t len, const struct verify_policy *p,
 				failed = i;
 	for (size_t i = 0; i < EXPLAIN_N_JWS; i++) {
 		enum explain_result r = rc == 0 || i < failed ? EXPLAIN_PASS
-		                        : i == failed       ? EXPLAIN_FAIL
-		                                            : EXPLAIN_NOT_REACHED;
-		struct explain_step *s = step_add(x, explain_jws_stages[i].check,
-		    explain_jws_stages[i].rfc, r);
+		                        : i == failed         ? EXPLAIN_FAIL
+		                                      : EXPLAIN_NOT_REACHED;
+		struct explain_step *s = step_add(x,
+		    explain_jws_stages[i].check, explain_jws_stages[i].rfc, r);
 		if (r == EXPLAIN_FAIL)
-			step_say(s, "%s: %s", explain_jws_stages[i].rule, e.msg);
+			step_say(
+			    s, "%s: %s", explain_jws_stages[i].rule, e.msg);
 		else if (r == EXPLAIN_PASS && key != NULL &&
 		         explain_jws_stages[i].code == ERR_TOKEN_ALG)
 			step_say(s, "%s is the key's algorithm",
@@ -146,8 +153,8 @@ explain_jws(const char *token, size_t len, const struct verify_policy *p,
 	}
 	/* A failure with no stage of its own (out of memory, no keys). */
 	if (rc == -1 && failed == EXPLAIN_N_JWS)
-		step_say(step_add(x, "jws", "RFC 7515 5.2", EXPLAIN_FAIL),
-		    "%s", e.msg);
+		step_say(step_add(x, "jws", "RFC 7515 5.2", EXPLAIN_FAIL), "%s",
+		    e.msg);
 	return rc;
 }
 
@@ -216,8 +223,8 @@ say_not_after(struct explain_step *s, const char *name, bool present,
 }
 
 static void
-say_iss(struct explain_step *s, const struct claims *c, const char *issuer,
-    bool ok)
+say_iss(
+    struct explain_step *s, const struct claims *c, const char *issuer, bool ok)
 {
 	char got[EXPLAIN_QUOTE_MAX * 4 + 8], want[EXPLAIN_QUOTE_MAX * 4 + 8];
 
@@ -239,8 +246,8 @@ say_aud(struct explain_step *s, struct json_object *aud, const char *audience,
 
 	explain_quote(text, strlen(text), got, sizeof(got));
 	explain_quote(audience, strlen(audience), want, sizeof(want));
-	step_say(s, "aud %s %s \"%s\"", got, ok ? "includes" : "does not include",
-	    want);
+	step_say(s, "aud %s %s \"%s\"", got,
+	    ok ? "includes" : "does not include", want);
 }
 
 /* One step per registered-claim clause, in claims_check's order. */
@@ -314,7 +321,8 @@ out:
 static void
 skip_rest(struct explain *x, bool typ, bool parse, bool clauses)
 {
-	static const char *const names[] = { "exp", "nbf", "iat", "iss", "aud" };
+	static const char *const names[] = { "exp", "nbf", "iat", "iss",
+		"aud" };
 
 	if (typ)
 		step_add(x, "typ", "RFC 9068 2.1, RFC 8725 3.11",
@@ -324,7 +332,8 @@ skip_rest(struct explain *x, bool typ, bool parse, bool clauses)
 		    EXPLAIN_NOT_REACHED);
 	if (clauses)
 		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-			step_add(x, names[i], "RFC 7519 4.1", EXPLAIN_NOT_REACHED);
+			step_add(
+			    x, names[i], "RFC 7519 4.1", EXPLAIN_NOT_REACHED);
 	step_add(x, "access token claims", "RFC 9068 2.2", EXPLAIN_NOT_REACHED);
 }
 
@@ -370,13 +379,14 @@ verdict:
 	/* The one verdict that counts, and the claims only verify.c reads
 	 * (sub, permissions, roles, ...). */
 	if (verify_access_token(token, len, p, &t, &x->verdict) == 0) {
-		s = step_add(x, "access token claims", "RFC 9068 2.2",
-		    EXPLAIN_PASS);
-		step_say(s, "sub present, permissions an array of %zu string(s)",
+		s = step_add(
+		    x, "access token claims", "RFC 9068 2.2", EXPLAIN_PASS);
+		step_say(s,
+		    "sub present, permissions an array of %zu string(s)",
 		    t->n_permissions);
 	} else if (!failed) {
-		s = step_add(x, "access token claims", "RFC 9068 2.2",
-		    EXPLAIN_FAIL);
+		s = step_add(
+		    x, "access token claims", "RFC 9068 2.2", EXPLAIN_FAIL);
 		step_say(s, "%s", x->verdict.msg);
 	}
 	access_token_free(t);

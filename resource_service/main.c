@@ -497,10 +497,12 @@ check_config(
     const struct daemon *d, const struct route_config *routes, struct err *e)
 {
 	struct jwks *set = NULL;
+	struct err ke = { 0 };
 
 	if (d->cfg.jwks_url == NULL || d->cfg.jwks_url[0] == '\0') {
-		if (key_source_load_pem(d->cfg.public_keys, &set, e) == -1)
-			return -1;
+		if (key_source_load_pem(d->cfg.public_keys, &set, &ke) == -1)
+			return err_set(e, ERR_CONFIG, "%s: public_keys: %s",
+			    d->config_path, ke.msg);
 		printf("config ok: %zu route(s), %zu public key(s)\n",
 		    routes->n_rules, set->n);
 		jwks_free(set);

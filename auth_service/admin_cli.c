@@ -1,0 +1,134 @@
+/* admin_cli: settings, lists and error lines for jwt-admin. */
+#include "admin_cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+admin_cli_load(struct admin_cli *cli, const char *config_path, struct err *e)
+{
+	/* config_load() reads flags too; only --config is passed, so the
+	 * tool's own options never reach the daemon's table. */
+	char *argv[] = { "jwt-admin", "--config", (char *)config_path, NULL };
+	struct config_cli cc;
+
+	*cli = (struct admin_cli){ .config_path = config_path };
+	auth_config_defaults(&cli->cfg);
+	if (config_load(AUTH_CONFIG_DEFAULT_PATH, auth_config_fields,
+	        auth_config_n_fields, &cli->cfg, AUTH_CONFIG_ENV_PREFIX,
+	        config_path != NULL ? 3 : 1, argv, &cc, e) == -1)
+		return -1;
+	cli->loaded = true;
+	cli->config_path = cc.config_path;
+	return auth_config_check(&cli->cfg, cc.config_path, e);
+}
+
+void
+admin_cli_free(struct admin_cli *cli)
+{
+	if (cli->loaded)
+		config_free(
+		    auth_config_fields, auth_config_n_fields, &cli->cfg);
+	cli->loaded = false;
+}
+
+void
+admin_cli_strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+admin_cli_split(const char *list, char ***out, size_t *n, struct err *e)
+{
+	char **v = NULL;
+	size_t count = 1, i = 0;
+	const char *p = list, *comma;
+
+	*out = NULL;
+	*n = 0;
+	for (const char *q = list; *q != '\0'; q++)
+		count += *q == ',';
+	if ((v = calloc(count + 1, sizeof(*v))) == NULL)
+		return err_set(e, ERR_NOMEM, "list");
+	while (*list != '\0') {
+		size_t len;
+
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == 0) {
+			admin_cli_strv_free(v);
+			return err_set(e, ERR_INVALID_REQUEST,
+			    "empty item in \"%s\"", list);
+		}
+		if ((v[i] = strndup(p, len)) == NULL) {
+			admin_cli_strv_free(v);
+			return err_set(e, ERR_NOMEM, "list");
+		}
+		i++;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*out = v;
+	*n = i;
+	return 0;
+}
+
+int
+admin_cli_fail(int status, const struct err *e)
+{
+	fprintf(stderr, "jwt-admin: %s\n", e->msg);
+	return status;
+}
+
+int
+admin_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "jwt-admin %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see jwt-admin %s --help)\n", cmd);
+	return ADMIN_EXIT_USAGE;
+}
+
+int
+admin_cli_int(const char *cmd, const char *opt, const char *text, long long min,
+    long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+		admin_cli_usage_error(cmd,
+		    "%s: expected an integer %lld..%lld, "
+		    "got \"%s\"",
+		    opt, min, max, text);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void
+admin_cli_dirname(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}

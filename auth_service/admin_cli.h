@@ -1,0 +1,49 @@
+/* admin_cli: what every jwt-admin subcommand shares: the auth service's
+ * own settings (config/auth.json, AUTH_* variables), so the tool works on
+ * exactly the database, keys and token parameters the daemon uses; exit
+ * statuses; comma-separated lists; and one-line errors. */
+#ifndef AUTH_ADMIN_CLI_H
+#define AUTH_ADMIN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth_config.h"
+#include "err.h"
+
+#define ADMIN_EXIT_OK 0
+#define ADMIN_EXIT_FAIL 1  /* the operation failed or the token is invalid */
+#define ADMIN_EXIT_USAGE 2 /* bad arguments or configuration */
+
+struct admin_cli {
+	struct auth_config cfg;
+	const char *config_path;
+	bool loaded;
+};
+
+/* Reads the daemon's settings: config_path (NULL: the default file,
+ * which may be missing), then the AUTH_* environment. */
+int admin_cli_load(
+    struct admin_cli *cli, const char *config_path, struct err *e);
+void admin_cli_free(struct admin_cli *cli);
+
+/* Splits "a,b,c" into a NULL-terminated malloc'd array of malloc'd
+ * strings; "" gives an empty list. Empty items are ERR_INVALID_REQUEST. */
+int admin_cli_split(const char *list, char ***out, size_t *n, struct err *e);
+void admin_cli_strv_free(char **v);
+
+/* "jwt-admin: <msg>" on stderr; returns status. */
+int admin_cli_fail(int status, const struct err *e);
+/* A usage error: "jwt-admin <cmd>: <msg> (see --help)", returns 2. */
+int admin_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* An integer option within [min, max]. */
+int admin_cli_int(const char *cmd, const char *opt, const char *text,
+    long long min, long long max, long long *out);
+
+/* The directory part of a path ("keys/private_key.pem" -> "keys"), into
+ * buf; "." when there is none. */
+void admin_cli_dirname(const char *path, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,418 @@
+/* admin_keys: key generation, listing, rotation and retirement. The
+ * signing key is replaced only after the public half of the key it
+ * replaces has been published, so no token signed in between can fail
+ * to verify; a private key is never overwritten without --force except
+ * by a rotation, which is the request to replace it. */
+#include "admin_keys.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jwk.h"
+#include "key_dir.h"
+
+struct admin_keys_opts {
+	char dir[PATH_MAX];
+	enum jws_alg alg; /* JWS_ALG_UNKNOWN: RS256, or the current key's */
+	int bits;
+	bool force;
+};
+
+static void
+admin_keys_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: jwt-admin keys generate [--alg ALG] [--bits N] [--dir DIR] "
+	    "[--force]\n"
+	    "       jwt-admin keys list [--dir DIR]\n"
+	    "       jwt-admin keys rotate [--alg ALG] [--bits N] [--dir DIR]\n"
+	    "       jwt-admin keys retire KID [--dir DIR]\n"
+	    "DIR (default: the directory of the configured private_key) "
+	    "holds\n"
+	    "private_key.pem (signs), public_key.pem, published/<kid>.pem "
+	    "(still\n"
+	    "verify) and retired/<kid>.pem (no longer published). ALG is "
+	    "RS256,\n"
+	    "ES256 or EdDSA. After rotate or retire, send SIGHUP to "
+	    "auth_service.\n");
+}
+
+/* 0 to go on, 1 after --help, -1 after a usage error. */
+static int
+admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
+    struct admin_keys_opts *o, const char *cmd)
+{
+	static const struct option opts[] = {
+		{ "alg", required_argument, NULL, 'a' },
+		{ "bits", required_argument, NULL, 'b' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool bits_given = false;
+	long long bits;
+	int c;
+
+	*o = (struct admin_keys_opts){ .bits = JWK_RSA_MIN_BITS };
+	admin_cli_dirname(cli->cfg.private_key, o->dir, sizeof(o->dir));
+	optind = 0; /* 0: glibc starts a fresh scan */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->alg = jws_alg_from_name(optarg, strlen(optarg));
+			if (o->alg == JWS_ALG_UNKNOWN) {
+				admin_cli_usage_error(cmd,
+				    "--alg: expected RS256, ES256 or EdDSA, "
+				    "got \"%s\"",
+				    optarg);
+				return -1;
+			}
+			break;
+		case 'b':
+			if (admin_cli_int(cmd, "--bits", optarg,
+			        JWK_RSA_MIN_BITS, JWK_RSA_MAX_BITS,
+			        &bits) == -1)
+				return -1;
+			o->bits = (int)bits;
+			bits_given = true;
+			break;
+		case 'd':
+			if (strlen(optarg) >= sizeof(o->dir)) {
+				admin_cli_usage_error(cmd, "--dir: too long");
+				return -1;
+			}
+			snprintf(o->dir, sizeof(o->dir), "%s", optarg);
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 'h':
+			admin_keys_usage(stdout);
+			return 1;
+		default:
+			admin_cli_usage_error(
+			    cmd, "bad option \"%s\"", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (bits_given && o->alg != JWS_ALG_RS256 &&
+	    o->alg != JWS_ALG_UNKNOWN) {
+		admin_cli_usage_error(cmd, "--bits applies to RS256 only");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+admin_keys_mkdir(const char *dir, mode_t mode, struct err *e)
+{
+	if (mkdir(dir, mode) == -1 && errno != EEXIST)
+		return err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
+	return 0;
+}
+
+static int
+admin_keys_generate(struct admin_cli *cli, int argc, char **argv)
+{
+	struct admin_keys_opts o;
+	struct jws_key *k = NULL;
+	char priv[PATH_MAX], pub[PATH_MAX];
+	struct err e = { 0 };
+	struct stat st;
+	int status = ADMIN_EXIT_FAIL;
+
+	switch (admin_keys_parse(cli, argc, argv, &o, "keys generate")) {
+	case 1:
+		return ADMIN_EXIT_OK;
+	case -1:
+		return ADMIN_EXIT_USAGE;
+	default:
+		break;
+	}
+	if (optind != argc)
+		return admin_cli_usage_error("keys generate",
+		    "unexpected argument \"%s\"", argv[optind]);
+	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) ==
+	        -1 ||
+	    key_dir_path(o.dir, KEY_DIR_PUBLIC, pub, sizeof(pub), &e) == -1)
+		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
+	/* Losing the signing key logs every user out: never by accident.
+	 * The O_EXCL create in jwk_save_private_pem closes the race. */
+	if (!o.force && lstat(priv, &st) == 0) {
+		fprintf(stderr,
+		    "jwt-admin: %s already exists; use \"keys rotate\" to "
+		    "replace it keeping tokens valid, or --force\n",
+		    priv);
+		return ADMIN_EXIT_FAIL;
+	}
+	if (admin_keys_mkdir(o.dir, 0755, &e) == -1 ||
+	    (k = jwk_generate(o.alg != JWS_ALG_UNKNOWN ? o.alg : JWS_ALG_RS256,
+	         o.bits, &e)) == NULL ||
+	    jwk_save_private_pem(k, priv, o.force, &e) == -1 ||
+	    jwk_save_public_pem(k, pub, true, &e) == -1) {
+		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+		goto out;
+	}
+	printf("kid: %s\nalg: %s\nprivate key: %s\npublic key: %s\n", k->kid,
+	    jws_alg_name(k->alg), priv, pub);
+	status = ADMIN_EXIT_OK;
+out:
+	jwk_free(k);
+	return status;
+}
+
+/* One line of "keys list"; a file that does not load is shown, not
+ * fatal, so a broken key is easy to find. */
+static void
+admin_keys_show(const char *path, const char *state, bool private_key)
+{
+	struct err e = { 0 };
+	struct jws_key *k = private_key ? jwk_load_private_pem(path, &e)
+	                                : jwk_load_public_pem(path, &e);
+
+	if (k == NULL) {
+		printf("%-43s  %-5s  %-9s  %s (%s)\n", "?", "?", state, path,
+		    e.msg);
+		return;
+	}
+	printf("%-43s  %-5s  %-9s  %s\n", k->kid, jws_alg_name(k->alg), state,
+	    path);
+	jwk_free(k);
+}
+
+static int
+admin_keys_show_dir(const char *dir, const char *sub, const char *state)
+{
+	char sdir[PATH_MAX], path[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0;
+	struct err e = { 0 };
+
+	if (key_dir_path(dir, sub, sdir, sizeof(sdir), &e) == -1 ||
+	    key_dir_list(sdir, &names, &n, &e) == -1)
+		return admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+	for (size_t i = 0; i < n; i++)
+		if (key_dir_path(sdir, names[i], path, sizeof(path), &e) == 0)
+			admin_keys_show(path, state, false);
+	key_dir_list_free(names, n);
+	return ADMIN_EXIT_OK;
+}
+
+static int
+admin_keys_list(struct admin_cli *cli, int argc, char **argv)
+{
+	struct admin_keys_opts o;
+	char priv[PATH_MAX];
+	struct err e = { 0 };
+	int status;
+
+	switch (admin_keys_parse(cli, argc, argv, &o, "keys list")) {
+	case 1:
+		return ADMIN_EXIT_OK;
+	case -1:
+		return ADMIN_EXIT_USAGE;
+	default:
+		break;
+	}
+	if (optind != argc)
+		return admin_cli_usage_error(
+		    "keys list", "unexpected argument \"%s\"", argv[optind]);
+	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) == -1)
+		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
+	printf("%-43s  %-5s  %-9s  %s\n", "KID", "ALG", "STATE", "FILE");
+	if (access(priv, F_OK) == 0)
+		admin_keys_show(priv, "signing", true);
+	status = admin_keys_show_dir(o.dir, KEY_DIR_PUBLISHED, "published");
+	if (status == ADMIN_EXIT_OK)
+		status = admin_keys_show_dir(o.dir, KEY_DIR_RETIRED, "retired");
+	return status;
+}
+
+static int
+admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
+{
+	struct admin_keys_opts o;
+	struct jws_key *old = NULL, *k = NULL;
+	char priv[PATH_MAX], pub[PATH_MAX], pdir[PATH_MAX], keep[PATH_MAX];
+	char name[JWK_KID_MAX + 8];
+	struct err e = { 0 };
+	int status = ADMIN_EXIT_FAIL;
+
+	switch (admin_keys_parse(cli, argc, argv, &o, "keys rotate")) {
+	case 1:
+		return ADMIN_EXIT_OK;
+	case -1:
+		return ADMIN_EXIT_USAGE;
+	default:
+		break;
+	}
+	if (optind != argc)
+		return admin_cli_usage_error(
+		    "keys rotate", "unexpected argument \"%s\"", argv[optind]);
+	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) ==
+	        -1 ||
+	    key_dir_path(o.dir, KEY_DIR_PUBLIC, pub, sizeof(pub), &e) == -1 ||
+	    key_dir_path(o.dir, KEY_DIR_PUBLISHED, pdir, sizeof(pdir), &e) ==
+	        -1)
+		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
+	if ((old = jwk_load_private_pem(priv, &e)) == NULL) {
+		fprintf(stderr,
+		    "jwt-admin: %s (nothing to rotate: use \"keys "
+		    "generate\")\n",
+		    e.msg);
+		return ADMIN_EXIT_FAIL;
+	}
+	snprintf(name, sizeof(name), "%s.pem", old->kid);
+	/* 1. publish the old key; 2. only then replace the signing key.
+	 * A crash between the two leaves the old key signing and listed
+	 * twice, which the loader folds into one. */
+	if ((k = jwk_generate(o.alg != JWS_ALG_UNKNOWN ? o.alg : old->alg,
+	         o.bits, &e)) == NULL ||
+	    admin_keys_mkdir(pdir, 0755, &e) == -1 ||
+	    key_dir_path(pdir, name, keep, sizeof(keep), &e) == -1 ||
+	    jwk_save_public_pem(old, keep, true, &e) == -1 ||
+	    jwk_save_private_pem(k, priv, true, &e) == -1 ||
+	    jwk_save_public_pem(k, pub, true, &e) == -1) {
+		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+		goto out;
+	}
+	printf("signing key: %s (%s)\n"
+	       "still published: %s (%s), in %s\n"
+	       "next: send SIGHUP to auth_service; once every token signed "
+	       "by the old key\n"
+	       "has expired (access_ttl), run: jwt-admin keys retire %s\n",
+	    k->kid, jws_alg_name(k->alg), old->kid, jws_alg_name(old->alg),
+	    keep, old->kid);
+	status = ADMIN_EXIT_OK;
+out:
+	jwk_free(old);
+	jwk_free(k);
+	return status;
+}
+
+/* Finds the published file whose key has this kid (by content, so a
+ * renamed file is found too). *path empty when there is none. */
+static int
+admin_keys_find(
+    const char *pdir, const char *kid, char *path, size_t len, struct err *e)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	path[0] = '\0';
+	if (key_dir_list(pdir, &names, &n, e) == -1)
+		return -1;
+	for (size_t i = 0; i < n && path[0] == '\0'; i++) {
+		struct err le = { 0 };
+		struct jws_key *k;
+
+		if (key_dir_path(pdir, names[i], path, len, e) == -1)
+			goto out;
+		k = jwk_load_public_pem(path, &le);
+		if (k == NULL || strcmp(k->kid, kid) != 0)
+			path[0] = '\0';
+		jwk_free(k);
+	}
+	rc = 0;
+out:
+	key_dir_list_free(names, n);
+	return rc;
+}
+
+static int
+admin_keys_retire(struct admin_cli *cli, int argc, char **argv)
+{
+	struct admin_keys_opts o;
+	struct jws_key *signing = NULL;
+	char priv[PATH_MAX], pdir[PATH_MAX], rdir[PATH_MAX];
+	char from[PATH_MAX], to[PATH_MAX], name[JWK_KID_MAX + 8];
+	const char *kid;
+	struct err e = { 0 };
+	int status = ADMIN_EXIT_FAIL;
+
+	switch (admin_keys_parse(cli, argc, argv, &o, "keys retire")) {
+	case 1:
+		return ADMIN_EXIT_OK;
+	case -1:
+		return ADMIN_EXIT_USAGE;
+	default:
+		break;
+	}
+	if (optind + 1 != argc)
+		return admin_cli_usage_error("keys retire", "expected one KID");
+	kid = argv[optind];
+	if (strlen(kid) == 0 || strlen(kid) > JWK_KID_MAX || strchr(kid, '/'))
+		return admin_cli_usage_error(
+		    "keys retire", "bad KID \"%s\"", kid);
+	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) ==
+	        -1 ||
+	    key_dir_path(o.dir, KEY_DIR_PUBLISHED, pdir, sizeof(pdir), &e) ==
+	        -1 ||
+	    key_dir_path(o.dir, KEY_DIR_RETIRED, rdir, sizeof(rdir), &e) == -1)
+		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
+	if ((signing = jwk_load_private_pem(priv, &e)) != NULL &&
+	    strcmp(signing->kid, kid) == 0) {
+		fprintf(stderr,
+		    "jwt-admin: %s is the signing key; rotate first\n", kid);
+		goto out;
+	}
+	snprintf(name, sizeof(name), "%s.pem", kid);
+	if (admin_keys_find(pdir, kid, from, sizeof(from), &e) == -1) {
+		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+		goto out;
+	}
+	if (from[0] == '\0') {
+		fprintf(stderr,
+		    "jwt-admin: no published key has kid %s in %s\n", kid,
+		    pdir);
+		goto out;
+	}
+	/* Kept, not deleted: an operator may want to see which keys once
+	 * signed; it is only a public key. */
+	if (admin_keys_mkdir(rdir, 0755, &e) == -1 ||
+	    key_dir_path(rdir, name, to, sizeof(to), &e) == -1) {
+		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+		goto out;
+	}
+	if (rename(from, to) == -1) {
+		fprintf(stderr, "jwt-admin: %s -> %s: %s\n", from, to,
+		    strerror(errno));
+		goto out;
+	}
+	printf("retired: %s (now %s)\n"
+	       "next: send SIGHUP to auth_service; tokens signed by this key "
+	       "no longer verify\n",
+	    kid, to);
+	status = ADMIN_EXIT_OK;
+out:
+	jwk_free(signing);
+	return status;
+}
+
+int
+admin_keys_main(struct admin_cli *cli, int argc, char **argv)
+{
+	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0) {
+		admin_keys_usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? ADMIN_EXIT_USAGE : ADMIN_EXIT_OK;
+	}
+	if (strcmp(argv[0], "generate") == 0)
+		return admin_keys_generate(cli, argc, argv);
+	if (strcmp(argv[0], "list") == 0)
+		return admin_keys_list(cli, argc, argv);
+	if (strcmp(argv[0], "rotate") == 0)
+		return admin_keys_rotate(cli, argc, argv);
+	if (strcmp(argv[0], "retire") == 0)
+		return admin_keys_retire(cli, argc, argv);
+	return admin_cli_usage_error("keys", "unknown command \"%s\"", argv[0]);
+}

@@ -1,0 +1,11 @@
+/* admin_users: "jwt-admin users add|passwd|roles|list|delete" on the
+ * auth service's SQLite database. */
+#ifndef AUTH_ADMIN_USERS_H
+#define AUTH_ADMIN_USERS_H
+
+#include "admin_cli.h"
+
+/* argv[0] is the command; returns the exit status. */
+int admin_users_main(struct admin_cli *cli, int argc, char **argv);
+
+#endif
