@@ -121,18 +121,65 @@ out:
 	return rc;
 }
 
+static int
+stamp_of(const char *path, struct permissions_stamp *out)
+{
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	if (stat(path, &st) == -1)
+		return -1;
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	out->size = st.st_size;
+	out->mtime = st.st_mtim;
+	return 0;
+}
+
+static bool
+stamp_equal(
+    const struct permissions_stamp *a, const struct permissions_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
 int
 permissions_load(const char *path, struct permissions **out, struct err *e)
 {
+	struct permissions_stamp stamp;
 	char *text = NULL;
 	size_t len;
 	int rc;
 
+	/* The stamp is taken before the read: a write in between only means
+	 * one more reload later. */
+	stamp_of(path, &stamp);
 	if (config_read_file(path, PERMISSIONS_MAX_FILE, &text, &len, e) == -1)
 		return -1;
 	rc = permissions_parse(text, len, path, out, e);
 	free(text);
+	if (rc == 0)
+		(*out)->stamp = stamp;
 	return rc;
+}
+
+int
+permissions_refresh(struct permissions **p, const char *path, struct err *e)
+{
+	struct permissions_stamp now;
+	struct permissions *fresh = NULL;
+
+	if (stamp_of(path, &now) == -1 || stamp_equal(&now, &(*p)->stamp))
+		return 0; /* unchanged, or gone: keep what runs */
+	if (permissions_load(path, &fresh, e) == -1) {
+		(*p)->stamp = now; /* report a broken file once, not per call */
+		return -1;
+	}
+	permissions_free(*p);
+	*p = fresh;
+	return 0;
 }
 
 static bool

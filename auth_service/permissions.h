@@ -5,6 +5,8 @@
 #define AUTH_PERMISSIONS_H
 
 #include <stddef.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -19,6 +21,12 @@ struct permissions_role {
 struct permissions {
 	struct permissions_role *roles;
 	size_t n_roles;
+	struct permissions_stamp {
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+		struct timespec mtime;
+	} stamp; /* of the file when loaded; zero if parsed from memory */
 };
 
 /* Errors are ERR_CONFIG naming the file and the member. */
@@ -26,6 +34,14 @@ int permissions_load(const char *path, struct permissions **out, struct err *e);
 int permissions_parse(const char *text, size_t len, const char *label,
     struct permissions **out, struct err *e);
 void permissions_free(struct permissions *p);
+
+/* Reloads *p from path if the file changed since it was loaded (a stat
+ * per call), so a permission change shows in the next token even without
+ * SIGHUP (SPEC: refresh re-reads permissions.json). A file that no longer
+ * parses is logged once per change and the running set kept: returns -1
+ * with e set, *p untouched. 0 if unchanged or reloaded. */
+int permissions_refresh(
+    struct permissions **p, const char *path, struct err *e);
 
 /* The permissions granted by roles (unknown roles grant nothing), as a
  * malloc'd array of strings borrowed from p; *out is the caller's to free

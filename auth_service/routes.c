@@ -108,7 +108,12 @@ reply_tokens(struct evhttp_request *req, struct auth_ctx *ctx,
 	struct json_object *reply = NULL;
 	char *access = NULL;
 	char jti[ISSUER_JTI_BYTES * 2];
+	struct err pe = { 0 };
 
+	/* The token carries the permissions of now (SPEC: refresh re-reads
+	 * permissions.json); a broken file keeps the running set. */
+	if (permissions_refresh(&ctx->perms, ctx->cfg->permissions, &pe) == -1)
+		log_msg(LOG_ERROR, "permissions kept: %s", pe.msg);
 	if (issuer_access_token(
 	        &ctx->issuer, u, ctx->perms, wall_now(), &access, jti, e) == -1)
 		return -1;

@@ -55,11 +55,11 @@ struct resource_config {
 	char *log_level;
 };
 
-#define F(name, type, min, max, help)                                          \
-	{                                                                      \
-#name, type, offsetof(struct resource_config, name), min, max, \
-		    help                                                       \
-	}
+/* One row of the settings table (clang-format mangles the braces). */
+/* clang-format off */
+#define F(name, type, min, max, help) \
+	{ #name, type, offsetof(struct resource_config, name), min, max, help }
+/* clang-format on */
 
 static const struct config_field main_fields[] = {
 	F(bind, CONFIG_STRING, 1, 0, "address to listen on (127.0.0.1)"),

@@ -15,7 +15,7 @@
 #include "log.h"
 
 /* A string literal into an evbuffer, its length counted by the compiler. */
-#define ADD_LITERAL(buf, lit) evbuffer_add((buf), (lit), sizeof(lit) - 1)
+#define ROUTES_ADD_LITERAL(buf, lit) evbuffer_add((buf), (lit), sizeof(lit) - 1)
 
 #define ROUTES_PATH_MAX 1024
 #define ROUTES_SUB_MAX 256
@@ -177,7 +177,7 @@ put_string(struct evbuffer *b, const char *s, size_t len)
 	static const char hex[] = "0123456789abcdef";
 	size_t from = 0;
 
-	ADD_LITERAL(b, "\"");
+	ROUTES_ADD_LITERAL(b, "\"");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
@@ -193,19 +193,19 @@ put_string(struct evbuffer *b, const char *s, size_t len)
 		from = i + 1;
 	}
 	evbuffer_add(b, s + from, len - from);
-	ADD_LITERAL(b, "\"");
+	ROUTES_ADD_LITERAL(b, "\"");
 }
 
 static void
 put_string_array(struct evbuffer *b, const struct verify_str *v, size_t n)
 {
-	ADD_LITERAL(b, "[");
+	ROUTES_ADD_LITERAL(b, "[");
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			ADD_LITERAL(b, ",");
+			ROUTES_ADD_LITERAL(b, ",");
 		put_string(b, v[i].s, v[i].len);
 	}
-	ADD_LITERAL(b, "]");
+	ROUTES_ADD_LITERAL(b, "]");
 }
 
 /* 200 with the route's JSON: "user" is the username claim when the issuer
@@ -233,20 +233,20 @@ reply_granted(struct evhttp_request *req, const struct route_rule *rule,
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	ADD_LITERAL(b, "{\"message\":");
+	ROUTES_ADD_LITERAL(b, "{\"message\":");
 	put_string(b, message, strlen(message));
-	ADD_LITERAL(b, ",\"user\":");
+	ROUTES_ADD_LITERAL(b, ",\"user\":");
 	put_string(b, user->s, user->len);
 	if (is_protected) {
-		ADD_LITERAL(b, ",\"roles\":");
+		ROUTES_ADD_LITERAL(b, ",\"roles\":");
 		put_string_array(b, t->roles, t->n_roles);
-		ADD_LITERAL(b, ",\"permissions\":");
+		ROUTES_ADD_LITERAL(b, ",\"permissions\":");
 		put_string_array(b, t->permissions, t->n_permissions);
-		ADD_LITERAL(b, ",\"data\":[1,2,3,4,5]}\n");
+		ROUTES_ADD_LITERAL(b, ",\"data\":[1,2,3,4,5]}\n");
 	} else {
-		ADD_LITERAL(b, ",\"permission\":");
+		ROUTES_ADD_LITERAL(b, ",\"permission\":");
 		put_string(b, rule->permission, rule->permission_len);
-		ADD_LITERAL(b, "}\n");
+		ROUTES_ADD_LITERAL(b, "}\n");
 	}
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");

@@ -17,7 +17,8 @@
 
 struct routes_worker;
 
-/* Takes the guard and one reference to config. */
+/* On success takes the guard and one reference to config; on failure
+ * both stay the caller's. */
 struct routes_worker *routes_worker_new(struct guard *guard,
     struct route_config *config, bool access_log, struct err *e);
 void routes_worker_free(struct routes_worker *w);

@@ -365,6 +365,24 @@ class ReloadTest(unittest.TestCase):
                          ["read:data", "write:notes", "read:admin_panel"])
         self.assertEqual(login(self.d, "carol", "carolpass").status, 200)
 
+    def test_refresh_rereads_changed_permissions_without_sighup(self):
+        rt = login(self.d).json()["refresh_token"]
+        perms = self.env.read_json(self.env.permissions)
+        perms["roles"]["user"]["permissions"] = ["read:data", "read:news"]
+        self.env.write_json(self.env.permissions, perms)
+        r = refresh(self.d, rt)
+        self.assertEqual(r.status, 200, r)
+        _, c = claims_of(self.d, r.json()["access_token"])
+        self.assertEqual(c["permissions"], ["read:data", "read:news"])
+        self.assertEqual(c["scope"], "read:data read:news")
+        # A broken file is not taken: the running set stays.
+        with open(self.env.permissions, "w") as f:
+            f.write('{"roles": ')
+        r = refresh(self.d, r.json()["refresh_token"])
+        self.assertEqual(r.status, 200, r)
+        _, c = claims_of(self.d, r.json()["access_token"])
+        self.assertEqual(c["permissions"], ["read:data", "read:news"])
+
     def test_bad_file_on_reload_keeps_running_config(self):
         rt = login(self.d).json()["refresh_token"]
         with open(self.env.permissions, "w") as f:

@@ -124,9 +124,14 @@ class ResourceDaemon(harness.Daemon):
         if first and status != 0:
             raise AssertionError(
                 f"resource_service exited {status}: {self.log()[-3000:]}")
+        if first and self.log_path is not None:
+            os.unlink(self.log_path)  # kept only when the stop failed
+            self.log_path = None
         return status
 
     def log(self):
+        if self.log_path is None:
+            return ""
         if self.log_file.closed:
             with open(self.log_path, encoding="utf-8",
                       errors="replace") as f:

@@ -1,0 +1,561 @@
+"""jwt-admin end to end: every subcommand against a temporary key
+directory and a real SQLite database, then the daemons themselves: the
+auth service logs in a user the CLI added, publishes the keys the CLI
+rotated, and the resource service accepts (or refuses, with the right
+answer) tokens the CLI minted. PyJWT (Debian python3-jwt) checks the
+minted tokens independently."""
+import base64
+import glob
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+
+import jwt
+
+import harness
+
+ISSUER = "http://127.0.0.1:5000"
+AUDIENCE = "resource_service"
+# Cheap argon2id for the CLI's hashes; the daemon verifies any cost.
+CHEAP = {"AUTH_ARGON2_OPSLIMIT": "1", "AUTH_ARGON2_MEMLIMIT_KIB": "8192"}
+
+
+class Env:
+    """A temp dir with keys/, data/auth.db and config copies, and an
+    auth.json that both jwt-admin and auth_service read."""
+
+    def __init__(self, alg="RS256"):
+        self.dir = tempfile.mkdtemp(prefix="admin-test-")
+        self.keys = self.path("keys")
+        self.db = self.path("data", "auth.db")
+        self.secrets = self.path("secrets.json")
+        self.permissions = self.path("permissions.json")
+        shutil.copy(harness.source("config", "permissions.json"),
+                    self.permissions)
+        # Only the admin demo user: the tests add the others.
+        with open(self.secrets, "w", encoding="utf-8") as f:
+            json.dump({"users": {"admin": {"password": "adminpassword",
+                                           "roles": ["admin", "user"]}}}, f)
+        self.config = self.path("auth.json")
+        with open(self.config, "w", encoding="utf-8") as f:
+            json.dump({"db": self.db,
+                       "private_key": os.path.join(self.keys,
+                                                   "private_key.pem"),
+                       "secrets": self.secrets,
+                       "permissions": self.permissions,
+                       "throttle_user_free": 1000,
+                       "throttle_addr_free": 1000}, f)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def admin(self, *args, stdin=None, check=True):
+        env = dict(os.environ, **CHEAP)
+        r = subprocess.run(
+            [harness.binary("jwt-admin"), "--config", self.config, *args],
+            input=stdin, capture_output=True, text=True, env=env,
+            cwd=self.dir, timeout=120)
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert marker not in r.stderr, r.stderr
+        if check and r.returncode != 0:
+            raise AssertionError(
+                f"jwt-admin {args} exited {r.returncode}: {r.stderr}")
+        return r
+
+    def auth(self, *extra):
+        return harness.Daemon("auth_service",
+                              ["--config", self.config, *extra])
+
+    def published(self):
+        return sorted(glob.glob(os.path.join(self.keys, "published",
+                                             "*.pem")))
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def kid_of(output):
+    for line in output.splitlines():
+        if line.startswith("kid: "):
+            return line[5:].strip()
+    raise AssertionError(f"no kid in {output!r}")
+
+
+def header_of(token):
+    part = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def login(daemon, user, password):
+    return daemon.request("POST", "/login",
+                          {"username": user, "password": password})
+
+
+def stop_clean(d):
+    status = d.stop()
+    log = d.log()
+    assert status == 0, f"exit status {status}: {log[-3000:]}"
+    for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        assert marker not in log, log[-3000:]
+
+
+class KeysTests(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def test_generate_each_algorithm(self):
+        for alg in ("RS256", "ES256", "EdDSA"):
+            d = self.env.path(alg)
+            r = self.env.admin("keys", "generate", "--alg", alg, "--dir", d)
+            kid = kid_of(r.stdout)
+            self.assertIn(f"alg: {alg}", r.stdout)
+            priv = os.path.join(d, "private_key.pem")
+            self.assertEqual(stat.S_IMODE(os.stat(priv).st_mode), 0o600)
+            lst = self.env.admin("keys", "list", "--dir", d).stdout
+            self.assertIn(kid, lst)
+            self.assertIn("signing", lst)
+
+    def test_generate_refuses_to_overwrite_without_force(self):
+        first = kid_of(self.env.admin("keys", "generate").stdout)
+        r = self.env.admin("keys", "generate", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already exists", r.stderr)
+        self.assertIn(first, self.env.admin("keys", "list").stdout)
+        second = kid_of(self.env.admin("keys", "generate", "--force").stdout)
+        self.assertNotEqual(first, second)
+
+    def test_bad_arguments_are_usage_errors(self):
+        for args in (["keys", "generate", "--alg", "HS256"],
+                     ["keys", "generate", "--alg", "ES256", "--bits", "4096"],
+                     ["keys", "frobnicate"], ["keys", "retire"],
+                     ["nothing"]):
+            r = self.env.admin(*args, check=False)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertTrue(r.stderr.strip(), args)
+
+    def test_rotate_then_retire(self):
+        old = kid_of(self.env.admin("keys", "generate", "--alg",
+                                    "ES256").stdout)
+        r = self.env.admin("keys", "rotate")
+        self.assertIn(f"still published: {old}", r.stdout)
+        self.assertEqual([os.path.basename(p) for p in self.env.published()],
+                         [f"{old}.pem"])
+        lst = self.env.admin("keys", "list").stdout
+        new = [l.split()[0] for l in lst.splitlines()
+               if " signing " in l][0]
+        self.assertNotEqual(new, old)
+        self.assertIn(f"{old}  ES256  published", lst)
+        # The algorithm follows the old key unless --alg says otherwise.
+        self.assertIn(f"{new}  ES256  signing", lst)
+
+        # The signing key cannot be retired; an unknown kid is an error.
+        r = self.env.admin("keys", "retire", new, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("signing key", r.stderr)
+        r = self.env.admin("keys", "retire", "nope", check=False)
+        self.assertEqual(r.returncode, 1)
+
+        self.env.admin("keys", "retire", old)
+        self.assertEqual(self.env.published(), [])
+        lst = self.env.admin("keys", "list").stdout
+        self.assertIn(f"{old}  ES256  retired", lst)
+
+    def test_rotate_without_a_key_fails(self):
+        r = self.env.admin("keys", "rotate", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("keys generate", r.stderr)
+
+    def test_daemon_publishes_rotated_keys_and_old_tokens_verify(self):
+        old = kid_of(self.env.admin("keys", "generate").stdout)
+        # A token signed before the rotation...
+        token = self.env.admin("token", "mint", "--sub", "svc",
+                               "--roles", "user").stdout.strip()
+        self.env.admin("keys", "rotate", "--alg", "EdDSA")
+        args = ["--public-keys", ",".join(self.env.published())]
+        with self.env.auth(*args) as d:
+            kids = [k["kid"] for k in
+                    d.request("GET", "/.well-known/jwks.json").json()["keys"]]
+            self.assertEqual(len(kids), 2)
+            self.assertEqual(kids[1], old)
+            r = login(d, "admin", "adminpassword")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(header_of(r.json()["access_token"])["kid"],
+                             kids[0])
+            self.assertEqual(header_of(r.json()["access_token"])["alg"],
+                             "EdDSA")
+            # ...still verifies against the JWKS the daemon serves.
+            jwks = self.env.path("jwks.json")
+            with open(jwks, "wb") as f:
+                f.write(d.request("GET", "/.well-known/jwks.json").body)
+            r = self.env.admin("token", "inspect", token, "--jwks", jwks)
+            self.assertIn("result: VALID", r.stdout)
+            stop_clean(d)
+
+    def test_sighup_picks_up_a_rotation(self):
+        """Needs the auth service to reload keys on SIGHUP from
+        public_keys_dir (issue 5 wiring); skipped until it does."""
+        usage = subprocess.run([harness.binary("auth_service"), "--help"],
+                               capture_output=True, text=True).stdout
+        if "--public-keys-dir" not in usage:
+            self.skipTest("auth_service has no public_keys_dir yet: "
+                          "keys are not reloaded on SIGHUP")
+        old = kid_of(self.env.admin("keys", "generate").stdout)
+        with self.env.auth("--public-keys-dir",
+                           os.path.join(self.env.keys, "published")) as d:
+            self.env.admin("keys", "rotate")
+            d.signal(signal.SIGHUP)
+            d.wait_event("reload")
+            deadline = time.monotonic() + 10
+            while True:
+                kids = [k["kid"] for k in d.request(
+                    "GET", "/.well-known/jwks.json").json()["keys"]]
+                if len(kids) == 2 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(len(kids), 2, kids)
+            self.assertIn(old, kids)
+            r = login(d, "admin", "adminpassword")
+            self.assertNotEqual(header_of(r.json()["access_token"])["kid"],
+                                old)
+            self.env.admin("keys", "retire", old)
+            d.signal(signal.SIGHUP)
+            d.wait_event("reload", count=2)
+            kids = [k["kid"] for k in d.request(
+                "GET", "/.well-known/jwks.json").json()["keys"]]
+            self.assertNotIn(old, kids)
+            stop_clean(d)
+
+
+class UsersTests(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+        self.env.admin("keys", "generate")
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def users(self):
+        return {u["username"]: u for u in json.loads(
+            self.env.admin("users", "list", "--json").stdout)}
+
+    def test_list_without_a_database_fails(self):
+        r = self.env.admin("users", "list", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no database", r.stderr)
+        self.assertFalse(os.path.exists(self.env.db))
+
+    def test_add_list_roles_delete(self):
+        r = self.env.admin("users", "add", "carol", "--roles",
+                           "user,moderator", stdin="s3cret-pass\n")
+        self.assertIn("added user carol", r.stdout)
+        self.assertNotIn("s3cret", r.stdout + r.stderr)
+        u = self.users()["carol"]
+        self.assertEqual(u["roles"], ["user", "moderator"])
+        self.assertRegex(u["sub"], r"^[0-9a-f-]{36}$")
+        # Only a hash is stored: argon2id, never the password.
+        with sqlite3.connect(self.env.db) as c:
+            (h,) = c.execute("SELECT password_hash FROM users "
+                             "WHERE username='carol'").fetchone()
+        self.assertTrue(h.startswith("$argon2id$"), h)
+        self.assertNotIn("s3cret", h)
+        text = self.env.admin("users", "list").stdout
+        self.assertIn("carol", text)
+        self.assertIn(u["sub"], text)
+
+        r = self.env.admin("users", "add", "carol", stdin="x\n", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("exists", r.stderr)
+
+        r = self.env.admin("users", "roles", "carol", "user,nosuchrole")
+        self.assertIn("nosuchrole", r.stderr)  # a warning, not an error
+        self.assertEqual(self.users()["carol"]["roles"],
+                         ["user", "nosuchrole"])
+        self.env.admin("users", "roles", "carol", "")
+        self.assertEqual(self.users()["carol"]["roles"], [])
+
+        self.env.admin("users", "delete", "carol")
+        self.assertNotIn("carol", self.users())
+        r = self.env.admin("users", "delete", "carol", check=False)
+        self.assertEqual(r.returncode, 1)
+        r = self.env.admin("users", "passwd", "carol", stdin="x\n",
+                           check=False)
+        self.assertEqual(r.returncode, 1)
+        r = self.env.admin("users", "roles", "carol", "user", check=False)
+        self.assertEqual(r.returncode, 1)
+
+    def test_bad_input(self):
+        # No password on stdin, a control character in a name, an empty
+        # role, a missing operand.
+        r = self.env.admin("users", "add", "dave", stdin="", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("empty password", r.stderr)
+        for args in (["users", "add", "a\x01b"],
+                     ["users", "add", "x" * 300],
+                     ["users", "add", "dave", "--roles", "user,,admin"],
+                     ["users", "add"], ["users", "roles", "dave"]):
+            r = self.env.admin(*args, stdin="pw\n", check=False)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+        self.assertFalse(os.path.exists(self.env.db) and
+                         "dave" in self.users())
+
+    def test_password_is_never_taken_from_argv(self):
+        r = self.env.admin("users", "add", "erin", "--password", "pw",
+                           check=False)
+        self.assertEqual(r.returncode, 2)
+
+    def test_daemon_accepts_cli_users_and_changes(self):
+        self.env.admin("users", "add", "frank", "--roles", "user",
+                       stdin="first-password\n")
+        with self.env.auth() as d:
+            r = login(d, "frank", "first-password")
+            self.assertEqual(r.status, 200, r)
+            claims = jwt.decode(r.json()["access_token"],
+                                options={"verify_signature": False})
+            self.assertEqual(claims["username"], "frank")
+            self.assertEqual(claims["permissions"], ["read:data"])
+            self.assertEqual(claims["sub"], self.users()["frank"]["sub"])
+            refresh = r.json()["refresh_token"]
+            self.assertEqual(self.users()["frank"]["sessions"], 1)
+
+            # New roles show in the next access token (refresh re-reads).
+            self.env.admin("users", "roles", "frank", "admin")
+            r = d.request("POST", "/refresh", {"refresh_token": refresh})
+            self.assertEqual(r.status, 200, r)
+            claims = jwt.decode(r.json()["access_token"],
+                                options={"verify_signature": False})
+            self.assertIn("delete:users", claims["permissions"])
+            refresh = r.json()["refresh_token"]
+
+            # A new password: the old one fails, the sessions end.
+            r = self.env.admin("users", "passwd", "frank",
+                               stdin="second-password\n")
+            self.assertIn("1 session(s) ended", r.stdout)
+            self.assertEqual(login(d, "frank", "first-password").status, 401)
+            r = d.request("POST", "/refresh", {"refresh_token": refresh})
+            self.assertEqual(r.status, 400)
+            self.assertEqual(r.json()["error"], "invalid_grant")
+            r = login(d, "frank", "second-password")
+            self.assertEqual(r.status, 200)
+            refresh = r.json()["refresh_token"]
+
+            # Deleted: no login, and its refresh tokens are gone too.
+            self.env.admin("users", "delete", "frank")
+            self.assertEqual(login(d, "frank", "second-password").status, 401)
+            r = d.request("POST", "/refresh", {"refresh_token": refresh})
+            self.assertEqual(r.status, 400)
+            stop_clean(d)
+
+    def test_cli_password_survives_a_restart_with_seed_users(self):
+        """The secrets.json import must not undo a password set here."""
+        with self.env.auth() as d:
+            self.assertEqual(login(d, "admin", "adminpassword").status, 200)
+            stop_clean(d)
+        self.env.admin("users", "passwd", "admin", stdin="rotated-pw\n")
+        with self.env.auth() as d:
+            self.assertEqual(login(d, "admin", "adminpassword").status, 401)
+            self.assertEqual(login(d, "admin", "rotated-pw").status, 200)
+            stop_clean(d)
+
+
+class TokenTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        cls.env.admin("keys", "generate")
+        cls.public = os.path.join(cls.env.keys, "public_key.pem")
+        with open(cls.public, "rb") as f:
+            cls.public_pem = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.cleanup()
+
+    def mint(self, *args):
+        return self.env.admin("token", "mint", *args).stdout.strip()
+
+    def inspect(self, *args, stdin=None):
+        return self.env.admin("token", "inspect", *args, stdin=stdin,
+                              check=False)
+
+    def decode(self, token, **kw):
+        return jwt.decode(token, self.public_pem, algorithms=["RS256"],
+                          audience=AUDIENCE, issuer=ISSUER, **kw)
+
+    def test_mint_defaults_verify_with_pyjwt(self):
+        token = self.mint("--sub", "svc-reporting", "--roles", "admin")
+        h = header_of(token)
+        self.assertEqual(h["typ"], "at+jwt")
+        self.assertEqual(h["alg"], "RS256")
+        c = self.decode(token)
+        self.assertEqual(c["sub"], "svc-reporting")
+        self.assertEqual(c["client_id"], "demo-client")
+        self.assertEqual(c["exp"] - c["iat"], 900)
+        self.assertEqual(c["permissions"], ["read:data", "read:admin_panel",
+                                            "write:admin_panel",
+                                            "delete:users"])
+        self.assertEqual(c["scope"], " ".join(c["permissions"]))
+        self.assertEqual(len(base64.urlsafe_b64decode(c["jti"] + "==")), 16)
+
+    def test_mint_ttl_and_claims(self):
+        token = self.mint("--sub", "svc", "--ttl", "60", "--claims",
+                          '{"username":"robot","aud":["a","resource_service"]}')
+        c = self.decode(token)
+        self.assertEqual(c["exp"] - c["iat"], 60)
+        self.assertEqual(c["username"], "robot")
+        for bad in (["--claims", "[1]"], ["--claims", "{nope"],
+                    ["--ttl", "0"], ["--ttl", "1h"], []):
+            r = self.env.admin("token", "mint", *(["--sub", "x"] if bad else
+                                                  []), *bad, check=False)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+
+    def test_mint_out_dir(self):
+        out = self.env.path("tokens")
+        path1 = self.mint("--sub", "../evil/sub", "--out", out)
+        path2 = self.mint("--sub", "../evil/sub", "--out", out)
+        self.assertNotEqual(path1, path2)
+        for p in (path1, path2):
+            self.assertEqual(os.path.dirname(p), out)
+            self.assertRegex(os.path.basename(p),
+                             r"^_\._evil_sub_\d{8}T\d{6}Z(-\d+)?\.jwt$")
+            self.assertEqual(stat.S_IMODE(os.stat(p).st_mode), 0o600)
+            with open(p, encoding="ascii") as f:
+                self.assertEqual(self.decode(f.read().strip())["sub"],
+                                 "../evil/sub")
+
+    def test_inspect_valid_and_decoded_only(self):
+        token = self.mint("--sub", "svc", "--roles", "user")
+        r = self.inspect(token, "--key", self.public)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn('"sub":"svc"', r.stdout)
+        self.assertIn("UTC", r.stdout)
+        self.assertIn("result: VALID", r.stdout)
+        # From standard input, without a key: decoded, not verified.
+        r = self.inspect(stdin=token + "\n")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("NOT VERIFIED", r.stdout)
+        self.assertIn('"typ":"at+jwt"', r.stdout)
+
+    def test_explain_names_the_failing_check(self):
+        past = int(time.time()) - 3600
+        cases = [
+            ({"exp": past}, "exp", "RFC 7519 4.1.4", "token_expired"),
+            ({"nbf": past + 7200}, "nbf", "RFC 7519 4.1.5",
+             "token_not_yet_valid"),
+            ({"iat": past + 7200}, "iat", "RFC 7519 4.1.6",
+             "token_not_yet_valid"),
+            ({"iss": "http://evil"}, "iss", "RFC 7519 4.1.1",
+             "token_issuer"),
+            ({"aud": "someone-else"}, "aud", "RFC 7519 4.1.3",
+             "token_audience"),
+            ({"permissions": "read:data"}, "access token claims",
+             "RFC 9068 2.2", "token_claims"),
+        ]
+        for claims, check, rfc, code in cases:
+            token = self.mint("--sub", "svc", "--claims", json.dumps(claims))
+            r = self.inspect(token, "--key", self.public, "--explain")
+            self.assertEqual(r.returncode, 1, r.stdout)
+            fails = [l for l in r.stdout.splitlines()
+                     if l.strip().startswith("FAIL")]
+            self.assertEqual(len(fails), 1, r.stdout)
+            self.assertRegex(fails[0], rf"FAIL\s+{check}\s")
+            self.assertIn(rfc, fails[0])
+            self.assertIn(f"INVALID ({code})", r.stdout)
+        # The example of the issue: the times and the leeway are named.
+        token = self.mint("--sub", "svc", "--claims",
+                          json.dumps({"exp": past}))
+        r = self.inspect(token, "--key", self.public, "--explain",
+                         "--leeway", "30")
+        self.assertIn("minus leeway 30 s", r.stdout)
+        self.assertRegex(r.stdout, r"exp \S+ is at or before now \S+")
+
+    def test_explain_signature_alg_and_typ(self):
+        token = self.mint("--sub", "svc")
+        h, p, s = token.split(".")
+        tampered = f"{h}.{p}.{'A' if s[0] != 'A' else 'B'}{s[1:]}"
+        r = self.inspect(tampered, "--key", self.public, "--explain")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stdout, r"FAIL\s+signature.*RFC 7515 5\.2")
+        none = (base64.urlsafe_b64encode(b'{"alg":"none","typ":"at+jwt"}')
+                .rstrip(b"=").decode() + f".{p}.")
+        r = self.inspect(none, "--key", self.public, "--explain")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stdout, r"FAIL\s+(compact form|alg)")
+        with open(os.path.join(self.env.keys, "private_key.pem"), "rb") as f:
+            priv = f.read()
+        idt = jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "x",
+                          "exp": int(time.time()) + 60}, priv,
+                         algorithm="RS256", headers={"typ": "JWT"})
+        r = self.inspect(idt, "--key", self.public, "--explain")
+        self.assertRegex(r.stdout, r"FAIL\s+typ.*RFC 9068 2\.1")
+        # Another key altogether.
+        other = self.env.path("other")
+        self.env.admin("keys", "generate", "--dir", other)
+        r = self.inspect(token, "--key",
+                         os.path.join(other, "public_key.pem"), "--explain")
+        self.assertRegex(r.stdout, r"FAIL\s+kid.*RFC 7515 4\.1\.4")
+
+    def test_iss_aud_leeway_flags(self):
+        token = self.mint("--sub", "svc", "--claims",
+                          json.dumps({"aud": "other",
+                                      "exp": int(time.time()) - 45}))
+        r = self.inspect(token, "--key", self.public, "--aud", "other")
+        self.assertIn("INVALID (token_expired)", r.stdout)
+        r = self.inspect(token, "--key", self.public, "--aud", "other",
+                         "--leeway", "60")
+        self.assertIn("result: VALID", r.stdout)
+        r = self.inspect(token, "--key", self.public, "--leeway", "9999")
+        self.assertEqual(r.returncode, 2)
+
+    def test_inspect_against_jwks_file_and_url(self):
+        with self.env.auth() as d:
+            r = login(d, "admin", "adminpassword")
+            token = r.json()["access_token"]
+            url = f"http://127.0.0.1:{d.port}/.well-known/jwks.json"
+            r = self.inspect(token, "--jwks-url", url, "--explain")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("result: VALID", r.stdout)
+            self.assertIn('"username":"admin"', r.stdout)
+            jwks = self.env.path("jwks.json")
+            with open(jwks, "wb") as f:
+                f.write(d.request("GET", "/.well-known/jwks.json").body)
+            r = self.inspect(token, "--jwks", jwks)
+            self.assertIn("result: VALID", r.stdout)
+            r = self.inspect(token, "--jwks-url",
+                             f"http://127.0.0.1:{d.port}/nope")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("404", r.stderr)
+            stop_clean(d)
+        r = self.inspect(token, "--jwks-url", "https://example.invalid/j")
+        self.assertEqual(r.returncode, 2)
+
+    def test_resource_service_accepts_minted_tokens(self):
+        admin_token = self.mint("--sub", "svc-admin", "--roles", "admin")
+        user_token = self.mint("--sub", "svc-user", "--roles", "user")
+        d = harness.Daemon("resource_service",
+                           ["--public-keys", self.public, "--routes",
+                            harness.source("config", "routes.json")])
+        with d:
+            r = d.request("GET", "/admin", headers=harness.bearer(admin_token))
+            self.assertEqual(r.status, 200, r)
+            r = d.request("GET", "/admin", headers=harness.bearer(user_token))
+            self.assertEqual(r.status, 403)
+            self.assertIn('scope="read:admin_panel"',
+                          r.header("WWW-Authenticate"))
+            r = d.request("GET", "/protected",
+                          headers=harness.bearer(user_token))
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.json()["user"], "svc-user")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
