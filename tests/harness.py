@@ -4,10 +4,12 @@ Starts real daemons on free ports (--port 0), waits for the
 "listening on ADDR:PORT" line they print, speaks real HTTP on loopback and
 stops them with SIGTERM on every exit path. Never waits on a sleep.
 """
+import atexit
 import http.client
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -17,6 +19,12 @@ SOURCE_DIR = os.environ.get(
     "JWT_SOURCE_DIR",
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_DIR = os.environ.get("JWT_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+
+
+# Daemon logs live for the test process only; JWT_KEEP_LOGS=1 keeps them.
+LOG_DIR = tempfile.mkdtemp(prefix="jwt-test-logs-")
+if not os.environ.get("JWT_KEEP_LOGS"):
+    atexit.register(shutil.rmtree, LOG_DIR, ignore_errors=True)
 
 
 def binary(name):
@@ -61,7 +69,8 @@ class Daemon:
         self.log_path = None
 
     def start(self):
-        fd, self.log_path = tempfile.mkstemp(prefix=self.program + "-",
+        fd, self.log_path = tempfile.mkstemp(dir=LOG_DIR,
+                                             prefix=self.program + "-",
                                              suffix=".log")
         self.log_file = os.fdopen(fd, "w")
         self.proc = subprocess.Popen(
