@@ -29,9 +29,25 @@ stop() {
 }
 trap 'stop; exit 0' INT TERM
 
-build/auth_service "$@" &
+build/auth_service &
 pids+=($!)
-build/resource_service &
+
+# The resource service takes its keys from the issuer's JWKS, so a key
+# rotation (jwt-admin keys rotate, then SIGHUP to auth_service) reaches it
+# without a restart. Start it once the issuer accepts connections.
+auth_port=${AUTH_PORT:-5000}
+for _ in $(seq 1 300); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$auth_port") 2>/dev/null; then
+		break
+	fi
+	if ! kill -0 "${pids[0]}" 2>/dev/null; then
+		wait "${pids[0]}"
+		exit $?
+	fi
+	sleep 0.1
+done
+build/resource_service \
+	--jwks-url "http://127.0.0.1:$auth_port/.well-known/jwks.json" &
 pids+=($!)
 
 # If either daemon exits on its own, stop the other and report failure.

@@ -265,11 +265,13 @@ admin_token_file_name(
 
 	for (i = 0; sub[i] != '\0' && i < sizeof(safe) - 1; i++) {
 		char c = sub[i];
-		safe[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		                  (c >= '0' && c <= '9') || c == '-' ||
-		                  c == '_' || (c == '.' && i > 0)
-		              ? c
-		              : '_';
+		bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		            (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		            (c == '.' && i > 0);
+
+		safe[i] = c;
+		if (!keep)
+			safe[i] = '_';
 	}
 	safe[i] = '\0';
 	gmtime_r(&t, &tm);

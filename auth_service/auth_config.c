@@ -71,6 +71,17 @@ const struct config_field auth_config_fields[] = {
 	F(throttle_max_entries, CONFIG_INT, 16, 10000000,
 	    "throttle table size, entries (10000)"),
 	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error (info)"),
+	F(public_keys_dir, CONFIG_STRING, 0, 0,
+	    "directory of earlier keys still published, as jwt-admin keys "
+	    "rotate leaves them; reloaded on SIGHUP (none)"),
+	F(demo_dir, CONFIG_STRING, 0, 0,
+	    "teaching demo page served at /demo, \"\" = off (web/demo)"),
+	F(demo_resource_origin, CONFIG_STRING, 0, 0,
+	    "resource service origin the demo page calls "
+	    "(http://127.0.0.1:5001)"),
+	F(openapi_dir, CONFIG_STRING, 0, 0,
+	    "directory of auth.json served at /openapi.json, \"\" = off "
+	    "(docs/openapi)"),
 };
 
 const size_t auth_config_n_fields =
@@ -113,6 +124,10 @@ auth_config_defaults(struct auth_config *c)
 		.throttle_window = 900,
 		.throttle_max_entries = 10000,
 		.log_level = (char *)"info",
+		.public_keys_dir = (char *)"",
+		.demo_dir = (char *)"web/demo",
+		.demo_resource_origin = (char *)"http://127.0.0.1:5001",
+		.openapi_dir = (char *)"docs/openapi",
 	};
 }
 

@@ -44,6 +44,10 @@ struct auth_config {
 	int64_t throttle_window;
 	int64_t throttle_max_entries;
 	char *log_level;
+	char *public_keys_dir; /* earlier keys still published (key_dir.h) */
+	char *demo_dir;        /* the teaching page served at /demo; "": off */
+	char *demo_resource_origin; /* the page may call it (CSP) */
+	char *openapi_dir;          /* auth.json served at /openapi.json */
 };
 
 extern const struct config_field auth_config_fields[];

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "seed.h"
+#include "service.h"
 
 struct reloader {
 	struct auth_ctx *ctx;
@@ -19,6 +20,7 @@ struct reloader {
 	struct err seed_err;
 	struct seed_stats stats;
 	struct err perm_err;
+	struct err key_err;
 };
 
 static void *
@@ -50,6 +52,8 @@ report(struct reloader *r)
 		return;
 	json_object_object_add(o, "permissions",
 	    json_object_new_string(r->perm_err.code == ERR_OK ? "ok" : "kept"));
+	json_object_object_add(o, "keys",
+	    json_object_new_string(r->key_err.code == ERR_OK ? "ok" : "kept"));
 	json_object_object_add(o, "users",
 	    json_object_new_string(r->seed_err.code == ERR_OK ? "ok" : "kept"));
 	json_object_object_add(
@@ -64,6 +68,8 @@ report(struct reloader *r)
 		    LOG_ERROR, "reload: permissions kept: %s", r->perm_err.msg);
 	if (r->seed_err.code != ERR_OK)
 		log_msg(LOG_ERROR, "reload: users: %s", r->seed_err.msg);
+	if (r->key_err.code != ERR_OK)
+		log_msg(LOG_ERROR, "reload: keys kept: %s", r->key_err.msg);
 }
 
 static void
@@ -82,6 +88,29 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 		r->again = false;
 		reloader_start(r);
 	}
+}
+
+/* The signing key and the published ones, read again (jwt-admin keys
+ * rotate / retire). On the loop thread, which owns ctx->keys: a login
+ * finishing later signs with the new key; a bad file keeps the old set. */
+static void
+reload_keys(struct reloader *r)
+{
+	struct jwks *keys = NULL;
+	struct json_object *doc = NULL;
+
+	if (service_load_keys(r->ctx->cfg, &keys, &r->key_err) == -1)
+		return;
+	if ((doc = jwks_to_json(keys)) == NULL) {
+		err_set(&r->key_err, ERR_NOMEM, "jwks");
+		jwks_free(keys);
+		return;
+	}
+	jwks_free(r->ctx->keys);
+	json_object_put(r->ctx->jwks_json);
+	r->ctx->keys = keys;
+	r->ctx->jwks_json = doc;
+	r->ctx->issuer.key = keys->keys[0];
 }
 
 struct reloader *
@@ -109,6 +138,7 @@ reloader_start(struct reloader *r)
 		return;
 	}
 	r->perm_err = (struct err){ 0 };
+	r->key_err = (struct err){ 0 };
 	r->seed_err = (struct err){ 0 };
 	r->stats = (struct seed_stats){ 0 };
 	/* The loop owns ctx->perms, so the swap needs no lock. */
@@ -116,6 +146,7 @@ reloader_start(struct reloader *r)
 		permissions_free(r->ctx->perms);
 		r->ctx->perms = p;
 	}
+	reload_keys(r);
 	if (pthread_create(&r->thread, NULL, seed_thread, r) != 0) {
 		err_set(&r->seed_err, ERR_INTERNAL, "cannot start seed thread");
 		report(r);

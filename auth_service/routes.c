@@ -433,12 +433,37 @@ route_health(struct evhttp_request *req, void *arg)
 	http_reply_json(req, ready ? HTTP_OK : 503, o, HTTP_NO_STORE);
 }
 
+/* GET /demo...: the teaching page, from an allow-list (static_files.h). */
+static void
+route_demo(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+
+	track(req, ctx);
+	static_files_handler(req, ctx->demo);
+}
+
+/* GET /openapi.json: this service's OpenAPI 3 description. */
+static void
+route_openapi(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+
+	track(req, ctx);
+	static_files_handler(req, ctx->openapi);
+}
+
 static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_POST, "/login", route_login },
 	{ EVHTTP_REQ_POST, "/refresh", route_refresh },
 	{ EVHTTP_REQ_POST, "/logout", route_logout },
 	{ EVHTTP_REQ_GET, "/.well-known/jwks.json", route_jwks },
 	{ EVHTTP_REQ_GET, "/health", route_health },
+	{ EVHTTP_REQ_GET, "/demo", route_demo },
+	{ EVHTTP_REQ_GET, "/demo/", route_demo },
+	{ EVHTTP_REQ_GET, "/demo/demo.css", route_demo },
+	{ EVHTTP_REQ_GET, "/demo/demo.js", route_demo },
+	{ EVHTTP_REQ_GET, "/openapi.json", route_openapi },
 };
 
 void

@@ -6,14 +6,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "key_dir.h"
 #include "log.h"
 #include "secret.h"
 #include "seed.h"
 
+static const struct static_file service_openapi[] = {
+	{ "/openapi.json", "auth.json", "application/json" },
+};
+
 /* The signing key first (it signs), then the extra public keys that keep
  * tokens from a previous key verifiable during a rotation. */
-static int
-load_keys(const struct auth_config *cfg, struct jwks **out, struct err *e)
+int
+service_load_keys(
+    const struct auth_config *cfg, struct jwks **out, struct err *e)
 {
 	struct jwks *set = jwks_new();
 	struct jws_key *k = NULL;
@@ -45,6 +51,11 @@ load_keys(const struct auth_config *cfg, struct jwks **out, struct err *e)
 			goto fail;
 		}
 	}
+	if (cfg->public_keys_dir[0] != '\0' &&
+	    key_dir_add_published(cfg->public_keys_dir, set, &ke) == -1) {
+		err_set(e, ERR_CONFIG, "public_keys_dir: %s", ke.msg);
+		goto fail;
+	}
 	*out = set;
 	return 0;
 fail:
@@ -60,7 +71,7 @@ service_check(const struct auth_config *cfg, struct err *e)
 	struct seed *seed = NULL;
 	int rc = -1;
 
-	if (load_keys(cfg, &keys, e) == -1 ||
+	if (service_load_keys(cfg, &keys, e) == -1 ||
 	    permissions_load(cfg->permissions, &perms, e) == -1 ||
 	    seed_load(cfg->secrets, &seed, e) == -1)
 		goto out;
@@ -120,8 +131,16 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	*ctx = (struct auth_ctx){ .cfg = cfg, .base = base };
 	ctx->cost.opslimit = (unsigned long long)cfg->argon2_opslimit;
 	ctx->cost.memlimit = (size_t)cfg->argon2_memlimit_kib * 1024;
-	if (load_keys(cfg, &ctx->keys, e) == -1 ||
+	if (service_load_keys(cfg, &ctx->keys, e) == -1 ||
 	    permissions_load(cfg->permissions, &ctx->perms, e) == -1)
+		goto fail;
+	if ((cfg->demo_dir[0] != '\0' &&
+	        (ctx->demo = static_files_load(cfg->demo_dir, static_files_demo,
+	             static_files_demo_n, cfg->demo_resource_origin, e)) ==
+	            NULL) ||
+	    (cfg->openapi_dir[0] != '\0' &&
+	        (ctx->openapi = static_files_load(
+	             cfg->openapi_dir, service_openapi, 1, NULL, e)) == NULL))
 		goto fail;
 	if ((ctx->jwks_json = jwks_to_json(ctx->keys)) == NULL) {
 		err_set(e, ERR_NOMEM, "jwks");
@@ -162,6 +181,8 @@ service_close(struct auth_ctx *ctx)
 	json_object_put(ctx->jwks_json);
 	jwks_free(ctx->keys);
 	permissions_free(ctx->perms);
+	static_files_free(ctx->demo);
+	static_files_free(ctx->openapi);
 	secret_wipe(ctx->dummy_hash, sizeof(ctx->dummy_hash));
 	*ctx = (struct auth_ctx){ 0 };
 }

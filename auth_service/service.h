@@ -9,6 +9,11 @@
 #include "auth_config.h"
 #include "routes.h"
 
+/* The signing key first, then public_keys, then public_keys_dir (a
+ * rotation's earlier keys). At start and on SIGHUP. */
+int service_load_keys(
+    const struct auth_config *cfg, struct jwks **out, struct err *e);
+
 /* Everything --check-config validates: keys and both JSON files. Errors
  * are ERR_CONFIG-style lines naming the file and the field. */
 int service_check(const struct auth_config *cfg, struct err *e);

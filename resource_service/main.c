@@ -21,12 +21,14 @@
 
 #include "claims.h"
 #include "config.h"
+#include "cors.h"
 #include "guard.h"
 #include "http_util.h"
 #include "key_source.h"
 #include "log.h"
 #include "routes.h"
 #include "secret.h"
+#include "static_files.h"
 #include "token_cache.h"
 
 #define MAIN_DEFAULT_CONFIG "config/resource.json"
@@ -53,6 +55,8 @@ struct resource_config {
 	int64_t idle_timeout;
 	bool access_log;
 	char *log_level;
+	char *cors_origin;
+	char *openapi_dir;
 };
 
 /* One row of the settings table (clang-format mangles the braces). */
@@ -93,6 +97,12 @@ static const struct config_field main_fields[] = {
 	F(access_log, CONFIG_BOOL, 0, 0,
 	    "one JSON access-log line per request on stderr (true)"),
 	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error (info)"),
+	F(cors_origin, CONFIG_STRING, 0, 0,
+	    "the one origin allowed cross-origin calls (the demo page), "
+	    "\"\" = none (http://127.0.0.1:5000)"),
+	F(openapi_dir, CONFIG_STRING, 0, 0,
+	    "directory of resource.json served at /openapi.json, \"\" = off "
+	    "(docs/openapi)"),
 };
 
 #undef F
@@ -140,6 +150,12 @@ validate(const struct daemon *d, struct err *e)
 		    d->config_path);
 	log_set_level((enum log_level)level);
 
+	if (c->cors_origin[0] != '\0') {
+		struct err ce = { 0 };
+		if (cors_check_origin(c->cors_origin, &ce) == -1)
+			return err_set(
+			    e, ERR_CONFIG, "%s: %s", d->config_path, ce.msg);
+	}
 	if (c->jwks_max_age < c->jwks_min_age)
 		return err_set(e, ERR_CONFIG,
 		    "%s: jwks_max_age: %" PRId64
@@ -533,7 +549,13 @@ main(int argc, char **argv)
 		                .max_header_size = 8192,
 		                .idle_timeout = 60,
 		                .access_log = true,
-		                .log_level = "info" } };
+		                .log_level = "info",
+		                .cors_origin = "http://127.0.0.1:5000",
+		                .openapi_dir = "docs/openapi" } };
+	static const struct static_file openapi_file[] = {
+		{ "/openapi.json", "resource.json", "application/json" },
+	};
+	struct static_files *openapi = NULL;
 	struct route_config *routes = NULL;
 	struct config_cli cli = { 0 };
 	struct err e = { 0 };
@@ -559,6 +581,11 @@ main(int argc, char **argv)
 		status = 1;
 		goto fail;
 	}
+	if (d.cfg.openapi_dir[0] != '\0' &&
+	    (openapi = static_files_load(
+	         d.cfg.openapi_dir, openapi_file, 1, NULL, &e)) == NULL)
+		goto fail;
+	routes_set_shared(d.cfg.cors_origin, openapi);
 	if (cli.check_config) {
 		if (check_config(&d, routes, &e) == -1)
 			goto fail;
@@ -575,6 +602,7 @@ main(int argc, char **argv)
 fail:
 	fprintf(stderr, "resource_service: %s\n", e.msg);
 out:
+	static_files_free(openapi);
 	route_config_free(routes);
 	config_free(main_fields, MAIN_N_FIELDS, &d.cfg);
 	return status;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cors.h"
 #include "http_util.h"
 #include "jwks.h"
 #include "log.h"
@@ -57,11 +58,23 @@ routes_release_config(void *item)
 	route_config_free(item);
 }
 
+static struct cors_policy routes_cors;
+static struct static_files *routes_openapi_files;
+
+void
+routes_set_shared(const char *cors_origin, struct static_files *openapi)
+{
+	routes_cors.origin = cors_origin;
+	routes_openapi_files = openapi;
+}
+
 static void routes_health(struct evhttp_request *req, void *arg);
+static void routes_openapi(struct evhttp_request *req, void *arg);
 static void routes_guarded(struct evhttp_request *req, void *arg);
 
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
+	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
 };
 
 /* The answers of the demo routes (SPEC); any other configured route
@@ -334,6 +347,21 @@ routes_health(struct evhttp_request *req, void *arg)
 	http_reply_json(req, w->cur.status, body, HTTP_NO_STORE);
 }
 
+/* GET /openapi.json: public, like /health. */
+static void
+routes_openapi(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+
+	if (static_files_serve(routes_openapi_files, req) == 0) {
+		w->cur.status = HTTP_OK;
+		return;
+	}
+	w->cur.error = ERR_NOT_FOUND;
+	w->cur.status = 404;
+	static_files_handler(req, NULL);
+}
+
 /* New objects from the control thread, taken between requests so a
  * request never sees a table or key set change under it. */
 static void
@@ -411,7 +439,12 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	w->cur.has_sub = false;
 	w->cur.path_ok =
 	    http_request_path(req, w->cur.path, sizeof(w->cur.path)) == 0;
-	http_dispatch(req, w->config->table, w->config->n_table, w);
+	/* A preflight from the demo's origin is answered here; any other
+	 * request gets its CORS headers now and is dispatched. */
+	if (cors_handle(&routes_cors, req))
+		w->cur.status = HTTP_NO_CONTENT;
+	else
+		http_dispatch(req, w->config->table, w->config->n_table, w);
 	/* The reply is queued: req may be gone, use only what was noted. */
 	if (w->cur.status == 0) {
 		w->cur.error = dispatch_error(w);

@@ -12,6 +12,7 @@
 #include "guard.h"
 #include "mailbox.h"
 #include "route_config.h"
+#include "static_files.h"
 
 #define ROUTES_MAX_BODY (16L * 1024) /* no route here reads a body */
 
@@ -41,6 +42,11 @@ void routes_worker_sweep(struct routes_worker *w);
  * (GET /health) and its guarded handler. */
 int routes_load_config(
     const char *path, struct route_config **out, struct err *e);
+
+/* Process-wide, set once before the workers start: the CORS origin (a
+ * string that outlives the workers; "" = off) and the OpenAPI file set
+ * (NULL: /openapi.json answers 404). */
+void routes_set_shared(const char *cors_origin, struct static_files *openapi);
 
 /* Mailbox release functions for the two kinds of object. */
 void routes_release_keys(void *item);

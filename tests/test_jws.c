@@ -2,6 +2,7 @@
  * verify for RS256, ES256 and EdDSA, and every way a token can be refused,
  * each next to a token that passes. Forged tokens are signed properly with
  * the right key, so the rule under test is the only thing that fails. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -999,6 +1000,87 @@ test_api_misuse(void)
 	json_object_put(payload);
 }
 
+/* Four threads verify with the same keys at once: the per-key verify
+ * context is shared read-only and duplicated per call. Each thread checks
+ * a good and a corrupted token per key and counts its own mistakes; the
+ * main thread CHECKs the counts (CHECK itself is not thread-safe). */
+#define MT_THREADS 4
+#define MT_ROUNDS 100
+
+struct mt_case {
+	const struct jwks *set;
+	char *good, *bad;
+};
+
+struct mt_work {
+	const struct mt_case *cases;
+	size_t n;
+	int wrong;
+};
+
+static void *
+mt_worker(void *arg)
+{
+	struct mt_work *w = arg;
+	struct err e;
+
+	for (int r = 0; r < MT_ROUNDS; r++)
+		for (size_t i = 0; i < w->n; i++) {
+			const struct mt_case *c = &w->cases[i];
+
+			if (verify_code(c->good, strlen(c->good), c->set, &e) !=
+			    ERR_OK)
+				w->wrong++;
+			if (verify_code(c->bad, strlen(c->bad), c->set, &e) !=
+			    ERR_TOKEN_SIGNATURE)
+				w->wrong++;
+		}
+	return NULL;
+}
+
+static void
+test_verify_from_threads(void)
+{
+	const struct jws_key *keys[] = { rs, es, ed };
+	const struct jwks *sets[] = { set_rs, set_es, set_ed };
+	struct mt_case cases[3] = { { 0 } };
+	struct mt_work work[MT_THREADS];
+	pthread_t t[MT_THREADS];
+	char header[256];
+	size_t len;
+
+	for (size_t i = 0; i < 3; i++) {
+		std_header(keys[i], header, sizeof(header));
+		cases[i].set = sets[i];
+		/* Prepared for RS256 and ES256; EdDSA keeps the one-shot. */
+		CHECK((sets[i]->keys[0]->verify_template != NULL) ==
+		      (keys[i] != ed));
+		cases[i].good = forge(keys[i], header, payload_text);
+		cases[i].bad = strdup(cases[i].good);
+		CHECK(cases[i].good != NULL && cases[i].bad != NULL);
+		/* A flipped signature byte, well inside the last part, so
+		 * base64url still decodes and only the signature is wrong. */
+		len = strlen(cases[i].bad);
+		cases[i].bad[len - 20] =
+		    cases[i].bad[len - 20] == 'A' ? 'B' : 'A';
+		/* The positive and negative controls, single-threaded. */
+		EXPECT(cases[i].good, sets[i], ERR_OK);
+		EXPECT(cases[i].bad, sets[i], ERR_TOKEN_SIGNATURE);
+	}
+	for (size_t i = 0; i < MT_THREADS; i++) {
+		work[i] = (struct mt_work){ .cases = cases, .n = 3 };
+		CHECK(pthread_create(&t[i], NULL, mt_worker, &work[i]) == 0);
+	}
+	for (size_t i = 0; i < MT_THREADS; i++) {
+		CHECK(pthread_join(t[i], NULL) == 0);
+		CHECK(work[i].wrong == 0);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		free(cases[i].good);
+		free(cases[i].bad);
+	}
+}
+
 int
 main(void)
 {
@@ -1031,6 +1113,7 @@ main(void)
 	RUN(test_json_rules);
 	RUN(test_rs256_signature_length);
 	RUN(test_api_misuse);
+	RUN(test_verify_from_threads);
 	rc = test_report();
 	jwks_free(set_rs);
 	jwks_free(set_es);
