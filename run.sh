@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 
 # shellcheck disable=SC2086
 ensure_packages $BUILD_PACKAGES
-build build -DCMAKE_BUILD_TYPE=Release
+BUILD_TARGETS="auth_service resource_service jwt-keygen jwt-admin" \
+	build build -DCMAKE_BUILD_TYPE=Release
 
 if [ ! -f keys/private_key.pem ]; then
 	echo "creating demo keys in keys/ (RS256)"

@@ -29,11 +29,16 @@ ensure_packages() {
 }
 
 # build DIR [cmake options...]: configure once, then build incrementally.
+# BUILD_TARGETS (space-separated) limits what is built; default: all.
 build() {
-	local dir=$1
+	local dir=$1 targets=()
 	shift
 	if [ ! -f "$dir/CMakeCache.txt" ]; then
 		cmake -S . -B "$dir" "$@" >&2
 	fi
-	cmake --build "$dir" -j "$(nproc)" >&2
+	if [ -n "${BUILD_TARGETS:-}" ]; then
+		# shellcheck disable=SC2206
+		targets=(--target $BUILD_TARGETS)
+	fi
+	cmake --build "$dir" -j "$(nproc)" "${targets[@]}" >&2
 }
