@@ -410,16 +410,82 @@ http_read_json(struct evhttp_request *req, size_t max, struct json_object **out,
 }
 
 /* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
- * (RFC 6750 2.1). */
+ * (RFC 6750 2.1). A table: every byte of every token is looked at. */
+static const bool b64token_char[256] = { ['A'] = true,
+	['B'] = true,
+	['C'] = true,
+	['D'] = true,
+	['E'] = true,
+	['F'] = true,
+	['G'] = true,
+	['H'] = true,
+	['I'] = true,
+	['J'] = true,
+	['K'] = true,
+	['L'] = true,
+	['M'] = true,
+	['N'] = true,
+	['O'] = true,
+	['P'] = true,
+	['Q'] = true,
+	['R'] = true,
+	['S'] = true,
+	['T'] = true,
+	['U'] = true,
+	['V'] = true,
+	['W'] = true,
+	['X'] = true,
+	['Y'] = true,
+	['Z'] = true,
+	['a'] = true,
+	['b'] = true,
+	['c'] = true,
+	['d'] = true,
+	['e'] = true,
+	['f'] = true,
+	['g'] = true,
+	['h'] = true,
+	['i'] = true,
+	['j'] = true,
+	['k'] = true,
+	['l'] = true,
+	['m'] = true,
+	['n'] = true,
+	['o'] = true,
+	['p'] = true,
+	['q'] = true,
+	['r'] = true,
+	['s'] = true,
+	['t'] = true,
+	['u'] = true,
+	['v'] = true,
+	['w'] = true,
+	['x'] = true,
+	['y'] = true,
+	['z'] = true,
+	['0'] = true,
+	['1'] = true,
+	['2'] = true,
+	['3'] = true,
+	['4'] = true,
+	['5'] = true,
+	['6'] = true,
+	['7'] = true,
+	['8'] = true,
+	['9'] = true,
+	['-'] = true,
+	['.'] = true,
+	['_'] = true,
+	['~'] = true,
+	['+'] = true,
+	['/'] = true };
+
 static bool
 is_b64token(const char *s, size_t len)
 {
 	size_t i = 0;
 
-	while (i < len &&
-	       (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
-	           (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.' ||
-	           s[i] == '_' || s[i] == '~' || s[i] == '+' || s[i] == '/'))
+	while (i < len && b64token_char[(unsigned char)s[i]])
 		i++;
 	if (i == 0)
 		return false;

@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "b64url.h"
+#include "jws.h"
 #include "log.h"
 
 /* e is normally 65537; OpenSSL refuses larger exponents for big moduli
@@ -236,6 +237,10 @@ jwk_from_pkey(EVP_PKEY *pkey, struct err *e)
 		return NULL;
 	}
 	k->has_private = jwk_pkey_has_private(k->pkey, k->alg);
+	if (jws_key_prepare(k, e) == -1) {
+		jwk_free(k);
+		return NULL;
+	}
 	return k;
 }
 
@@ -244,6 +249,8 @@ jwk_free(struct jws_key *k)
 {
 	if (k == NULL)
 		return;
+	EVP_PKEY_CTX_free(k->verify_template);
+	EVP_PKEY_CTX_free(k->sign_template);
 	EVP_PKEY_free(k->pkey);
 	free(k);
 }

