@@ -25,7 +25,7 @@ enum err_code {
 	/* 401 error="invalid_token" (RFC 6750 3.1) */
 	ERR_TOKEN_MALFORMED, /* not three canonical base64url parts, bad JSON */
 	ERR_TOKEN_ALG,       /* alg not the key's, none, HMAC, unknown */
-	ERR_TOKEN_HEADER,    /* crit, jku, x5u, jwk, x5c, b64, bad typ */
+	ERR_TOKEN_HEADER,    /* crit, jku, x5u, jwk, x5c, b64, zip, typ */
 	ERR_TOKEN_KID,       /* no published key for this kid */
 	ERR_TOKEN_SIGNATURE, /* signature does not verify */
 	ERR_TOKEN_EXPIRED,

@@ -32,9 +32,12 @@ static const unsigned char p256_order[ES256_COORD_LEN] = { 0xff, 0xff, 0xff,
 
 /* Header parameters that let a token pick its own key or change how it is
  * processed (RFC 8725 sections 2.1 and 3.10, RFC 7515 sections 4.1.2-4.1.6
- * and 4.1.11, RFC 7797 section 3): none has a use in an access token. */
+ * and 4.1.11, RFC 7797 section 3): none has a use in an access token.
+ * "zip" (RFC 7516 section 4.1.3) is defined for JWE only; in a JWS it would
+ * ask for a decompression step this verifier never does, and compressed
+ * claims invite size attacks (RFC 8725 section 3.6). */
 static const char *const jws_forbidden_headers[] = { "crit", "jku", "x5u",
-	"jwk", "x5c", "b64" };
+	"jwk", "x5c", "b64", "zip" };
 
 /* NULL digest for EdDSA: Ed25519 hashes internally (RFC 8032 5.1.6). */
 static const char *

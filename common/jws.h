@@ -2,7 +2,8 @@
  * The algorithm is a property of the key (RFC 8725 section 3.1): the header
  * "alg" must name the key's algorithm exactly, and "none", HMAC and every
  * other value are refused. Headers that would let a token choose its own
- * key or change processing (crit, jku, x5u, jwk, x5c, b64) are refused. */
+ * key or change processing (crit, jku, x5u, jwk, x5c, b64, zip) are
+ * refused. */
 #ifndef JWT_JWS_H
 #define JWT_JWS_H
 

@@ -460,7 +460,8 @@ test_alg_none_and_unknown(void)
 	free(token);
 }
 
-/* RFC 8725 3.10 and RFC 7515 4.1.2-4.1.6, 4.1.11; RFC 7797 (b64). */
+/* RFC 8725 3.10 and RFC 7515 4.1.2-4.1.6, 4.1.11; RFC 7797 (b64); RFC 7516
+ * 4.1.3 (zip, JWE only). Escaped spellings name the same parameter. */
 static void
 test_forbidden_headers(void)
 {
@@ -473,6 +474,11 @@ test_forbidden_headers(void)
 		"\"x5c\":[\"MIIB\"]",
 		"\"b64\":false",
 		"\"b64\":true",
+		"\"b64\":false,\"crit\":[\"b64\"]",
+		"\"zip\":\"DEF\"",
+		"\"zip\":null",
+		"\"\\u007aip\":\"DEF\"",
+		"\"\\u0063rit\":[\"exp\"]",
 	};
 	char header[512], *token;
 
