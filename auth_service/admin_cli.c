@@ -2,6 +2,7 @@
 #include "admin_cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,32 @@ admin_cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see jwt-admin %s --help)\n", cmd);
 	return ADMIN_EXIT_USAGE;
+}
+
+int
+admin_cli_bad_option(const char *cmd, int argc, char **argv)
+{
+	const char *prev = NULL;
+
+	if (optind >= 1 && optind - 1 < argc)
+		prev = argv[optind - 1];
+	/* A long option: getopt has stepped past it. optopt is 0 when it is
+	 * unknown, else the option lacks its value or has one it takes not.
+	 * An unknown short option may sit inside a cluster ("-CEd"), where
+	 * optind has not moved: name the letter. */
+	if (prev != NULL && strncmp(prev, "--", 2) == 0) {
+		if (optopt == 0)
+			return admin_cli_usage_error(
+			    cmd, "bad option \"%s\"", prev);
+		if (strchr(prev, '=') != NULL)
+			return admin_cli_usage_error(
+			    cmd, "%s: takes no value", prev);
+		return admin_cli_usage_error(cmd, "%s: missing value", prev);
+	}
+	if (optopt > 0 && optopt < 128)
+		return admin_cli_usage_error(
+		    cmd, "bad option \"-%c\"", (char)optopt);
+	return admin_cli_usage_error(cmd, "bad option");
 }
 
 int

@@ -38,6 +38,10 @@ int admin_cli_fail(int status, const struct err *e);
 int admin_cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* After getopt_long() returned '?': names the unknown option, or the
+ * option whose value is missing, in a usage error; returns 2. */
+int admin_cli_bad_option(const char *cmd, int argc, char **argv);
+
 /* An integer option within [min, max]. */
 int admin_cli_int(const char *cmd, const char *opt, const char *text,
     long long min, long long max, long long *out);

@@ -97,8 +97,7 @@ admin_inspect_parse(
 			    "1: invalid, 2: usage.\n");
 			return 1;
 		default:
-			admin_cli_usage_error(
-			    cmd, "bad option \"%s\"", argv[optind - 1]);
+			admin_cli_bad_option(cmd, argc, argv);
 			return -1;
 		}
 	}

@@ -98,8 +98,7 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 			admin_keys_usage(stdout);
 			return 1;
 		default:
-			admin_cli_usage_error(
-			    cmd, "bad option \"%s\"", argv[optind - 1]);
+			admin_cli_bad_option(cmd, argc, argv);
 			return -1;
 		}
 	}
@@ -328,8 +327,50 @@ out:
 	return rc;
 }
 
+/* A kid as jwt-admin makes them: an RFC 7638 SHA-256 thumbprint, 43
+ * base64url characters. No option of ours looks like that. */
+static bool
+admin_keys_kid_shaped(const char *s)
+{
+	size_t n = strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
+	return n == 43 && s[n] == '\0';
+}
+
+/* A thumbprint starts with '-' one time in 32, and getopt would take it
+ * for options: unless the operator wrote "--", args gets argv with every
+ * kid-shaped operand moved behind a "--" (args holds argc + 1 slots). */
 static int
-admin_keys_retire(struct admin_cli *cli, int argc, char **argv)
+admin_keys_retire_args(int argc, char **argv, char **args)
+{
+	int n = 0, kids = 0;
+
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			memcpy(args, argv, (size_t)argc * sizeof(*argv));
+			return argc;
+		}
+	for (int i = 0; i < argc; i++) {
+		bool value = i > 0 && strcmp(argv[i - 1], "--dir") == 0;
+
+		if (i > 0 && !value && admin_keys_kid_shaped(argv[i]))
+			kids++;
+		else
+			args[n++] = argv[i];
+	}
+	if (kids == 0)
+		return n;
+	args[n++] = (char *)"--";
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i - 1], "--dir") != 0 &&
+		    admin_keys_kid_shaped(argv[i]))
+			args[n++] = argv[i];
+	return n;
+}
+
+static int
+admin_keys_retire_kid(struct admin_cli *cli, int argc, char **argv)
 {
 	struct admin_keys_opts o;
 	struct jws_key *signing = NULL;
@@ -395,6 +436,22 @@ admin_keys_retire(struct admin_cli *cli, int argc, char **argv)
 	status = ADMIN_EXIT_OK;
 out:
 	jwk_free(signing);
+	return status;
+}
+
+static int
+admin_keys_retire(struct admin_cli *cli, int argc, char **argv)
+{
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int status;
+
+	if (args == NULL) {
+		fprintf(stderr, "jwt-admin: out of memory\n");
+		return ADMIN_EXIT_FAIL;
+	}
+	argc = admin_keys_retire_args(argc, argv, args);
+	status = admin_keys_retire_kid(cli, argc, args);
+	free(args);
 	return status;
 }
 

@@ -106,8 +106,7 @@ admin_token_parse(
 			admin_token_usage(stdout);
 			return 1;
 		default:
-			admin_cli_usage_error("token mint", "bad option \"%s\"",
-			    argv[optind - 1]);
+			admin_cli_bad_option("token mint", argc, argv);
 			return -1;
 		}
 	}

@@ -78,8 +78,7 @@ admin_users_parse(
 			admin_users_usage(stdout);
 			return 1;
 		default:
-			admin_cli_usage_error(
-			    cmd, "bad option \"%s\"", argv[optind - 1]);
+			admin_cli_bad_option(cmd, argc, argv);
 			return -1;
 		}
 	}

@@ -170,6 +170,27 @@ class KeysTests(unittest.TestCase):
         lst = self.env.admin("keys", "list").stdout
         self.assertIn(f"{old}  ES256  retired", lst)
 
+    def test_retire_a_kid_that_starts_with_a_dash(self):
+        """A thumbprint starts with '-' one time in 32; it is a KID, not
+        an option, with or without "--"."""
+        self.env.admin("keys", "generate")
+        dashed = "-" + "A" * 42
+        for args in ([dashed], ["--", dashed], [dashed, "--dir",
+                                               self.env.keys]):
+            r = self.env.admin("keys", "retire", *args, check=False)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn(f"no published key has kid {dashed}", r.stderr)
+        old = kid_of(self.env.admin("keys", "generate", "--force").stdout)
+        self.env.admin("keys", "rotate")
+        self.env.admin("keys", "retire", "--", old)
+        self.assertEqual(self.env.published(), [])
+        # Bad options are named, whatever their form.
+        for opt, text in (("-Xy", '"-X"'), ("--nope", '"--nope"'),
+                          ("--dir", "--dir: missing value")):
+            r = self.env.admin("keys", "retire", opt, check=False)
+            self.assertEqual(r.returncode, 2, (opt, r.stderr))
+            self.assertIn(text, r.stderr)
+
     def test_rotate_without_a_key_fails(self):
         r = self.env.admin("keys", "rotate", check=False)
         self.assertEqual(r.returncode, 1)
