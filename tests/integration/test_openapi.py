@@ -3,11 +3,12 @@ $ref resolves, every operation has responses), then compared with the
 running daemons' route tables: every documented path and method is routed
 (never 404 or 405) and answers one of its documented statuses, and the
 Allow header of a 405 lists exactly the documented methods. The resource
-side's protected routes must match config/routes.json one to one. Paths
-that need the issue 5 wiring (/demo, /openapi.json) are reported and
-skipped while a daemon answers 404 for them."""
+side's protected routes must match config/routes.json one to one, and
+the route tables in the C sources (auth_service/routes.c auth_routes[],
+resource_service/routes.c routes_builtin[]) must match the documents."""
 import json
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -15,7 +16,10 @@ import unittest
 import harness
 
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
-WIRED = ("/demo", "/openapi.json")
+# The demo page's own files, documented under /demo (its summary names
+# them).
+DEMO_FILES = ("/demo/", "/demo/demo.css", "/demo/demo.js")
+ROUTE_ROW = re.compile(r'\{\s*EVHTTP_REQ_([A-Z]+),\s*"([^"]+)",\s*\w+\s*\}')
 
 
 def load(name):
@@ -41,6 +45,18 @@ def resolve(doc, ref):
     for part in ref[2:].split("/"):
         node = node[part]
     return node
+
+
+def source_table(path, table):
+    """{(path, METHOD)} of one `static const struct route NAME[]` table."""
+    with open(harness.source(*path.split("/")), encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"static const struct route " + table +
+                  r"\[\]\s*=\s*\{(.*?)\n\};", text, re.S)
+    assert m, f"no table {table} in {path}"
+    rows = {(p, method) for method, p in ROUTE_ROW.findall(m.group(1))}
+    assert rows, f"empty table {table} in {path}"
+    return rows
 
 
 def documented(doc):
@@ -82,10 +98,6 @@ class Base(unittest.TestCase):
             for method, op in ops.items():
                 with self.subTest(path=path, method=method):
                     r = self.request_for(method, path, op)
-                    if path in WIRED and r.status == 404:
-                        print(f"skipped: {path} not served yet "
-                              "(issue 5 wiring)")
-                        continue
                     self.assertNotIn(r.status, (404, 405), (path, r))
                     self.assertIn(str(r.status), op["responses"],
                                   (path, method, r))
@@ -95,8 +107,6 @@ class Base(unittest.TestCase):
             # methods (HEAD comes with GET).
             with self.subTest(path=path, method="PUT"):
                 r = self.daemon.request("PUT", path, "{}")
-                if path in WIRED and r.status == 404:
-                    continue
                 self.assertEqual(r.status, 405, (path, r))
                 allow = {m.strip() for m in r.header("Allow").split(",")}
                 self.assertEqual(allow - {"HEAD"}, set(ops), path)
@@ -131,6 +141,18 @@ class Auth(Base):
         doc = self.check_table()
         self.assertEqual(set(doc["/login"]), {"POST"})
         self.assertEqual(set(doc["/.well-known/jwks.json"]), {"GET"})
+        for path in DEMO_FILES:
+            r = self.daemon.request("GET", path)
+            self.assertEqual(r.status, 200, (path, r))
+
+    def test_source_table(self):
+        rows = source_table("auth_service/routes.c", "auth_routes")
+        for path in DEMO_FILES:
+            self.assertIn((path, "GET"), rows)
+        rows = {(p, m) for p, m in rows if p not in DEMO_FILES}
+        doc = documented(load(self.doc_name))
+        self.assertEqual(rows, {(p, m) for p, ops in doc.items()
+                                for m in ops})
 
 
 class Resource(Base):
@@ -168,6 +190,17 @@ class Resource(Base):
             self.assertIn(f'scope="{r["permission"]}"',
                           op["responses"]["403"]["headers"]
                           ["WWW-Authenticate"]["description"])
+
+    def test_source_table(self):
+        """Built-in routes from the C table, protected ones from
+        routes.json: together exactly the documented operations."""
+        rows = source_table("resource_service/routes.c", "routes_builtin")
+        with open(harness.source("config", "routes.json"),
+                  encoding="utf-8") as f:
+            rows |= {(r["path"], r["method"].upper()) for r in json.load(f)}
+        doc = documented(load(self.doc_name))
+        self.assertEqual(rows, {(p, m) for p, ops in doc.items()
+                                for m in ops})
 
 
 if __name__ == "__main__":
