@@ -1,15 +1,14 @@
 /* claims: the registered-claim checks of an access token (RFC 7519 section
  * 4.1, RFC 9068 sections 2 and 4): typ, iss, aud, exp, nbf, iat. Times are
- * NumericDates bounded by json_get_numeric_date to +-2^62 and the leeway to
- * CLAIMS_MAX_LEEWAY, and the clock is only ever compared, never added to,
- * so no expression here can overflow. */
+ * any int64 NumericDate (json_get_numeric_date) and the leeway is bounded
+ * to CLAIMS_MAX_LEEWAY; a time plus or minus the leeway is computed only
+ * after checking that it fits, and the clock is only ever compared, so no
+ * expression here can overflow. */
 #include "claims.h"
 
 #include <string.h>
 
 #include "json_util.h"
-
-#define CLAIMS_TIME_LIMIT ((int64_t)1 << 62)
 
 /* A required or optional NumericDate member (RFC 7519 section 2). */
 static int
@@ -89,10 +88,24 @@ claims_parse(struct json_object *payload, struct claims *c, struct err *e)
 	return 0;
 }
 
+/* now >= t + leeway, for any int64 t (leeway is 0..CLAIMS_MAX_LEEWAY). When
+ * t + leeway is beyond INT64_MAX no clock has reached it. */
 static bool
-claims_time_ok(int64_t t)
+claims_reached(int64_t t, int64_t leeway, int64_t now)
 {
-	return t >= -CLAIMS_TIME_LIMIT && t <= CLAIMS_TIME_LIMIT;
+	if (t > INT64_MAX - leeway)
+		return false;
+	return now >= t + leeway;
+}
+
+/* now + leeway < t, for any int64 t: written as now < t - leeway, and when
+ * t - leeway is below INT64_MIN every clock is past it. */
+static bool
+claims_before(int64_t t, int64_t leeway, int64_t now)
+{
+	if (t < INT64_MIN + leeway)
+		return false;
+	return now < t - leeway;
 }
 
 /* aud is checked for shape again: c may not come from claims_parse. */
@@ -131,24 +144,17 @@ claims_check(const struct claims *c, const struct claims_policy *p, int64_t now,
 	if (p->leeway < 0 || p->leeway > CLAIMS_MAX_LEEWAY)
 		return err_set(e, ERR_INTERNAL,
 		    "claims leeway %lld out of range", (long long)p->leeway);
-	/* claims_parse bounds these; a hand-built struct claims may not. */
-	if (!claims_time_ok(c->exp) ||
-	    (c->has_nbf && !claims_time_ok(c->nbf)) ||
-	    (c->has_iat && !claims_time_ok(c->iat)))
-		return err_set(e, ERR_TOKEN_CLAIMS, "NumericDate out of range");
-
-	/* exp is exclusive: RFC 7519 4.1.4. exp + leeway stays within
-	 * 2^62 + 600, and now is compared, never added to. */
-	if (now >= c->exp + p->leeway)
+	/* exp is exclusive: RFC 7519 4.1.4, expired iff now >= exp + leeway. */
+	if (claims_reached(c->exp, p->leeway, now))
 		return err_set(e, ERR_TOKEN_EXPIRED, "token expired");
-	/* RFC 7519 4.1.5: valid from nbf on, with the leeway for clock skew;
-	 * now + leeway < nbf, written so that it cannot overflow. */
-	if (c->has_nbf && now < c->nbf - p->leeway)
+	/* RFC 7519 4.1.5: valid from nbf on, with the leeway for clock skew:
+	 * not yet valid iff now + leeway < nbf. */
+	if (c->has_nbf && claims_before(c->nbf, p->leeway, now))
 		return err_set(
 		    e, ERR_TOKEN_NOT_YET_VALID, "token not yet valid");
 	/* RFC 7519 4.1.6 only records the issue time; a token issued in our
 	 * future (beyond the skew) comes from a wrong clock or a forger. */
-	if (c->has_iat && now < c->iat - p->leeway)
+	if (c->has_iat && claims_before(c->iat, p->leeway, now))
 		return err_set(
 		    e, ERR_TOKEN_NOT_YET_VALID, "token issued in the future");
 

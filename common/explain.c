@@ -14,7 +14,7 @@
 #include "claims.h"
 #include "jws.h"
 
-/* Far ahead, but within the +-2^62 that claims_check accepts. */
+/* Far ahead of any clock, so only the clause under test can fail. */
 #define EXPLAIN_FAR_FUTURE ((int64_t)1 << 61)
 #define EXPLAIN_QUOTE_MAX 96
 

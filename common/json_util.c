@@ -19,9 +19,10 @@
  * Callers ask for 16 or so; a request above this is a bug. */
 #define JSON_MAX_DEPTH_LIMIT 512
 
-/* RFC 7519 section 2 allows any JSON number as a NumericDate; keeping it
- * within +-2^62 lets callers add or subtract a leeway without overflow. */
-#define NUMERIC_DATE_LIMIT ((int64_t)1 << 62)
+/* RFC 7519 section 2 allows any JSON number as a NumericDate; one that is
+ * an int64 is kept whole (claims.c compares without overflow), a double
+ * must floor into [-2^63, 2^63). 2^63 is an exact double. */
+#define NUMERIC_DATE_DOUBLE_LIMIT 9223372036854775808.0
 
 struct scan {
 	const unsigned char *start, *p, *end;
@@ -578,20 +579,19 @@ json_get_numeric_date(struct json_object *v, int64_t *out)
 	double d;
 
 	if (json_object_is_type(v, json_type_int)) {
-		if (json_get_int64(v, &i) == -1 || i < -NUMERIC_DATE_LIMIT ||
-		    i > NUMERIC_DATE_LIMIT)
+		if (json_get_int64(v, &i) == -1)
 			return -1;
 		*out = i;
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_double))
 		return -1;
-	d = json_object_get_double(v);
-	/* Written so that NaN fails too; +-2^62 are exact doubles, and a
-	 * value in range floors to an integer in range. */
-	if (!(d >= -(double)NUMERIC_DATE_LIMIT &&
-	        d <= (double)NUMERIC_DATE_LIMIT))
+	d = floor(json_object_get_double(v));
+	/* Written so that NaN fails too. -2^63 converts exactly; every
+	 * double below 2^63 is at most 2^63 - 1024, so the cast is defined
+	 * (C11 6.3.1.4). */
+	if (!(d >= -NUMERIC_DATE_DOUBLE_LIMIT && d < NUMERIC_DATE_DOUBLE_LIMIT))
 		return -1;
-	*out = (int64_t)floor(d);
+	*out = (int64_t)d;
 	return 0;
 }

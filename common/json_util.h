@@ -37,8 +37,8 @@ bool json_string_equals(struct json_object *v, const char *s, size_t len);
 int json_get_int64(struct json_object *v, int64_t *out);
 
 /* A JSON number (integer or finite double) as a NumericDate (RFC 7519
- * section 2): floor of the value, which must be finite and within
- * [-2^62, 2^62] so later additions of a leeway cannot overflow. */
+ * section 2): floor of the value, which must be finite and in int64 range.
+ * Callers compare it with a leeway without overflow (claims_check). */
 int json_get_numeric_date(struct json_object *v, int64_t *out);
 
 #endif

@@ -83,9 +83,9 @@ check_getters(struct json_object *o, size_t size)
 			if (json_get_int64(v, &i) == 0 &&
 			    !json_object_is_type(v, json_type_int))
 				abort();
-			if (json_get_numeric_date(v, &i) == 0 &&
-			    (i < -((int64_t)1 << 62) || i > (int64_t)1 << 62))
-				abort();
+			/* Any int64 is a NumericDate; UBSan watches the
+			 * conversion of doubles. */
+			(void)json_get_numeric_date(v, &i);
 		}
 	}
 	e = (struct err){ 0 };

@@ -672,23 +672,27 @@ test_numeric_date(void)
 	CHECK(date_of(S("-0.5"), &v) == 0 && v == -1);
 	CHECK(date_of(S("-1.5"), &v) == 0 && v == -2);
 	CHECK(date_of(S("1e-400"), &v) == 0 && v == 0);
-	/* The +-2^62 bounds, as integers and as doubles. */
-	CHECK(date_of(S("4611686018427387904"), &v) == 0 &&
-	      v == INT64_C(4611686018427387904));
-	CHECK(date_of(S("4611686018427387905"), &v) == -1);
-	CHECK(date_of(S("-4611686018427387904"), &v) == 0 &&
-	      v == -INT64_C(4611686018427387904));
-	CHECK(date_of(S("-4611686018427387905"), &v) == -1);
-	CHECK(date_of(S("4611686018427387904.0"), &v) == 0 &&
-	      v == INT64_C(4611686018427387904));
-	/* The next double above 2^62 is 2^62 + 1024. */
-	CHECK(date_of(S("4611686018427388928.0"), &v) == -1);
-	CHECK(date_of(S("-4611686018427388928.0"), &v) == -1);
-	CHECK(date_of(S("9223372036854775807"), &v) == -1);
-	CHECK(date_of(S("-9223372036854775808"), &v) == -1);
+	/* Every int64 is a NumericDate (RFC 7519 section 2: any JSON
+	 * number); beyond int64 is not. */
+	CHECK(date_of(S("4611686018427387905"), &v) == 0 &&
+	      v == INT64_C(4611686018427387905));
+	CHECK(date_of(S("9223372036854775807"), &v) == 0 && v == INT64_MAX);
+	CHECK(date_of(S("-9223372036854775808"), &v) == 0 && v == INT64_MIN);
+	CHECK(date_of(S("9223372036854775808"), &v) == -1);
 	CHECK(date_of(S("18446744073709551615"), &v) == -1);
+	CHECK(date_of(S("-9223372036854775809"), &v) == -1);
+	/* Doubles: floor into [-2^63, 2^63). The double next below 2^63 is
+	 * 2^63 - 1024. */
+	CHECK(date_of(S("9223372036854774784.0"), &v) == 0 &&
+	      v == INT64_C(9223372036854774784));
+	CHECK(date_of(S("9223372036854775808.0"), &v) == -1);
+	CHECK(date_of(S("9.3e18"), &v) == -1);
+	CHECK(date_of(S("-9223372036854775808.0"), &v) == 0 && v == INT64_MIN);
+	CHECK(date_of(S("-9223372036854777856.0"), &v) == -1);
+	CHECK(date_of(S("1e18"), &v) == 0 && v == INT64_C(1000000000000000000));
 	CHECK(date_of(S("1e19"), &v) == -1);
 	CHECK(date_of(S("1e300"), &v) == -1);
+	CHECK(date_of(S("-1e300"), &v) == -1);
 	/* Not numbers. */
 	CHECK(date_of(S("\"1000\""), &v) == -1);
 	CHECK(date_of(S("true"), &v) == -1);
