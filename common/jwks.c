@@ -420,13 +420,30 @@ jwks_to_json(const struct jwks *set)
 	return root;
 }
 
+/* RFC 7517 section 4.5: within a set a kid names one key. Two different
+ * keys under one kid leave a token's kid ambiguous, and whichever key a
+ * reader picked, another reader could pick the other: every key with that
+ * kid is left out. The same key published twice is only kept once. */
+static bool
+jwks_kid_ambiguous(struct jws_key *const *keys, size_t n, size_t i)
+{
+	for (size_t j = 0; j < n; j++)
+		if (j != i && keys[j] != NULL &&
+		    strcmp(keys[j]->kid, keys[i]->kid) == 0 &&
+		    EVP_PKEY_eq(keys[j]->pkey, keys[i]->pkey) != 1)
+			return true;
+	return false;
+}
+
 struct jwks *
 jwks_from_json_text(const char *buf, size_t len, struct err *e)
 {
 	struct json_object *root = NULL, *keys = NULL;
 	struct jwks *set = NULL, *result = NULL;
+	struct jws_key *found[JWKS_MAX_KEYS] = { NULL };
+	bool ambiguous[JWKS_MAX_KEYS] = { false };
 	struct jws_key *k;
-	size_t n;
+	size_t n, nfound = 0;
 
 	if (json_parse_strict(buf, len, JWKS_MAX_DEPTH, ERR_KEY, &root, e) ==
 	    -1)
@@ -454,14 +471,39 @@ jwks_from_json_text(const char *buf, size_t len, struct err *e)
 		/* RFC 7517 section 5: keys we cannot use are ignored, so an
 		 * issuer may publish other kinds next to ours. */
 		if ((k = jwk_from_json(
-		         json_object_array_get_idx(keys, i), &skip)) == NULL ||
-		    jwks_add(set, k, &skip) == -1) {
+		         json_object_array_get_idx(keys, i), &skip)) != NULL) {
+			found[nfound++] = k;
+			continue;
+		}
+		if (skip.code == ERR_NOMEM) {
+			err_set(e, ERR_NOMEM, "%s", skip.msg);
+			goto out;
+		}
+		log_msg(LOG_DEBUG, "jwks: key %zu skipped: %s", i, skip.msg);
+	}
+	for (size_t i = 0; i < nfound; i++)
+		ambiguous[i] = jwks_kid_ambiguous(found, nfound, i);
+	for (size_t i = 0; i < nfound; i++) {
+		struct err skip = { 0 };
+
+		if (ambiguous[i]) {
+			log_msg(LOG_WARN,
+			    "jwks: kid \"%s\" names different keys; every "
+			    "key with it is ignored",
+			    found[i]->kid);
+			jwk_free(found[i]);
+			found[i] = NULL;
+			continue;
+		}
+		k = found[i];
+		found[i] = NULL; /* jwks_add owns it, even on failure */
+		if (jwks_add(set, k, &skip) == -1) {
 			if (skip.code == ERR_NOMEM) {
 				err_set(e, ERR_NOMEM, "%s", skip.msg);
 				goto out;
 			}
-			log_msg(LOG_DEBUG, "jwks: key %zu skipped: %s", i,
-			    skip.msg);
+			/* The same key again under the same kid. */
+			log_msg(LOG_DEBUG, "jwks: key skipped: %s", skip.msg);
 		}
 	}
 	if (set->n == 0) {
@@ -471,6 +513,8 @@ jwks_from_json_text(const char *buf, size_t len, struct err *e)
 	result = set;
 	set = NULL;
 out:
+	for (size_t i = 0; i < nfound; i++)
+		jwk_free(found[i]);
 	jwks_free(set);
 	json_object_put(root);
 	return result;

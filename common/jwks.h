@@ -31,8 +31,10 @@ const struct jws_key *jwks_find(
 struct json_object *jwks_to_json(const struct jwks *set);
 
 /* Parses a JWKS document (strict JSON). Keys this library cannot use
- * (other kty, curve, "use":"enc", short RSA) are skipped and logged at
- * debug level; a document with no usable key is ERR_KEY. */
+ * (other kty, curve, "use":"enc", an "alg" not the key's, short RSA) are
+ * skipped and logged at debug level. A kid shared by different keys is
+ * ambiguous: all of them are skipped (logged at warn); the same key twice
+ * is kept once. A document with no usable key is ERR_KEY. */
 struct jwks *jwks_from_json_text(const char *buf, size_t len, struct err *e);
 
 #endif

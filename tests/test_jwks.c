@@ -205,7 +205,7 @@ test_import_skips_unusable_keys(void)
 	    "%s]}",
 	    good, good);
 	CHECK((set = import(doc, &e)) != NULL);
-	CHECK(set != NULL && set->n == 1); /* the duplicate kid skipped */
+	CHECK(set != NULL && set->n == 1); /* the same key kept once */
 	CHECK(set != NULL &&
 	      jwks_find(set, keys[1]->kid, strlen(keys[1]->kid)) != NULL);
 	jwks_free(set);
@@ -226,6 +226,115 @@ test_import_skips_unusable_keys(void)
 	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", good);
 	expect_doc_refused(doc);
 	free(good);
+}
+
+/* One key of keys[] as JWK text with its kid replaced (NULL: removed) and,
+ * if name is not NULL, one member set. */
+static char *
+jwk_of(int i, const char *kid, const char *name, const char *value)
+{
+	struct json_object *jwk = jwk_to_json(keys[i]);
+	char *s;
+
+	json_object_object_del(jwk, "kid");
+	if (kid != NULL)
+		json_object_object_add(jwk, "kid", json_object_new_string(kid));
+	if (name != NULL)
+		json_object_object_add(
+		    jwk, name, json_object_new_string(value));
+	s = strdup(json_object_to_json_string(jwk));
+	json_object_put(jwk);
+	return s;
+}
+
+/* RFC 7517 section 4.5: one kid, one key. Two different keys under one kid
+ * are both ignored; the rest of the set is still used. */
+static void
+test_import_duplicate_kids(void)
+{
+	char *a = jwk_of(0, "k1", NULL, NULL), *b = jwk_of(1, "k1", NULL, NULL);
+	char *c = jwk_of(2, "k2", NULL, NULL), doc[8192];
+	struct err e = { 0 };
+	struct jwks *set;
+
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s,%s]}", a, b, c);
+	CHECK((set = import(doc, &e)) != NULL);
+	CHECK(set != NULL && set->n == 1);
+	CHECK(set != NULL && jwks_find(set, "k1", 2) == NULL);
+	CHECK(set != NULL && jwks_find(set, "k2", 2) != NULL);
+	jwks_free(set);
+	/* Only the two that clash: nothing usable is left. */
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s]}", a, b);
+	expect_doc_refused(doc);
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s,%s]}", a, c, a);
+	/* Control: the same key twice under its kid is one key. */
+	e = (struct err){ 0 };
+	CHECK((set = import(doc, &e)) != NULL);
+	CHECK(set != NULL && set->n == 2);
+	CHECK(set != NULL && jwks_find(set, "k1", 2) != NULL &&
+	      jwks_find(set, "k1", 2)->alg == keys[0]->alg);
+	jwks_free(set);
+	/* Control: distinct kids, all three kept. */
+	free(b);
+	b = jwk_of(1, "k3", NULL, NULL);
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s,%s]}", a, b, c);
+	e = (struct err){ 0 };
+	CHECK((set = import(doc, &e)) != NULL);
+	CHECK(set != NULL && set->n == 3);
+	jwks_free(set);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* A key without kid is found by its RFC 7638 thumbprint; "use":"enc" and
+ * an "alg" for another key type are skipped, each next to a key that is
+ * kept. */
+static void
+test_import_member_rules(void)
+{
+	char *nokid = jwk_of(1, NULL, NULL, NULL), *other, doc[8192];
+	struct err e = { 0 };
+	struct jwks *set;
+
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", nokid);
+	CHECK((set = import(doc, &e)) != NULL);
+	CHECK(set != NULL &&
+	      jwks_find(set, keys[1]->kid, strlen(keys[1]->kid)) != NULL);
+	jwks_free(set);
+
+	other = jwk_of(2, "enc-key", "use", "enc");
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s]}", other, nokid);
+	e = (struct err){ 0 };
+	CHECK((set = import(doc, &e)) != NULL);
+	CHECK(
+	    set != NULL && set->n == 1 && jwks_find(set, "enc-key", 7) == NULL);
+	jwks_free(set);
+	free(other);
+
+	/* keys[1] with "alg":"RS256" (and the other way round, keys[0] with
+	 * its own alg replaced by ES256). */
+	other = jwk_of(1, "x", "alg", "RS256");
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", other);
+	expect_doc_refused(doc);
+	free(other);
+	other = jwk_of(0, "x", "alg", "ES256");
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", other);
+	expect_doc_refused(doc);
+	free(other);
+	other = jwk_of(0, "x", "alg", "rs256");
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", other);
+	expect_doc_refused(doc);
+	free(other);
+	/* Control: the key's own alg. */
+	other = jwk_of(0, "x", "alg", jws_alg_name(keys[0]->alg));
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", other);
+	e = (struct err){ 0 };
+	CHECK((set = import(doc, &e)) != NULL);
+	CHECK(set != NULL && jwks_find(set, "x", 1) != NULL);
+	jwks_free(set);
+	free(other);
+	free(nokid);
 }
 
 static void
@@ -274,6 +383,8 @@ main(void)
 	RUN(test_refcount_is_atomic);
 	RUN(test_export_import_roundtrip);
 	RUN(test_import_skips_unusable_keys);
+	RUN(test_import_duplicate_kids);
+	RUN(test_import_member_rules);
 	RUN(test_import_bounds_key_count);
 	rc = test_report();
 	for (int i = 0; i < 3; i++)
