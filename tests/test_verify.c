@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "b64url.h"
 #include "json_util.h"
 #include "jws.h"
 #include "test.h"
@@ -251,6 +252,91 @@ test_typ(void)
 	free(t);
 }
 
+/* header.payload signed by k from the exact texts given, which the JSON
+ * serializer could not produce (duplicate names, escapes). */
+static char *
+token_raw(const struct jws_key *k, const char *header, const char *payload)
+{
+	char *h = b64url_encode(header, strlen(header));
+	char *p = b64url_encode(payload, strlen(payload));
+	char *input = NULL, *s64 = NULL, *t = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	struct err e = { 0 };
+
+	if (h == NULL || p == NULL ||
+	    (input = malloc(strlen(h) + strlen(p) + 2)) == NULL)
+		goto out;
+	sprintf(input, "%s.%s", h, p);
+	if (jws_sign_raw(k, (const unsigned char *)input, strlen(input), &sig,
+	        &siglen, &e) == -1 ||
+	    (s64 = b64url_encode(sig, siglen)) == NULL ||
+	    (t = malloc(strlen(input) + strlen(s64) + 2)) == NULL)
+		goto out;
+	sprintf(t, "%s.%s", input, s64);
+out:
+	free(s64);
+	free(sig);
+	free(input);
+	free(p);
+	free(h);
+	return t;
+}
+
+/* RFC 7519 section 4: a claims set with a repeated name is rejected (the
+ * other choice, the last one wins, would let two parsers disagree on exp
+ * or sub). Escaped spellings name the same claim. The header's typ is a
+ * media type: case-insensitive, "application/" optional (RFC 7515 4.1.9,
+ * RFC 9068 2.1). */
+static void
+test_duplicate_claims_and_typ_spelling(void)
+{
+	static const char *const dups[] = {
+		",\"exp\":1",
+		",\"e\\u0078p\":1",
+		",\"sub\":\"admin\"",
+		",\"\\u0073ub\":\"admin\"",
+		",\"permissions\":[\"delete:users\"]",
+	};
+	static const char *const typs[] = { "AT+JWT", "At+Jwt",
+		"APPLICATION/AT+JWT", "Application/at+jwt" };
+	char header[256], payload[2048], *t;
+
+	snprintf(header, sizeof(header),
+	    "{\"alg\":\"%s\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}",
+	    jws_alg_name(key->alg), key->kid);
+	for (size_t i = 0; i < sizeof(dups) / sizeof(*dups); i++) {
+		snprintf(payload, sizeof(payload), "%s", claims_with(""));
+		payload[strlen(payload) - 1] = '\0'; /* drop the '}' */
+		strncat(
+		    payload, dups[i], sizeof(payload) - strlen(payload) - 2);
+		strcat(payload, "}");
+		t = token_raw(key, header, payload);
+		EXPECT_AT(t, NOW, ERR_TOKEN_MALFORMED);
+		free(t);
+	}
+	/* Control: the same raw signing, no repeated name. */
+	t = token_raw(key, header, claims_with(""));
+	EXPECT_AT(t, NOW, ERR_OK);
+	free(t);
+
+	for (size_t i = 0; i < sizeof(typs) / sizeof(*typs); i++) {
+		t = token_typ(key, typs[i], claims_with(""));
+		EXPECT_AT(t, NOW, ERR_OK);
+		free(t);
+	}
+	/* Other media types, and near misses, stay refused. */
+	t = token_typ(key, "application/jwt", claims_with(""));
+	EXPECT_AT(t, NOW, ERR_TOKEN_HEADER);
+	free(t);
+	t = token_typ(key, "text/at+jwt", claims_with(""));
+	EXPECT_AT(t, NOW, ERR_TOKEN_HEADER);
+	free(t);
+	t = token_typ(key, "at+jwt ", claims_with(""));
+	EXPECT_AT(t, NOW, ERR_TOKEN_HEADER);
+	free(t);
+}
+
 static void
 test_claim_types(void)
 {
@@ -415,6 +501,7 @@ main(void)
 	RUN(test_not_yet_valid);
 	RUN(test_issuer_and_audience);
 	RUN(test_typ);
+	RUN(test_duplicate_claims_and_typ_spelling);
 	RUN(test_claim_types);
 	RUN(test_embedded_nul_never_matches);
 	RUN(test_jws_errors_pass_through);
