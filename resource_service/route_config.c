@@ -21,10 +21,14 @@ static const struct {
 	{ EVHTTP_REQ_DELETE, "DELETE" },
 	{ EVHTTP_REQ_OPTIONS, "OPTIONS" },
 	{ EVHTTP_REQ_HEAD, "HEAD" },
+	{ EVHTTP_REQ_TRACE, "TRACE" },
+	{ EVHTTP_REQ_CONNECT, "CONNECT" },
 };
 
-/* HEAD is listed for naming only: a rule may not use it (HEAD follows the
- * GET rule, RFC 9110 9.3.2). */
+/* The rows after the first ROUTE_CONFIG_RULE_METHODS are for naming (the
+ * access log) only: a rule may not use them. HEAD follows the GET rule
+ * (RFC 9110 9.3.2); TRACE and CONNECT are never routed (RFC 9110 9.3.8,
+ * 9.3.6). */
 #define ROUTE_CONFIG_RULE_METHODS 6
 
 const char *

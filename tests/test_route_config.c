@@ -319,7 +319,19 @@ test_method_names(void)
 {
 	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_GET), "GET") == 0);
 	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_HEAD), "HEAD") == 0);
-	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_TRACE), "OTHER") == 0);
+	/* Every method the server accepts is named in the access log, even
+	 * those no rule may use. */
+	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_TRACE), "TRACE") == 0);
+	CHECK(strcmp(route_config_method_name(EVHTTP_REQ_CONNECT), "CONNECT") ==
+	      0);
+	CHECK(strcmp(route_config_method_name((enum evhttp_cmd_type)0),
+	          "OTHER") == 0);
+	CHECK(refused("[{\"method\":\"TRACE\",\"path\":\"/a\","
+	              "\"permission\":\"p\"}]",
+	    "[0].method"));
+	CHECK(refused("[{\"method\":\"CONNECT\",\"path\":\"/a\","
+	              "\"permission\":\"p\"}]",
+	    "[0].method"));
 }
 
 int
