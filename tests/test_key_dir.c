@@ -27,7 +27,8 @@ test_list(void)
 	struct err e = { 0 };
 	FILE *f;
 
-	CHECK(key_dir_list("/nonexistent/dir", &names, &n, &e) == 0);
+	path_of("missing", p, sizeof(p));
+	CHECK(key_dir_list(p, &names, &n, &e) == 0);
 	CHECK(n == 0 && names == NULL);
 	path_of("b.pem", p, sizeof(p));
 	CHECK(jwk_save_public_pem(b, p, false, &e) == 0);
@@ -62,7 +63,8 @@ test_add_published(void)
 	CHECK(key_dir_add_published(dir, set, &e) == 0);
 	CHECK(set->n == 2);
 	CHECK(jwks_find(set, b->kid, strlen(b->kid)) != NULL);
-	CHECK(key_dir_add_published("/nonexistent/dir", set, &e) == 0);
+	path_of("missing", p, sizeof(p));
+	CHECK(key_dir_add_published(p, set, &e) == 0);
 	CHECK(set->n == 2);
 	/* A file that is not a key is an error naming it. */
 	path_of("c.pem", p, sizeof(p));
