@@ -54,9 +54,14 @@ admin_prompt_tty(
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (write(fd, prompt, strlen(prompt)) == -1 ||
-	    tcsetattr(fd, TCSAFLUSH, &quiet) == -1)
+	/* Echo off before the prompt shows: what is typed after the prompt
+	 * must never be echoed, nor flushed away by TCSAFLUSH. */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1)
 		return err_set(e, ERR_IO, "terminal: %s", strerror(errno));
+	if (write(fd, prompt, strlen(prompt)) == -1) {
+		tcsetattr(fd, TCSAFLUSH, &old);
+		return err_set(e, ERR_IO, "terminal: %s", strerror(errno));
+	}
 	rc = admin_prompt_line(fd, buf, len, e);
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) == -1)

@@ -257,6 +257,92 @@ class KeysTests(unittest.TestCase):
             stop_clean(d)
 
 
+class KeygenTests(unittest.TestCase):
+    """jwt-keygen, the plain key generator run.sh uses."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="keygen-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def keygen(self, *args):
+        r = subprocess.run([harness.binary("jwt-keygen"), *args],
+                           capture_output=True, text=True, cwd=self.dir,
+                           timeout=120)
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert marker not in r.stderr, r.stderr
+        return r
+
+    def test_each_algorithm_pem_forms_mode_and_kid(self):
+        from cryptography.hazmat.primitives import serialization
+        from jwcrypto import jwk as jwcrypto_jwk
+        for alg, kty in (("RS256", "RSA"), ("ES256", "EC"), ("EdDSA", "OKP")):
+            out = os.path.join(self.dir, alg)
+            jwks = os.path.join(self.dir, f"{alg}.json")
+            r = self.keygen("--alg", alg, "--out", out, "--jwks", jwks)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            kid = kid_of(r.stdout)
+            priv = os.path.join(out, "private_key.pem")
+            pub = os.path.join(out, "public_key.pem")
+            self.assertEqual(stat.S_IMODE(os.stat(priv).st_mode), 0o600)
+            with open(priv, "rb") as f:
+                self.assertTrue(f.read().startswith(
+                    b"-----BEGIN PRIVATE KEY-----"))  # PKCS#8
+            with open(pub, "rb") as f:
+                pem = f.read()
+            self.assertTrue(pem.startswith(b"-----BEGIN PUBLIC KEY-----"))
+            # kid is the RFC 7638 thumbprint, computed independently.
+            key = jwcrypto_jwk.JWK.from_pem(pem)
+            self.assertEqual(key.thumbprint(), kid)
+            with open(jwks, encoding="utf-8") as f:
+                keys = json.load(f)["keys"]
+            self.assertEqual([(k["kid"], k["alg"], k["kty"]) for k in keys],
+                             [(kid, alg, kty)])
+            if alg == "RS256":
+                self.assertEqual(serialization.load_pem_public_key(pem)
+                                 .key_size, 2048)
+
+    def test_bits(self):
+        r = self.keygen("--alg", "RS256", "--bits", "3072", "--out", "k")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        from cryptography.hazmat.primitives import serialization
+        with open(os.path.join(self.dir, "k", "public_key.pem"), "rb") as f:
+            self.assertEqual(serialization.load_pem_public_key(f.read())
+                             .key_size, 3072)
+
+    def test_refuses_to_overwrite_without_force(self):
+        first = kid_of(self.keygen("--out", "k").stdout)
+        priv = os.path.join(self.dir, "k", "private_key.pem")
+        with open(priv, "rb") as f:
+            before = f.read()
+        r = self.keygen("--out", "k", "--alg", "ES256")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--force", r.stderr)
+        with open(priv, "rb") as f:
+            self.assertEqual(f.read(), before)
+        r = self.keygen("--out", "k", "--alg", "ES256", "--force")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotEqual(kid_of(r.stdout), first)
+        self.assertEqual(stat.S_IMODE(os.stat(priv).st_mode), 0o600)
+
+    def test_bad_input(self):
+        for args in (["--alg", "HS256"], ["--alg", "none"],
+                     ["--bits", "1024"], ["--bits", "2k"],
+                     ["--alg", "ES256", "--bits", "4096"], ["--bogus"],
+                     ["--out"], ["stray"]):
+            r = self.keygen(*args, "--out", "bad") if args != ["--out"] \
+                else self.keygen(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertTrue(r.stderr.startswith("jwt-keygen: "), r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "bad",
+                                                     "private_key.pem")))
+        r = self.keygen("--out", "/proc/no/such")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("/proc/no/such", r.stderr)
+
+
 class UsersTests(unittest.TestCase):
     def setUp(self):
         self.env = Env()
@@ -328,6 +414,62 @@ class UsersTests(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (args, r.stderr))
         self.assertFalse(os.path.exists(self.env.db) and
                          "dave" in self.users())
+
+    def prompt(self, *args, answers):
+        """Runs jwt-admin on a pseudo-terminal, typing each answer after
+        its prompt; returns (exit status, everything the terminal
+        showed)."""
+        import pty
+        import select
+        env = dict(os.environ, **CHEAP)
+        argv = [harness.binary("jwt-admin"), "--config", self.env.config,
+                *args]
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.chdir(self.env.dir)
+                os.execve(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        seen = b""
+        pending = list(answers)
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if not ready:
+                    continue
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+                if pending and seen.rstrip().endswith(b":"):
+                    os.write(fd, pending.pop(0).encode() + b"\n")
+        finally:
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+    def test_password_from_a_terminal_prompt(self):
+        """No --password-stdin and a terminal: asked twice, not echoed."""
+        code, shown = self.prompt("users", "add", "gina", "--roles", "user",
+                                  answers=["tty-secret-1", "tty-secret-1"])
+        self.assertEqual(code, 0, shown)
+        self.assertIn("New password for gina:", shown)
+        self.assertIn("Again:", shown)
+        self.assertNotIn("tty-secret", shown)
+        self.assertIn("gina", self.users())
+        code, shown = self.prompt("users", "passwd", "gina",
+                                  answers=["one-thing", "another-thing"])
+        self.assertEqual(code, 1, shown)
+        self.assertIn("the two passwords differ", shown)
+        code, shown = self.prompt("users", "passwd", "gina",
+                                  answers=["tty-secret-2", "tty-secret-2"])
+        self.assertEqual(code, 0, shown)
+        self.assertIn("password of gina changed", shown)
 
     def test_password_is_never_taken_from_argv(self):
         r = self.env.admin("users", "add", "erin", "--password", "pw",
