@@ -405,6 +405,67 @@ class PemModeTests(Base):
         r = self.get(self.daemon, "/health", method="POST")
         self.assertEqual(r.status, 405, r)
 
+    def raw_exchange(self, requests):
+        """Sends raw requests on one connection; returns the replies as
+        (status, headers dict, body), each framed by its Content-Length:
+        a reply without one would make this wait for the timeout."""
+        replies = []
+        with socket.create_connection(("127.0.0.1", self.daemon.port),
+                                      timeout=5) as s:
+            buf = b""
+            for req in requests:
+                s.sendall(req)
+                while b"\r\n\r\n" not in buf:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk, f"closed before a reply: {buf!r}")
+                    buf += chunk
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode().split("\r\n")
+                headers = {}
+                for line in lines[1:]:
+                    name, value = line.split(":", 1)
+                    headers[name.strip().lower()] = value.strip()
+                self.assertIn("content-length", headers, head)
+                n = int(headers["content-length"])
+                while len(buf) < n:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk, "closed inside a body")
+                    buf += chunk
+                replies.append((int(lines[0].split()[1]), headers, buf[:n]))
+                buf = buf[n:]
+        return replies
+
+    def test_connect_is_framed(self):
+        # libevent sends a reply to CONNECT as if a tunnel followed: no
+        # Content-Length and the connection kept open. Only a 2xx opens a
+        # tunnel (RFC 9110 9.3.6), so these must be framed normally, and
+        # the connection must stay usable for the next request.
+        token = self.key_a.sign()
+        replies = self.raw_exchange([
+            b"CONNECT /protected HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer " + token.encode() + b"\r\n\r\n",
+            b"CONNECT /nothing HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"TRACE /protected HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"])
+        (s1, h1, b1), (s2, _, b2), (s3, _, b3), (s4, h4, _), (s5, _, b5) = \
+            replies
+        self.assertEqual(s1, 405, b1)
+        self.assertEqual(h1.get("allow"), "GET, HEAD")
+        self.assertEqual(json.loads(b1)["error"], "method_not_allowed")
+        self.assertEqual(s2, 404, b2)
+        self.assertEqual(json.loads(b2)["error"], "not_found")
+        self.assertEqual(s3, 400, b3)
+        self.assertEqual(json.loads(b3)["error"], "invalid_request")
+        self.assertEqual(s4, 405)
+        self.assertEqual(h4.get("allow"), "GET, HEAD")
+        self.assertEqual(s5, 200, b5)
+        methods = wait_for(lambda: {
+            e["method"] for e in self.daemon.log_events("access")
+            if e["method"] in ("CONNECT", "TRACE")} == {"CONNECT", "TRACE"},
+            what="CONNECT and TRACE named in the access log")
+        self.assertTrue(methods)
+
     def test_path_matched_as_received(self):
         admin = self.key_a.sign(**admin_claims())
         for path in ("/%61dmin", "/admin/", "/Admin", "//admin",
