@@ -90,8 +90,11 @@ static const struct config_field main_fields[] = {
 	    "protected routes file (config/routes.json)"),
 	F(token_cache_size, CONFIG_INT, 0, TOKEN_CACHE_MAX_ENTRIES,
 	    "verified tokens cached per worker, 0 = off (4096)"),
+	/* Above JWT_MAX_TOKEN_LEN with room for the other headers: every
+	 * token the verifier would accept can be sent, and a longer one gets
+	 * the RFC 6750 answer rather than libevent's HTML 400. */
 	F(max_header_size, CONFIG_INT, 1024, 1048576,
-	    "largest request header block, bytes (8192)"),
+	    "largest request header block, bytes (16384)"),
 	F(idle_timeout, CONFIG_INT, 1, 3600,
 	    "idle connection timeout, seconds (60)"),
 	F(access_log, CONFIG_BOOL, 0, 0,
@@ -546,7 +549,7 @@ main(int argc, char **argv)
 		                .jwks_timeout = 5,
 		                .routes = "config/routes.json",
 		                .token_cache_size = 4096,
-		                .max_header_size = 8192,
+		                .max_header_size = 16384,
 		                .idle_timeout = 60,
 		                .access_log = true,
 		                .log_level = "info",

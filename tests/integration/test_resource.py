@@ -466,6 +466,21 @@ class PemModeTests(Base):
             what="CONNECT and TRACE named in the access log")
         self.assertTrue(methods)
 
+    def test_large_tokens(self):
+        # A token as long as the verifier accepts (JWT_MAX_TOKEN_LEN,
+        # 8192) fits in the default header limit, and one just beyond it
+        # gets the RFC 6750 answer, not libevent's HTML 400.
+        pad = 4000
+        token = self.key_a.sign(padding="x" * pad)
+        while len(token) < 8190:
+            pad += max(1, (8192 - len(token)) * 3 // 4)
+            token = self.key_a.sign(padding="x" * pad)
+        self.assertLessEqual(len(token), 8192)
+        r = self.get(self.daemon, "/protected", token)
+        self.assertEqual(r.status, 200, r)
+        self.assert_invalid_token(
+            self.get(self.daemon, "/protected", token + "A" * 2000))
+
     def test_path_matched_as_received(self):
         admin = self.key_a.sign(**admin_claims())
         for path in ("/%61dmin", "/admin/", "/Admin", "//admin",
