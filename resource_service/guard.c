@@ -4,7 +4,9 @@
  * needs (RFC 6750 3.1 insufficient_scope). */
 #include "guard.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "http_util.h"
 #include "token_cache.h"
@@ -124,6 +126,29 @@ guard_check_token(struct guard *g, const char *token, size_t len,
 	return 0;
 }
 
+/* Does the request target's query carry an access_token parameter (RFC
+ * 6750 2.3)? Names are compared as sent: the form is only ever detected
+ * here, never used. */
+static bool
+query_has_token(struct evhttp_request *req)
+{
+	static const char name[] = "access_token";
+	const char *uri = evhttp_request_get_uri(req), *p;
+
+	if (uri == NULL || (p = strchr(uri, '?')) == NULL)
+		return false;
+	while (*p == '?' || *p == '&' || *p == ';') {
+		size_t n;
+
+		p++;
+		n = strcspn(p, "=&;#");
+		if (n == sizeof(name) - 1 && memcmp(p, name, n) == 0)
+			return true;
+		p += strcspn(p, "&;#");
+	}
+	return false;
+}
+
 int
 guard_check_request(struct guard *g, struct evhttp_request *req,
     const char *perm, size_t perm_len, struct guard_result *r, struct err *e)
@@ -134,6 +159,12 @@ guard_check_request(struct guard *g, struct evhttp_request *req,
 	*r = (struct guard_result){ 0 };
 	if (http_bearer_token(req, &token, &len, e) == -1)
 		return -1;
+	/* Only the header method (RFC 6750 2.1) is supported. A token in the
+	 * query as well is "more than one method", invalid_request (RFC 6750
+	 * 3.1): refused rather than silently ignored. */
+	if (query_has_token(req))
+		return err_set(e, ERR_BEARER_MALFORMED,
+		    "access_token in the query and in the header");
 	return guard_check_token(g, token, len, perm, perm_len, r, e);
 }
 

@@ -57,7 +57,8 @@ int guard_check_token(struct guard *g, const char *token, size_t len,
 
 /* The same, reading the token from the request's Authorization header:
  * no or non-Bearer header ERR_TOKEN_MISSING, a repeated or malformed one
- * ERR_BEARER_MALFORMED (http_bearer_token). */
+ * ERR_BEARER_MALFORMED (http_bearer_token), and ERR_BEARER_MALFORMED too
+ * when the query carries an access_token as well (RFC 6750 3.1). */
 int guard_check_request(struct guard *g, struct evhttp_request *req,
     const char *perm, size_t perm_len, struct guard_result *r, struct err *e);
 

@@ -500,6 +500,24 @@ class PemModeTests(Base):
         self.assertEqual(r.json()["error"], "invalid_request")
         self.assertIn("error=\"invalid_request\"", challenge_of(r))
 
+    def test_query_token(self):
+        # RFC 6750 2.3 (URI query) is not supported: a token there alone
+        # is no credential at all, and next to the header it is "more
+        # than one method", invalid_request (RFC 6750 3.1), not ignored.
+        token = self.key_a.sign()
+        r = self.get(self.daemon, f"/protected?access_token={token}")
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(challenge_of(r), REALM)
+        for query in (f"access_token={token}", f"x=1&access_token={token}",
+                      "access_token"):
+            r = self.get(self.daemon, f"/protected?{query}", token)
+            self.assertEqual(r.status, 400, (query, r))
+            self.assertIn('error="invalid_request"', challenge_of(r))
+        # Positive controls: other parameters, or the name as a value.
+        for query in ("x=1", "x=access_token", "access_tokens=1"):
+            r = self.get(self.daemon, f"/protected?{query}", token)
+            self.assertEqual(r.status, 200, (query, r))
+
     def test_malformed_bearer(self):
         token = self.key_a.sign()
         for value in (f"Bearer {token} {token}", "Bearer", "Bearer ",
