@@ -235,5 +235,65 @@ class FlowDiagram(unittest.TestCase):
                                     "run plantuml -tsvg -o docs flow.puml")
 
 
+class ConfigReference(unittest.TestCase):
+    """README.md and docs/CONFIGURATION.md list every setting of both
+    daemons with the default --help prints and the bounds the C table
+    enforces."""
+    SOURCES = {"auth_service": "auth_service/auth_config.c",
+               "resource_service": "resource_service/main.c"}
+
+    def rows(self, doc, section):
+        text = read(doc)
+        if section is not None:
+            text = text[text.index(section):]
+            end = text.find("\n#", 1)
+            text = text if end == -1 else text[:end]
+        return {m.group(1): [c.strip() for c in m.group(2).split("|")]
+                for m in re.finditer(r"^\| `(\w+)` \|(.*)\|\s*$", text,
+                                     re.M)}
+
+    def check(self, program, readme_section, conf_section):
+        usage = help_of(program)
+        fields = {}
+        for m in re.finditer(r"^  --([a-z0-9-]+)\s{2,}(.*)$", usage, re.M):
+            name = m.group(1).replace("-", "_")
+            if name in ("config", "check_config", "help"):
+                continue
+            d = re.search(r"\(([^()]*)\)$", m.group(2))
+            fields[name] = d.group(1) if d else None
+        bounds = {n: (lo, hi) for n, lo, hi in re.findall(
+            r"F\((\w+), CONFIG_INT, (\d+), (\d+),",
+            read(*self.SOURCES[program].split("/")))}
+        self.assertGreater(len(fields), 15, usage)
+        for doc, section in (("README.md", readme_section),
+                             ("docs/CONFIGURATION.md", conf_section)):
+            rows = self.rows(doc, section)
+            for name, default in fields.items():
+                with self.subTest(doc=doc, field=name):
+                    self.assertTrue(name in rows, f"{doc}: no row for {name}")
+                    cells = " ".join(rows[name][:2])
+                    if default and re.fullmatch(r"\d+", default.split()[0]):
+                        self.assertIn(f"`{default.split()[0]}`", cells)
+                    if name in bounds:
+                        lo, hi = bounds[name]
+                        self.assertIn(f"{lo}..{hi}", cells)
+
+    def test_config_files_use_documented_fields(self):
+        import json
+        for name, section in (("auth.json", "### config/auth.json"),
+                              ("resource.json", "### config/resource.json")):
+            rows = self.rows("README.md", section)
+            for field in json.loads(read("config", name)):
+                self.assertTrue(field in rows, f"{name}: {field}")
+
+    def test_auth_service(self):
+        self.check("auth_service", "### config/auth.json",
+                   "## auth_service")
+
+    def test_resource_service(self):
+        self.check("resource_service", "### config/resource.json",
+                   "## resource_service")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
