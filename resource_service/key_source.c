@@ -30,8 +30,9 @@ struct key_source {
 	/* JWKS mode only. */
 	struct evdns_base *dns;
 	struct evhttp_connection *conn;
-	char *host_header; /* "host" or "host:port" (RFC 9110 7.2) */
-	char *target;      /* path and query */
+	char *host_header;  /* "host" or "host:port" (RFC 9110 7.2) */
+	char *connect_host; /* host without an IPv6 literal's brackets */
+	char *target;       /* path and query */
 	struct event *refresh_ev;
 	struct event *kick_ev;
 	bool in_flight;
@@ -164,7 +165,14 @@ setup_remote(struct key_source *ks, struct err *e)
 	len = strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1;
 	ks->host_header = malloc(strlen(host) + 8);
 	ks->target = malloc(len);
-	if (ks->host_header == NULL || ks->target == NULL) {
+	/* An IPv6 literal keeps its brackets in the URL and in Host (RFC
+	 * 3986 3.2.2), but the address connected to is what lies inside. */
+	if (host[0] == '[' && strlen(host) > 2)
+		ks->connect_host = strndup(host + 1, strlen(host) - 2);
+	else
+		ks->connect_host = strdup(host);
+	if (ks->host_header == NULL || ks->target == NULL ||
+	    ks->connect_host == NULL) {
 		err_set(e, ERR_NOMEM, "jwks_url");
 		goto out;
 	}
@@ -180,8 +188,8 @@ setup_remote(struct key_source *ks, struct err *e)
 	ks->dns =
 	    evdns_base_new(ks->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	                                 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	ks->conn = evhttp_connection_base_new(
-	    ks->base, ks->dns, host, (unsigned short)(port > 0 ? port : 80));
+	ks->conn = evhttp_connection_base_new(ks->base, ks->dns,
+	    ks->connect_host, (unsigned short)(port > 0 ? port : 80));
 	if (ks->conn == NULL) {
 		err_set(e, ERR_NOMEM, "jwks_url: connection");
 		goto out;
@@ -260,6 +268,7 @@ key_source_free(struct key_source *ks)
 	if (ks->kick_ev != NULL)
 		event_free(ks->kick_ev);
 	free(ks->host_header);
+	free(ks->connect_host);
 	free(ks->target);
 	free(ks->subs);
 	jwks_free(ks->current);

@@ -154,10 +154,11 @@ class JwksServer:
     Cache-Control max-age, whether it answers at all, and how often it was
     asked."""
 
-    def __init__(self, keys, max_age=300):
+    def __init__(self, keys, max_age=300, host="127.0.0.1"):
         self.keys = list(keys)
         self.max_age = max_age
         self.fetches = 0
+        self.hosts = []  # the Host header of each fetch
         self.lock = threading.Lock()
         outer = self
 
@@ -165,6 +166,7 @@ class JwksServer:
             def do_GET(self):
                 with outer.lock:
                     outer.fetches += 1
+                    outer.hosts.append(self.headers.get("Host"))
                     body = json.dumps(
                         {"keys": [k.jwk for k in outer.keys]}).encode()
                     max_age = outer.max_age
@@ -182,10 +184,16 @@ class JwksServer:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                      Handler)
+        server_class = http.server.ThreadingHTTPServer
+        if ":" in host:
+            class Server6(http.server.ThreadingHTTPServer):
+                address_family = socket.AF_INET6
+            server_class = Server6
+        self.server = server_class((host, 0), Handler)
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/jwks.json"
+        authority = f"[{host}]" if ":" in host else host
+        self.authority = f"{authority}:{self.port}"
+        self.url = f"http://{self.authority}/jwks.json"
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        daemon=True)
         self.thread.start()
@@ -789,7 +797,11 @@ class JwksTests(Base):
         d = resource(["--jwks-url", server.url, "--jwks-min-age", "1",
                       "--jwks-max-age", "600", "--jwks-refetch-interval",
                       "2", "--workers", "2", *extra]).start()
-        d.wait_healthy()
+        try:
+            d.wait_healthy()
+        except AssertionError:
+            d.stop()
+            raise
         return d
 
     def test_new_key_old_key_and_issuer_down(self):
@@ -823,6 +835,25 @@ class JwksTests(Base):
         finally:
             server.stop()
             self.assertEqual(d.stop(), 0)
+
+    def test_ipv6_literal_url(self):
+        # http://[::1]:port/...: the brackets belong to the URL and the
+        # Host header (RFC 3986 3.2.2, RFC 9110 7.2), not to the address
+        # connected to.
+        try:
+            server = JwksServer([self.key_a], max_age=600, host="::1")
+        except OSError as e:
+            self.skipTest(f"no IPv6 loopback: {e}")
+        try:
+            d = self.start(server)
+            try:
+                self.assertEqual(
+                    self.get(d, "/protected", self.key_a.sign()).status, 200)
+                self.assertEqual(server.hosts[0], server.authority)
+            finally:
+                self.assertEqual(d.stop(), 0)
+        finally:
+            server.stop()
 
     def test_unknown_kid_flood_is_rate_limited(self):
         interval = 3
