@@ -293,8 +293,15 @@ admin_inspect_keys(const struct admin_inspect_opts *o, struct jwks **out,
 				goto out;
 			}
 		}
-		if ((set = jwks_from_json_text(text, len, e)) == NULL)
+		struct err je = { 0 };
+		if ((set = jwks_from_json_text(text, len, &je)) == NULL) {
+			/* Name the source: "json: unexpected byte" alone does
+			 * not say which input was wrong. */
+			err_set(e, je.code, "%s: not a JWK Set: %s",
+			    o->jwks_file != NULL ? o->jwks_file : o->jwks_url,
+			    je.msg);
 			goto out;
+		}
 		snprintf(what, what_len, "the JWKS of %s",
 		    o->jwks_file != NULL ? o->jwks_file : o->jwks_url);
 	}

@@ -700,6 +700,17 @@ class TokenTests(unittest.TestCase):
             stop_clean(d)
         r = self.inspect(token, "--jwks-url", "https://example.invalid/j")
         self.assertEqual(r.returncode, 2)
+        # A file that is not a JWK Set: named, exit 2.
+        bad = self.env.path("not-jwks.json")
+        for text in ("not json", '{"keys":[{"kty":"RSA"}]}', "[]"):
+            with open(bad, "w", encoding="utf-8") as f:
+                f.write(text)
+            r = self.inspect(token, "--jwks", bad)
+            self.assertEqual(r.returncode, 2, (text, r.stderr))
+            self.assertIn(f"{bad}: not a JWK Set", r.stderr)
+        r = self.inspect(token, "--jwks", self.env.path("missing.json"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("missing.json", r.stderr)
 
     def test_resource_service_accepts_minted_tokens(self):
         admin_token = self.mint("--sub", "svc-admin", "--roles", "admin")
