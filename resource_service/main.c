@@ -562,6 +562,7 @@ main(int argc, char **argv)
 	struct route_config *routes = NULL;
 	struct config_cli cli = { 0 };
 	struct err e = { 0 };
+	const char *field = NULL; /* the setting naming a file that failed */
 	int status = MAIN_EXIT_CONFIG;
 
 	log_set_program("resource_service");
@@ -586,8 +587,10 @@ main(int argc, char **argv)
 	}
 	if (d.cfg.openapi_dir[0] != '\0' &&
 	    (openapi = static_files_load(
-	         d.cfg.openapi_dir, openapi_file, 1, NULL, &e)) == NULL)
+	         d.cfg.openapi_dir, openapi_file, 1, NULL, &e)) == NULL) {
+		field = "openapi_dir";
 		goto fail;
+	}
 	routes_set_shared(d.cfg.cors_origin, openapi);
 	if (cli.check_config) {
 		if (check_config(&d, routes, &e) == -1)
@@ -603,7 +606,12 @@ main(int argc, char **argv)
 	status = 0;
 	goto out;
 fail:
-	fprintf(stderr, "resource_service: %s\n", e.msg);
+	/* Printed here rather than folded into e.msg, which would cut it. */
+	if (field != NULL)
+		fprintf(stderr, "resource_service: %s: %s: %s\n", d.config_path,
+		    field, e.msg);
+	else
+		fprintf(stderr, "resource_service: %s\n", e.msg);
 out:
 	static_files_free(openapi);
 	route_config_free(routes);

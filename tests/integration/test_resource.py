@@ -670,6 +670,8 @@ class ConfigTests(Base):
              "jwks_max_age"),
             (["--routes", os.path.join(self.tmp, "none.json")],
              "none.json"),
+            (["--openapi-dir", os.path.join(self.tmp, "no-dir")],
+             "openapi_dir: "),
         ]
         for args, named in cases:
             r = self.run_daemon("--check-config", "--public-keys",
