@@ -25,17 +25,27 @@ permissions_free(struct permissions *p)
 	free(p);
 }
 
-/* A non-empty string without NUL: a permission is compared by its bytes
- * everywhere, so one that a C string would shorten is refused here. */
+/* A permission is also a scope-token of the token's space-separated
+ * "scope" claim: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749
+ * 3.3, RFC 9068 2.2.3). A space, quote, backslash, control byte or non-
+ * ASCII byte would make "scope" say something else than "permissions",
+ * and a NUL would let a C string shorten it: refused here. */
 static bool
-plain_string(struct json_object *v)
+scope_token(struct json_object *v)
 {
+	const unsigned char *s;
 	size_t len;
 
 	if (!json_object_is_type(v, json_type_string))
 		return false;
+	s = (const unsigned char *)json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
-	return len > 0 && memchr(json_object_get_string(v), '\0', len) == NULL;
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
 }
 
 static int
@@ -58,10 +68,10 @@ parse_role(const char *label, const char *name, struct json_object *v,
 		return err_set(e, ERR_NOMEM, "permissions");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(list, i);
-		if (!plain_string(p))
+		if (!scope_token(p))
 			return err_set(e, ERR_CONFIG,
 			    "%s: roles.%.40s.permissions[%zu]: expected a "
-			    "non-empty string",
+			    "scope-token (printable ASCII, no space, \" or \\)",
 			    label, name, i);
 		if ((r->perms[r->n_perms] =
 		            strdup(json_object_get_string(p))) == NULL)

@@ -99,6 +99,14 @@ test_rejects_bad_files(void)
 		"{\"roles\":{\"user\":{\"permissions\":[]},"
 		"\"user\":{\"permissions\":[]}}}",
 		"{\"roles\":{\"\":{\"permissions\":[]}}}",
+		/* Not a scope-token (RFC 6749 3.3): "scope" would split or
+		 * garble it. */
+		"{\"roles\":{\"user\":{\"permissions\":[\"read data\"]}}}",
+		"{\"roles\":{\"user\":{\"permissions\":[\"read\\tdata\"]}}}",
+		"{\"roles\":{\"user\":{\"permissions\":[\"read\\\"x\"]}}}",
+		"{\"roles\":{\"user\":{\"permissions\":[\"read\\\\x\"]}}}",
+		"{\"roles\":{\"user\":{\"permissions\":[\"r\\u00e9ad\"]}}}",
+		"{\"roles\":{\"user\":{\"permissions\":[\"read\\u007f\"]}}}",
 	};
 	struct permissions *p = NULL;
 	struct err e;
@@ -113,6 +121,13 @@ test_rejects_bad_files(void)
 	/* Positive control: the smallest good file, and an empty role. */
 	CHECK(
 	    parse("{\"roles\":{\"user\":{\"permissions\":[]}}}", &p, &e) == 0);
+	permissions_free(p);
+	/* Every other printable ASCII byte is a scope-token byte. */
+	p = NULL;
+	CHECK(parse("{\"roles\":{\"user\":{\"permissions\":"
+	            "[\"!#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~\"]}}}",
+	          &p, &e) == 0);
+	CHECK(p != NULL && p->roles[0].n_perms == 1);
 	permissions_free(p);
 }
 
