@@ -262,6 +262,31 @@ db_stmt_done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* A read of a real table, not "SELECT 1" (which never touches the file),
+ * plus SQLite's own check that the file is still the one at the path: an
+ * open descriptor keeps working after the file is deleted or replaced,
+ * and every write would then be lost. */
+static const char db_sql_ping[] = "SELECT count(*) FROM (SELECT id FROM"
+                                  " users LIMIT 1)";
+
+int
+db_ping(struct db *db, struct err *e)
+{
+	sqlite3_stmt *st = db_stmt(db, db_sql_ping, e);
+	int moved = 0, rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_fail(db, "ping", e);
+	db_stmt_done(st);
+	if (rc == 0 &&
+	    sqlite3_file_control(db->conn, "main", SQLITE_FCNTL_HAS_MOVED,
+	        &moved) == SQLITE_OK &&
+	    moved)
+		rc = err_set(e, ERR_IO, "database file moved or deleted");
+	return rc;
+}
+
 static const char db_sql_begin[] = "BEGIN IMMEDIATE";
 static const char db_sql_commit[] = "COMMIT";
 static const char db_sql_rollback[] = "ROLLBACK";

@@ -39,6 +39,9 @@ int db_begin(struct db *db, struct err *e);
 int db_commit(struct db *db, struct err *e);
 void db_rollback(struct db *db);
 
+/* Ready: a table reads and the file at the path is still ours. */
+int db_ping(struct db *db, struct err *e);
+
 /* Sets e from the connection's last error, naming what was being done. */
 int db_fail(struct db *db, const char *what, struct err *e);
 

@@ -45,15 +45,7 @@ sq_close(void *impl)
 static int
 sq_ping(void *impl, struct err *e)
 {
-	struct db *db = impl;
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1", e);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_fail(db, "ping", e);
-	db_stmt_done(st);
-	return rc;
+	return db_ping(impl, e);
 }
 
 static int
