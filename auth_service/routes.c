@@ -384,6 +384,21 @@ out:
 	json_object_put(body);
 }
 
+/* A reply to GET, or to HEAD on the same path: HEAD gets the same status
+ * and headers without the content (RFC 9110 9.3.2). evhttp would write the
+ * buffer it is given even for HEAD, which also breaks the framing of the
+ * next response on a kept-alive connection. */
+static void
+reply_get(
+    struct evhttp_request *req, int status, struct json_object *body, int flags)
+{
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		json_object_put(body);
+		body = NULL;
+	}
+	http_reply_json(req, status, body, flags);
+}
+
 /* GET /.well-known/jwks.json: every key that verifies (RFC 7517 5);
  * cacheable, so verifiers need not ask per token. */
 static void
@@ -397,7 +412,7 @@ route_jwks(struct evhttp_request *req, void *arg)
 	    (long long)ctx->cfg->jwks_max_age);
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(req), "Cache-Control", cc);
-	http_reply_json(req, HTTP_OK, json_object_get(ctx->jwks_json), 0);
+	reply_get(req, HTTP_OK, json_object_get(ctx->jwks_json), 0);
 }
 
 /* GET /health: ready when the database answers and a key signs. */
@@ -430,7 +445,7 @@ route_health(struct evhttp_request *req, void *arg)
 		    json_object_new_int64(
 		        (int64_t)password_pool_busy(ctx->pool)));
 	}
-	http_reply_json(req, ready ? HTTP_OK : 503, o, HTTP_NO_STORE);
+	reply_get(req, ready ? HTTP_OK : 503, o, HTTP_NO_STORE);
 }
 
 /* GET /demo...: the teaching page, from an allow-list (static_files.h). */
