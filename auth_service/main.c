@@ -21,6 +21,7 @@
 
 #define MAIN_PURGE_INTERVAL 3600 /* seconds between purges of old rows */
 #define MAIN_PURGE_AFTER 86400   /* keep expired families a day, for audit */
+#define MAIN_WIRE_BODY_FLOOR ((ev_ssize_t)1088 * 1024) /* 1 MiB + 64 KiB */
 
 struct main_state {
 	struct auth_ctx ctx;
@@ -144,6 +145,14 @@ purge_cb(evutil_socket_t fd, short what, void *arg)
 		log_msg(LOG_WARN, "purge: %s", e.msg);
 }
 
+static ev_ssize_t
+wire_body_limit(const struct auth_config *cfg)
+{
+	ev_ssize_t n = (ev_ssize_t)cfg->max_body * 8;
+
+	return n > MAIN_WIRE_BODY_FLOOR ? n : MAIN_WIRE_BODY_FLOOR;
+}
+
 static int
 serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 {
@@ -164,9 +173,11 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 		err_set(e, ERR_NOMEM, "event set-up");
 		goto out;
 	}
-	/* libevent refuses bodies past its own limit with a bare 413; keep
-	 * that well above max_body so clients get our JSON 413 instead. */
-	evhttp_set_max_body_size(m->http, (ev_ssize_t)cfg->max_body * 8);
+	/* libevent refuses bodies past its own limit with an HTML 413 that
+	 * no callback can replace (2.1); keep that well above max_body, and
+	 * at least a little over 1 MiB, so a client sending a megabyte gets
+	 * our JSON 413 instead. */
+	evhttp_set_max_body_size(m->http, wire_body_limit(cfg));
 	evhttp_set_max_headers_size(m->http, (ev_ssize_t)cfg->max_headers);
 	evhttp_set_timeout(m->http, (int)cfg->request_timeout);
 	routes_install(m->http, &m->ctx);
