@@ -125,9 +125,9 @@ auth_config_defaults(struct auth_config *c)
 		.throttle_max_entries = 10000,
 		.log_level = (char *)"info",
 		.public_keys_dir = (char *)"",
-		.demo_dir = (char *)"web/demo",
+		.demo_dir = (char *)AUTH_DEMO_DIR_DEFAULT,
 		.demo_resource_origin = (char *)"http://127.0.0.1:5001",
-		.openapi_dir = (char *)"docs/openapi",
+		.openapi_dir = (char *)AUTH_OPENAPI_DIR_DEFAULT,
 	};
 }
 

@@ -11,6 +11,9 @@
 
 #define AUTH_CONFIG_DEFAULT_PATH "config/auth.json"
 #define AUTH_CONFIG_ENV_PREFIX "AUTH"
+/* Relative to the working directory, like every default path. */
+#define AUTH_DEMO_DIR_DEFAULT "web/demo"
+#define AUTH_OPENAPI_DIR_DEFAULT "docs/openapi"
 
 struct auth_config {
 	char *bind;

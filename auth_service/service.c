@@ -104,6 +104,30 @@ out:
 	return rc;
 }
 
+/* The optional pages (/demo, /openapi.json). Their default directories
+ * are relative to the working directory, so a daemon started elsewhere
+ * (a package, a test's temp dir) runs without them rather than not at
+ * all; a directory set on purpose must load. */
+static int
+load_pages(const char *dir, const char *default_dir, const char *field,
+    const struct static_file *list, size_t n, const char *connect_src,
+    struct static_files **out, struct err *e)
+{
+	struct err le = { 0 };
+
+	*out = NULL;
+	if (dir[0] == '\0')
+		return 0;
+	if ((*out = static_files_load(dir, list, n, connect_src, &le)) != NULL)
+		return 0;
+	if (strcmp(dir, default_dir) == 0 && le.code != ERR_NOMEM) {
+		log_msg(LOG_WARN, "%s: %s; not served", field, le.msg);
+		return 0;
+	}
+	return err_set(e, le.code == ERR_NOMEM ? ERR_NOMEM : ERR_CONFIG,
+	    "%s: %s", field, le.msg);
+}
+
 static int
 hash_threads(const struct auth_config *cfg)
 {
@@ -134,13 +158,12 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	if (service_load_keys(cfg, &ctx->keys, e) == -1 ||
 	    permissions_load(cfg->permissions, &ctx->perms, e) == -1)
 		goto fail;
-	if ((cfg->demo_dir[0] != '\0' &&
-	        (ctx->demo = static_files_load(cfg->demo_dir, static_files_demo,
-	             static_files_demo_n, cfg->demo_resource_origin, e)) ==
-	            NULL) ||
-	    (cfg->openapi_dir[0] != '\0' &&
-	        (ctx->openapi = static_files_load(
-	             cfg->openapi_dir, service_openapi, 1, NULL, e)) == NULL))
+	if (load_pages(cfg->demo_dir, AUTH_DEMO_DIR_DEFAULT, "demo_dir",
+	        static_files_demo, static_files_demo_n,
+	        cfg->demo_resource_origin, &ctx->demo, e) == -1 ||
+	    load_pages(cfg->openapi_dir, AUTH_OPENAPI_DIR_DEFAULT,
+	        "openapi_dir", service_openapi, 1, NULL, &ctx->openapi,
+	        e) == -1)
 		goto fail;
 	if ((ctx->jwks_json = jwks_to_json(ctx->keys)) == NULL) {
 		err_set(e, ERR_NOMEM, "jwks");

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -213,6 +214,41 @@ class LoginTest(unittest.TestCase):
         self.assertIn(r.status, (400, 413), r)
         self.assertEqual(r.json()["error"], "invalid_request")
         self.assertEqual(self.d.request("GET", "/health").status, 200)
+
+    def test_megabyte_body_is_a_json_413(self):
+        """Past max_body but below a megabyte and a bit, the answer is
+        ours (JSON), not libevent's HTML page."""
+        for size in (100000, 1 << 20):
+            with self.subTest(size=size):
+                body = json.dumps({"username": "user1",
+                                   "password": "x" * size}).encode()
+                r = self.d.request("POST", "/login", body)
+                assert_error(self, r, 413, "invalid_request")
+        self.assertEqual(login(self.d).status, 200)  # positive control
+
+    def test_head_has_headers_but_no_body(self):
+        """RFC 9110 9.3.2: HEAD is GET without content; a body after the
+        headers would be read as the next response on the connection."""
+        for path in ("/health", "/.well-known/jwks.json"):
+            with self.subTest(path=path):
+                with socket.create_connection(
+                        ("127.0.0.1", self.d.port), timeout=5) as s:
+                    s.sendall(f"HEAD {path} HTTP/1.1\r\nHost: x\r\n\r\n"
+                              f"GET {path} HTTP/1.1\r\nHost: x\r\n"
+                              "Connection: close\r\n\r\n".encode())
+                    data = b""
+                    while True:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                head, _, rest = data.partition(b"\r\n\r\n")
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+                self.assertIn(b"Content-Type: application/json", head)
+                # The next thing on the wire is the GET's response.
+                self.assertTrue(rest.startswith(b"HTTP/1.1 200"), rest[:80])
+                get_head, _, get_body = rest.partition(b"\r\n\r\n")
+                self.assertIsInstance(json.loads(get_body), dict)
 
     def test_routes_and_methods(self):
         r = self.d.request("GET", "/login")
@@ -509,6 +545,29 @@ class PersistenceTest(unittest.TestCase):
         check_database(self, self.env.db)
 
 
+class HealthTest(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+
+    def tearDown(self):
+        self.env.cleanup()
+
+    def test_deleted_database_is_503(self):
+        """"SELECT 1" never reads the file: /health must notice that the
+        database it writes to is gone."""
+        with self.env.daemon() as d:
+            self.assertEqual(d.request("GET", "/health").status, 200)
+            for suffix in ("", "-wal", "-shm"):
+                os.unlink(self.env.db + suffix)
+            r = d.request("GET", "/health")
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.header("Content-Type"), "application/json")
+            self.assertNotEqual(r.json()["status"], "ok")
+            self.assertEqual(r.json()["database"], "error")
+            self.assertEqual(d.request("HEAD", "/health").status, 503)
+            stop_clean(d)
+
+
 class ThrottleTest(unittest.TestCase):
     def setUp(self):
         self.env = Env()
@@ -699,6 +758,42 @@ class ConfigTest(unittest.TestCase):
         r = self.run_cmd(*self.env.args("--check-config"))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(os.path.exists(self.env.db))
+
+    def test_runs_outside_the_source_tree(self):
+        """The demo and OpenAPI defaults are relative paths: started from
+        another directory the daemon serves without them; a directory
+        named on purpose must exist (one line, status 2, the field)."""
+        d = harness.Daemon("auth_service", self.env.args(), cwd=self.env.dir)
+        with d:
+            self.assertEqual(login(d).status, 200)
+            self.assertEqual(d.request("GET", "/demo").status, 404)
+            stop_clean(d)
+        for field in ("--demo-dir", "--openapi-dir"):
+            with self.subTest(field=field):
+                # The other page off, so its default warns nothing here.
+                other = ("--openapi-dir" if field == "--demo-dir"
+                         else "--demo-dir")
+                r = self.run_cmd(*self.env.args(
+                    field, self.env.path("missing"), other, "",
+                    "--port", "0"))
+                self.assertEqual(r.returncode, 2, r.stderr)
+                lines = r.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, r.stderr)
+                self.assertIn(field[2:].replace("-", "_"), lines[0])
+
+    def test_permission_must_be_a_scope_token(self):
+        perm = self.env.path("perm.json")
+        self.env.write_json(perm, {"roles": {"user": {
+            "permissions": ["read data"]}}})
+        r = self.run_cmd(*self.env.args("--permissions", perm,
+                                        "--check-config"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("roles.user.permissions[0]", r.stderr)
+        self.env.write_json(perm, {"roles": {"user": {
+            "permissions": ["read:data"]}}})
+        r = self.run_cmd(*self.env.args("--permissions", perm,
+                                        "--check-config"))
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_bad_config_is_one_line_and_status_2(self):
         bad = self.env.path("bad.json")
