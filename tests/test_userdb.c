@@ -316,6 +316,27 @@ test_seed_state_race_is_detected(void)
 	store_free(s);
 }
 
+/* /health's probe: a real read, and the file still at its path. */
+static void
+test_ping_notices_a_deleted_file(void)
+{
+	char other[300];
+	struct store *s;
+	struct err e = { 0 };
+
+	snprintf(other, sizeof(other), "%s/ping.db", dir);
+	s = store_open_sqlite(other, 1000, &e);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(store_ping(s, &e) == 0); /* positive control */
+	CHECK(unlink(other) == 0);
+	e = (struct err){ 0 };
+	CHECK(store_ping(s, &e) == -1);
+	CHECK(e.code == ERR_IO);
+	store_free(s);
+}
+
 int
 main(void)
 {
@@ -329,6 +350,7 @@ main(void)
 	RUN(test_seed_file_validation);
 	RUN(test_seed_import_keeps_later_changes);
 	RUN(test_seed_state_race_is_detected);
+	RUN(test_ping_notices_a_deleted_file);
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
