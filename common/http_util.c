@@ -153,6 +153,16 @@ http_reply_json(
 		evbuffer_add(buf, text, strlen(text));
 		evbuffer_add(buf, "\n", 1);
 	}
+	/* libevent frames no reply to CONNECT, as if a tunnel followed; only
+	 * a 2xx opens one (RFC 9110 9.3.6), and none is offered here. An
+	 * explicit length frames every reply; 204 has none (RFC 9110 8.6). */
+	if (status != HTTP_NO_CONTENT) {
+		char length[24];
+
+		snprintf(
+		    length, sizeof(length), "%zu", evbuffer_get_length(buf));
+		evhttp_add_header(out, "Content-Length", length);
+	}
 	evhttp_send_reply(req, status, reason_for(status), buf);
 	evbuffer_free(buf);
 	json_object_put(body);
@@ -259,11 +269,12 @@ http_request_path(struct evhttp_request *req, char *buf, size_t len)
 	const char *uri = evhttp_request_get_uri(req);
 	size_t n;
 
-	/* Origin-form only (RFC 9112 3.2.1); the path is used exactly as
-	 * received, never percent-decoded, so /%61dmin is not /admin. */
-	if (uri == NULL || uri[0] != '/')
+	/* Origin-form only (RFC 9112 3.2.1): a path and a query, never a
+	 * fragment. The path is used exactly as received, never
+	 * percent-decoded, so /%61dmin is not /admin. */
+	if (uri == NULL || uri[0] != '/' || strchr(uri, '#') != NULL)
 		return -1;
-	n = strcspn(uri, "?#");
+	n = strcspn(uri, "?");
 	if (n >= len)
 		return -1;
 	memcpy(buf, uri, n);

@@ -390,71 +390,6 @@ dispatch_error(const struct routes_worker *w)
 	return ERR_NOT_FOUND;
 }
 
-/* CONNECT asks for a tunnel (RFC 9110 9.3.6), which nothing here offers:
- * 405 on a routed path, else 404, or 400 for the authority form. libevent
- * sends any reply to CONNECT as if a tunnel followed, without
- * Content-Length, and keeps the connection open, so a client reading the
- * body would wait for the idle timeout. Only a 2xx opens a tunnel; this
- * reply is framed with its own length. */
-static void
-reply_connect(struct routes_worker *w, struct evhttp_request *req)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	enum err_code code = dispatch_error(w);
-	const char *error = "not_found", *text;
-	char allow[128] = "", length[24];
-	struct json_object *body;
-	struct evbuffer *b;
-	size_t len;
-
-	if (code == ERR_INVALID_REQUEST)
-		error = "invalid_request";
-	for (size_t i = 0; code == ERR_METHOD && i < w->config->n_table; i++) {
-		const struct route *r = &w->config->table[i];
-		if (strcmp(r->path, w->cur.path) != 0)
-			continue;
-		error = "method_not_allowed";
-		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
-		    "%s%s%s", allow[0] != '\0' ? ", " : "",
-		    route_config_method_name(r->method),
-		    r->method == EVHTTP_REQ_GET ? ", HEAD" : "");
-	}
-	w->cur.error = code;
-	w->cur.status = http_status_for(code);
-	body = json_object_new_object();
-	b = evbuffer_new();
-	if (body == NULL || b == NULL ||
-	    json_object_object_add(
-	        body, "error", json_object_new_string(error)) != 0 ||
-	    json_object_object_add(body, "error_description",
-	        json_object_new_string("CONNECT is not supported: this "
-	                               "server is not a proxy")) != 0) {
-		w->cur.status = 500;
-		evhttp_add_header(h, "Content-Length", "0");
-		evhttp_send_reply(req, 500, "Internal Server Error", NULL);
-		goto out;
-	}
-	text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
-	len = strlen(text);
-	evbuffer_add(b, text, len);
-	evbuffer_add(b, "\n", 1);
-	snprintf(length, sizeof(length), "%zu", len + 1);
-	if (allow[0] != '\0')
-		evhttp_add_header(h, "Allow", allow);
-	evhttp_add_header(h, "Content-Type", "application/json");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Content-Length", length);
-	evhttp_send_reply(req, w->cur.status,
-	    code == ERR_METHOD      ? "Method Not Allowed"
-	    : code == ERR_NOT_FOUND ? "Not Found"
-	                            : "Bad Request",
-	    b);
-out:
-	if (b != NULL)
-		evbuffer_free(b);
-	json_object_put(body);
-}
-
 static int64_t
 elapsed_us(const struct timespec *t0)
 {
@@ -508,8 +443,6 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	 * request gets its CORS headers now and is dispatched. */
 	if (cors_handle(&routes_cors, req))
 		w->cur.status = HTTP_NO_CONTENT;
-	else if (method == EVHTTP_REQ_CONNECT)
-		reply_connect(w, req);
 	else
 		http_dispatch(req, w->config->table, w->config->n_table, w);
 	/* The reply is queued: req may be gone, use only what was noted. */

@@ -160,6 +160,12 @@ test_routing(void)
 	CHECK(got.status == 404);
 	fetch(EVHTTP_REQ_GET, "/admin?x=1", NULL, NULL, NULL);
 	CHECK(got.status == 403);
+	/* A request target never holds a fragment (RFC 9112 3.2.1): no
+	 * guess at which path was meant. */
+	fetch(EVHTTP_REQ_GET, "/admin#x", NULL, NULL, NULL);
+	CHECK(got.status == 400);
+	fetch(EVHTTP_REQ_GET, "/admin?x=#", NULL, NULL, NULL);
+	CHECK(got.status == 400);
 }
 
 static void
@@ -207,7 +213,8 @@ test_json_body(void)
 	fetch(EVHTTP_REQ_POST, "/body", NULL, NULL, "");
 	CHECK(got.status == 400);
 	fetch(EVHTTP_REQ_POST, "/body", NULL, NULL,
-	    "{\"a\":\"01234567890123456789012345678901234567890123456789012345678\"}");
+	    "{\"a\":"
+	    "\"01234567890123456789012345678901234567890123456789012345678\"}");
 	CHECK(got.status == 413);
 }
 
