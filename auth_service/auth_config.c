@@ -1,8 +1,10 @@
 /* auth_config: auth_service's settings table and defaults. */
 #include "auth_config.h"
 
+#include <netdb.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define F(name, type, min, max, help)                                          \
 	{                                                                      \
@@ -131,10 +133,33 @@ auth_config_defaults(struct auth_config *c)
 	};
 }
 
+/* The listen address must name a local address evhttp can bind; caught
+ * here it is a config error (status 2, --check-config sees it), not a
+ * failure to listen after start-up. */
+static int
+check_bind(const char *bind, const char *source, struct err *e)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	int rc;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(bind, "0", &hints, &res)) != 0)
+		return err_set(e, ERR_CONFIG,
+		    "%s: bind: expected an IP address or host name, got "
+		    "\"%.40s\" (%s)",
+		    source, bind, gai_strerror(rc));
+	freeaddrinfo(res);
+	return 0;
+}
+
 int
 auth_config_check(
     const struct auth_config *c, const char *source, struct err *e)
 {
+	if (check_bind(c->bind, source, e) == -1)
+		return -1;
 	if (c->refresh_ttl > c->family_ttl)
 		return err_set(e, ERR_CONFIG,
 		    "%s: refresh_ttl: must not exceed family_ttl (%lld)",

@@ -1,5 +1,6 @@
 /* main: auth_service's entry: settings, event loop, listener and signals. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/thread.h>
@@ -183,8 +184,8 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	routes_install(m->http, &m->ctx);
 	if ((m->listener = evhttp_bind_socket_with_handle(
 	         m->http, cfg->bind, (ev_uint16_t)cfg->port)) == NULL) {
-		err_set(e, ERR_IO, "cannot listen on %s:%lld", cfg->bind,
-		    (long long)cfg->port);
+		err_set(e, ERR_IO, "cannot listen on %s:%lld: %s", cfg->bind,
+		    (long long)cfg->port, strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i < 3; i++)

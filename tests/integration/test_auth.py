@@ -805,6 +805,10 @@ class ConfigTest(unittest.TestCase):
             (self.env.args("--private-key", self.env.path("none.pem")),
              "private_key"),
             (self.env.args("--refresh-ttl", "3000000"), "refresh_ttl"),
+            # Caught as config, not as a failure to listen (status 1,
+            # plus libevent's own warning line).
+            (self.env.args("--bind", "999.1.1.1"), "bind"),
+            (self.env.args("--bind", "999.1.1.1", "--check-config"), "bind"),
         ]
         for args, field in cases:
             with self.subTest(field=field):
