@@ -192,7 +192,7 @@ core_count(void)
 }
 
 static int
-bind_one(const struct addrinfo *ai, int port, struct err *e)
+bind_one(const struct addrinfo *ai, int port, bool share, struct err *e)
 {
 	struct sockaddr_storage ss;
 	int fd, one = 1;
@@ -210,9 +210,10 @@ bind_one(const struct addrinfo *ai, int port, struct err *e)
 	 * spreads new connections over them, so no worker accepts for all
 	 * and no lock is shared. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    (share && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	                  sizeof(one)) == -1) ||
 	    bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == -1 ||
-	    listen(fd, 1024) == -1) {
+	    (share && listen(fd, 1024) == -1)) {
 		err_set(
 		    e, ERR_IO, "bind to port %d: %s", port, strerror(errno));
 		close(fd);
@@ -221,7 +222,7 @@ bind_one(const struct addrinfo *ai, int port, struct err *e)
 	return fd;
 }
 
-/* Binds one socket per worker; the first decides the port (--port 0). */
+/* Binds one socket per worker, on a port nothing else holds. */
 static int
 bind_all(struct daemon *d, char *shown, size_t shown_len, struct err *e)
 {
@@ -231,34 +232,36 @@ bind_all(struct daemon *d, char *shown, size_t shown_len, struct err *e)
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
 	char host[NI_MAXHOST] = "";
-	int port = (int)d->cfg.port, rc = -1, gai;
+	int port = (int)d->cfg.port, rc = -1, gai, probe = -1;
 
 	if ((gai = getaddrinfo(d->cfg.bind, NULL, &hints, &ai)) != 0)
 		return err_set(e, ERR_CONFIG, "%s: bind: cannot resolve %s: %s",
 		    d->config_path, d->cfg.bind, gai_strerror(gai));
-	for (size_t i = 0; i < d->n_workers; i++) {
-		if ((d->workers[i].fd = bind_one(ai, port, e)) == -1)
-			goto out;
-		if (i == 0) {
-			if (getsockname(d->workers[0].fd,
-			        (struct sockaddr *)&ss, &sl) == -1 ||
-			    getnameinfo((struct sockaddr *)&ss, sl, host,
-			        sizeof(host), NULL, 0, NI_NUMERICHOST) != 0) {
-				err_set(e, ERR_IO, "getsockname: %s",
-				    strerror(errno));
-				goto out;
-			}
-			/* --port 0: the others join the port just chosen. */
-			port =
-			    ntohs(ss.ss_family == AF_INET6
-			              ? ((struct sockaddr_in6 *)&ss)->sin6_port
-			              : ((struct sockaddr_in *)&ss)->sin_port);
-		}
+	/* A plain bind first: SO_REUSEPORT would let a second daemon on
+	 * the same port start silently and take half the connections. The
+	 * probe also picks the port for --port 0. */
+	if ((probe = bind_one(ai, port, false, e)) == -1)
+		goto out;
+	if (getsockname(probe, (struct sockaddr *)&ss, &sl) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL, 0,
+	        NI_NUMERICHOST) != 0) {
+		err_set(e, ERR_IO, "getsockname: %s", strerror(errno));
+		goto out;
 	}
+	port = ntohs(ss.ss_family == AF_INET6
+	                 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                 : ((struct sockaddr_in *)&ss)->sin_port);
+	close(probe);
+	probe = -1;
+	for (size_t i = 0; i < d->n_workers; i++)
+		if ((d->workers[i].fd = bind_one(ai, port, true, e)) == -1)
+			goto out;
 	snprintf(shown, shown_len,
 	    ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 	rc = 0;
 out:
+	if (probe != -1)
+		close(probe);
 	freeaddrinfo(ai);
 	return rc;
 }

@@ -657,6 +657,19 @@ class ConfigTests(Base):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("config ok", r.stdout)
 
+    def test_port_in_use_is_refused(self):
+        # Each worker's socket shares the port with SO_REUSEPORT; a second
+        # daemon must not join them and take half the connections.
+        with resource(["--public-keys", self.key_a.public_path]) as d:
+            d.wait_healthy()
+            r = self.run_daemon("--public-keys", self.key_a.public_path,
+                                "--port", str(d.port))
+            self.assertNotEqual(r.returncode, 0, r.stderr)
+            self.assertIn("Address already in use", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1,
+                             r.stderr)
+            self.assertEqual(d.request("GET", "/health").status, 200)
+
     def test_bad_values_exit_2(self):
         cases = [
             (["--port", "http"], "--port"),
