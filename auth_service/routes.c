@@ -179,6 +179,15 @@ out:
 	return rc;
 }
 
+/* The attempt is no longer in flight for the throttle (login_begin). */
+static void
+login_settle(struct login *l)
+{
+	throttle_end(
+	    l->ctx->throttle, THROTTLE_USER, l->username, l->username_len);
+	throttle_end(l->ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr));
+}
+
 static void
 login_done(struct password_result *r, void *arg)
 {
@@ -188,6 +197,7 @@ login_done(struct password_result *r, void *arg)
 	int64_t now = routes_monotonic();
 
 	untrack_if_orphaned(l->req, ctx);
+	login_settle(l);
 	if (r->cancelled) {
 		err_set(&e, ERR_UNAVAILABLE, "shutting down");
 		http_reply_error_retry(l->req, &e, 1);
@@ -267,9 +277,15 @@ route_login(struct evhttp_request *req, void *arg)
 	}
 	if (store_find_user(ctx->store, name, name_len, &l->user, &e) == -1)
 		goto fail;
+	/* In flight until login_done: concurrent guesses count. */
+	throttle_begin(ctx->throttle, THROTTLE_USER, l->username,
+	    l->username_len, routes_monotonic());
+	throttle_begin(ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr),
+	    routes_monotonic());
 	if (password_pool_verify(ctx->pool,
 	        l->user != NULL ? l->user->password_hash : ctx->dummy_hash, pw,
 	        pw_len, l->user != NULL, login_done, l, &e) == -1) {
+		login_settle(l);
 		if (e.code == ERR_UNAVAILABLE) {
 			http_reply_error_retry(req, &e, 1);
 			goto out;

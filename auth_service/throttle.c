@@ -13,6 +13,7 @@
 struct throttle_entry {
 	unsigned char key[THROTTLE_KEY_LEN];
 	uint32_t failures;
+	uint32_t pending; /* attempts begun whose outcome is not known yet */
 	int64_t blocked_until;
 	int64_t last_failure;
 	uint32_t bucket_next;        /* chain of one hash bucket */
@@ -158,7 +159,7 @@ find(struct throttle *t, enum throttle_kind kind,
 	while (i != THROTTLE_NONE &&
 	       sodium_memcmp(t->entries[i].key, key, THROTTLE_KEY_LEN) != 0)
 		i = t->entries[i].bucket_next;
-	if (i != THROTTLE_NONE &&
+	if (i != THROTTLE_NONE && t->entries[i].pending == 0 &&
 	    now - t->entries[i].last_failure >= t->policy[kind].window &&
 	    now >= t->entries[i].blocked_until) {
 		remove_entry(t, i);
@@ -200,9 +201,59 @@ throttle_wait(struct throttle *t, enum throttle_kind kind, const char *key,
 	make_key(t, kind, key, len, k);
 	if ((i = find(t, kind, k, now)) == THROTTLE_NONE)
 		return 0;
-	return t->entries[i].blocked_until > now
-	           ? t->entries[i].blocked_until - now
-	           : 0;
+	if (t->entries[i].blocked_until > now)
+		return t->entries[i].blocked_until - now;
+	/* Attempts still being checked count as failures until they are
+	 * known: otherwise a burst of concurrent guesses all pass the gate
+	 * before the first failure is recorded. Their outcome is a hash
+	 * away, so the wait is short. */
+	if (t->entries[i].pending > 0 &&
+	    (uint64_t)t->entries[i].failures + t->entries[i].pending >=
+	        (uint64_t)t->policy[kind].free_failures)
+		return 1;
+	return 0;
+}
+
+void
+throttle_begin(struct throttle *t, enum throttle_kind kind, const char *key,
+    size_t len, int64_t now)
+{
+	unsigned char k[THROTTLE_KEY_LEN];
+	uint32_t i;
+
+	make_key(t, kind, key, len, k);
+	if ((i = find(t, kind, k, now)) == THROTTLE_NONE) {
+		i = insert(t, k);
+		/* Not a failure: the quiet window runs from now. */
+		t->entries[i].last_failure = now;
+	}
+	if (t->entries[i].pending < UINT32_MAX)
+		t->entries[i].pending++;
+}
+
+/* Settles one attempt begun with throttle_begin, before its failure or
+ * success is recorded. The entry may be gone (a success forgot it, or a
+ * full table evicted it): nothing to settle then. */
+void
+throttle_end(
+    struct throttle *t, enum throttle_kind kind, const char *key, size_t len)
+{
+	unsigned char k[THROTTLE_KEY_LEN];
+	uint32_t i;
+
+	make_key(t, kind, key, len, k);
+	i = t->buckets[bucket_of(t, k)];
+	while (i != THROTTLE_NONE &&
+	       sodium_memcmp(t->entries[i].key, k, THROTTLE_KEY_LEN) != 0)
+		i = t->entries[i].bucket_next;
+	if (i == THROTTLE_NONE)
+		return;
+	if (t->entries[i].pending > 0)
+		t->entries[i].pending--;
+	/* An entry made only to count attempts in flight goes with the last
+	 * of them: the table holds keys that failed, as before. */
+	if (t->entries[i].pending == 0 && t->entries[i].failures == 0)
+		remove_entry(t, i);
 }
 
 static int64_t

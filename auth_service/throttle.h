@@ -34,6 +34,15 @@ int64_t throttle_wait(struct throttle *t, enum throttle_kind kind,
  * still free). */
 int64_t throttle_failure(struct throttle *t, enum throttle_kind kind,
     const char *key, size_t len, int64_t now);
+/* An attempt whose outcome is not known yet (a password being hashed):
+ * until throttle_end, throttle_wait counts it as a failure once the free
+ * failures are used up, so concurrent guesses cannot all slip through.
+ * Every throttle_begin is matched by one throttle_end, before the
+ * throttle_failure or throttle_success of the same attempt. */
+void throttle_begin(struct throttle *t, enum throttle_kind kind,
+    const char *key, size_t len, int64_t now);
+void throttle_end(
+    struct throttle *t, enum throttle_kind kind, const char *key, size_t len);
 /* Forgets the key (a successful login for a username). */
 void throttle_success(
     struct throttle *t, enum throttle_kind kind, const char *key, size_t len);

@@ -126,6 +126,48 @@ test_memory_is_bounded(void)
 	throttle_free(t);
 }
 
+/* Attempts in flight count: a burst of concurrent guesses cannot all pass
+ * the gate before the first failure is recorded. */
+static void
+test_attempts_in_flight_count(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 100, &e);
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	/* Three free failures: three attempts may be in flight at once. */
+	for (int i = 0; i < 3; i++) {
+		CHECK(wait_for(t, THROTTLE_USER, "bob", 1000) == 0);
+		throttle_begin(t, THROTTLE_USER, "bob", 3, 1000);
+	}
+	CHECK(wait_for(t, THROTTLE_USER, "bob", 1000) == 1);
+	CHECK(wait_for(t, THROTTLE_USER, "carol", 1000) == 0); /* other key */
+	for (int i = 0; i < 3; i++) {
+		throttle_end(t, THROTTLE_USER, "bob", 3);
+		fail(t, THROTTLE_USER, "bob", 1000);
+	}
+	/* Nothing in flight, free failures used: one attempt at a time. */
+	CHECK(wait_for(t, THROTTLE_USER, "bob", 1000) == 0);
+	throttle_begin(t, THROTTLE_USER, "bob", 3, 1000);
+	CHECK(wait_for(t, THROTTLE_USER, "bob", 1000) == 1);
+	throttle_end(t, THROTTLE_USER, "bob", 3);
+	throttle_success(t, THROTTLE_USER, "bob", 3);
+	CHECK(wait_for(t, THROTTLE_USER, "bob", 1000) == 0);
+	CHECK(throttle_size(t) == 0);
+	/* An attempt that succeeds leaves nothing behind; an end with no
+	 * entry (forgotten, evicted) is harmless. */
+	throttle_begin(t, THROTTLE_ADDR, "10.0.0.1", 8, 1000);
+	CHECK(throttle_size(t) == 1);
+	throttle_end(t, THROTTLE_ADDR, "10.0.0.1", 8);
+	CHECK(throttle_size(t) == 0);
+	throttle_end(t, THROTTLE_ADDR, "10.0.0.1", 8);
+	CHECK(throttle_size(t) == 0);
+	throttle_free(t);
+}
+
 int
 main(void)
 {
@@ -135,5 +177,6 @@ main(void)
 	RUN(test_window_forgets_and_success_resets);
 	RUN(test_keys_compared_with_length);
 	RUN(test_memory_is_bounded);
+	RUN(test_attempts_in_flight_count);
 	return test_report();
 }

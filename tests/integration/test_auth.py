@@ -593,6 +593,29 @@ class ThrottleTest(unittest.TestCase):
             self.assertEqual(login(d).status, 200)
             stop_clean(d)
 
+    def test_concurrent_guesses_are_throttled_too(self):
+        """Failures are known only when a hash ends: attempts still being
+        checked must count, or a burst of parallel guesses all get
+        through (here 12 at once against 2 free failures)."""
+        with self.env.daemon("--throttle-user-free", "2",
+                             "--hash-threads", "1") as d:
+            results = []
+            threads = [threading.Thread(target=lambda i=i: results.append(
+                login(d, "user1", f"guess{i}"))) for i in range(12)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            codes = sorted(r.status for r in results)
+            self.assertLessEqual(codes.count(401), 4, codes)
+            self.assertIn(429, codes)
+            for r in results:
+                if r.status == 429:
+                    self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+            # Another user is not held (positive control).
+            self.assertEqual(login(d, "admin", "adminpassword").status, 200)
+            stop_clean(d)
+
     def test_address_throttle(self):
         with self.env.daemon("--throttle-addr-free", "3",
                              "--throttle-max-delay", "30") as d:
