@@ -159,6 +159,7 @@ int
 permissions_load(const char *path, struct permissions **out, struct err *e)
 {
 	struct permissions_stamp stamp;
+	struct err re = { 0 };
 	char *text = NULL;
 	size_t len;
 	int rc;
@@ -166,8 +167,11 @@ permissions_load(const char *path, struct permissions **out, struct err *e)
 	/* The stamp is taken before the read: a write in between only means
 	 * one more reload later. */
 	stamp_of(path, &stamp);
-	if (config_read_file(path, PERMISSIONS_MAX_FILE, &text, &len, e) == -1)
-		return -1;
+	/* Named by the auth.json field too: a missing file is a setting
+	 * that points at the wrong place. */
+	if (config_read_file(path, PERMISSIONS_MAX_FILE, &text, &len, &re) ==
+	    -1)
+		return err_set(e, re.code, "permissions: %s", re.msg);
 	rc = permissions_parse(text, len, path, out, e);
 	free(text);
 	if (rc == 0)

@@ -161,12 +161,15 @@ out:
 int
 seed_load(const char *path, struct seed **out, struct err *e)
 {
+	struct err re = { 0 };
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (config_read_file(path, SEED_MAX_FILE, &text, &len, e) == -1)
-		return -1;
+	/* Named by the auth.json field too: a missing file is a setting
+	 * that points at the wrong place. */
+	if (config_read_file(path, SEED_MAX_FILE, &text, &len, &re) == -1)
+		return err_set(e, re.code, "secrets: %s", re.msg);
 	rc = seed_parse(text, len, path, out, e);
 	secret_wipe(text, len);
 	free(text);

@@ -832,6 +832,11 @@ class ConfigTest(unittest.TestCase):
             # plus libevent's own warning line).
             (self.env.args("--bind", "999.1.1.1"), "bind"),
             (self.env.args("--bind", "999.1.1.1", "--check-config"), "bind"),
+            # A missing file names the setting that points at it.
+            (self.env.args("--secrets", self.env.path("none.json")),
+             "secrets: "),
+            (self.env.args("--permissions", self.env.path("none.json")),
+             "permissions: "),
         ]
         for args, field in cases:
             with self.subTest(field=field):
