@@ -84,24 +84,18 @@ out:
 }
 
 static int
-import_seed(struct auth_ctx *ctx, struct err *e)
+import_seed(struct auth_ctx *ctx, const struct seed *seed, struct err *e)
 {
-	struct seed *seed = NULL;
 	struct seed_stats st;
-	int rc = -1;
 
-	if (seed_load(ctx->cfg->secrets, &seed, e) == -1 ||
-	    seed_apply(ctx->store, seed, &ctx->cost, (int64_t)time(NULL), &st,
+	if (seed_apply(ctx->store, seed, &ctx->cost, (int64_t)time(NULL), &st,
 	        e) == -1)
-		goto out;
+		return -1;
 	log_msg(LOG_INFO,
 	    "users imported: %zu created, %zu password set, "
 	    "%zu unchanged",
 	    st.created, st.password_set, st.unchanged);
-	rc = 0;
-out:
-	seed_free(seed);
-	return rc;
+	return 0;
 }
 
 /* The optional pages (/demo, /openapi.json). Their default directories
@@ -150,14 +144,19 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 		    cfg->throttle_base_delay, cfg->throttle_max_delay,
 		    cfg->throttle_window },
 	};
+	struct seed *seed = NULL;
 	char dummy[32];
 
 	*ctx = (struct auth_ctx){ .cfg = cfg, .base = base };
 	ctx->cost.opslimit = (unsigned long long)cfg->argon2_opslimit;
 	ctx->cost.memlimit = (size_t)cfg->argon2_memlimit_kib * 1024;
 	if (service_load_keys(cfg, &ctx->keys, e) == -1 ||
-	    permissions_load(cfg->permissions, &ctx->perms, e) == -1)
+	    permissions_load(cfg->permissions, &ctx->perms, e) == -1 ||
+	    seed_load(cfg->secrets, &seed, e) == -1)
 		goto fail;
+	/* Every file is read before anything is written or logged, so a bad
+	 * one is the only line on stderr; the optional pages come after
+	 * them, since a missing default only warns. */
 	if (load_pages(cfg->demo_dir, AUTH_DEMO_DIR_DEFAULT, "demo_dir",
 	        static_files_demo, static_files_demo_n,
 	        cfg->demo_resource_origin, &ctx->demo, e) == -1 ||
@@ -173,8 +172,10 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 		cfg->audience, cfg->client_id, cfg->access_ttl };
 	if ((ctx->store = store_open_sqlite(
 	         cfg->db, (int)cfg->db_busy_timeout_ms, e)) == NULL ||
-	    import_seed(ctx, e) == -1)
+	    import_seed(ctx, seed, e) == -1)
 		goto fail;
+	seed_free(seed);
+	seed = NULL;
 	/* A hash of a random password at the configured cost: nobody can
 	 * match it, and checking it costs what a real user's check does. */
 	secret_random(dummy, sizeof(dummy));
@@ -190,6 +191,7 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 		goto fail;
 	return 0;
 fail:
+	seed_free(seed);
 	service_close(ctx);
 	return -1;
 }
