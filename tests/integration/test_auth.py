@@ -226,6 +226,17 @@ class LoginTest(unittest.TestCase):
                 assert_error(self, r, 413, "invalid_request")
         self.assertEqual(login(self.d).status, 200)  # positive control
 
+    def test_oversized_headers_are_a_json_400(self):
+        """max_headers (8192) bounds the header block with our JSON error,
+        not libevent's HTML page; below it, requests pass."""
+        for size in (10000, 60000):
+            with self.subTest(size=size):
+                r = self.d.request("GET", "/health",
+                                   headers={"X-Pad": "a" * size})
+                assert_error(self, r, 400, "invalid_request")
+        r = self.d.request("GET", "/health", headers={"X-Pad": "a" * 7000})
+        self.assertEqual(r.status, 200)  # positive control
+
     def test_head_has_headers_but_no_body(self):
         """RFC 9110 9.3.2: HEAD is GET without content; a body after the
         headers would be read as the next response on the connection."""
