@@ -401,18 +401,39 @@ out:
 }
 
 /* A reply to GET, or to HEAD on the same path: HEAD gets the same status
- * and headers without the content (RFC 9110 9.3.2). evhttp would write the
- * buffer it is given even for HEAD, which also breaks the framing of the
- * next response on a kept-alive connection. */
+ * and header fields, Content-Length included, without the content (RFC
+ * 9110 9.3.2, 8.6). evhttp would write whatever buffer it is given, even
+ * for HEAD, which also breaks the framing of the next response on a
+ * kept-alive connection; and http_reply_json with no body would announce
+ * a length of 0, which RFC 9110 8.6 forbids. */
 static void
 reply_get(
     struct evhttp_request *req, int status, struct json_object *body, int flags)
 {
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-		json_object_put(body);
-		body = NULL;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	char length[24];
+	size_t n = 0;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		http_reply_json(req, status, body, flags);
+		return;
 	}
-	http_reply_json(req, status, body, flags);
+	if (body != NULL) /* what http_reply_json would send: text + "\n" */
+		n = strlen(json_object_to_json_string_ext(
+		        body, JSON_C_TO_STRING_PLAIN |
+		                  JSON_C_TO_STRING_NOSLASHESCAPE)) +
+		    1;
+	json_object_put(body);
+	snprintf(length, sizeof(length), "%zu", n);
+	evhttp_add_header(out, "Content-Type", "application/json");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	if (flags & HTTP_NO_STORE) {
+		evhttp_add_header(out, "Cache-Control", "no-store");
+		evhttp_add_header(out, "Pragma", "no-cache");
+	}
+	evhttp_add_header(out, "Content-Length", length);
+	evhttp_send_reply(req, status,
+	    status == HTTP_OK ? "OK" : "Service Unavailable", NULL);
 }
 
 /* GET /.well-known/jwks.json: every key that verifies (RFC 7517 5);

@@ -260,6 +260,14 @@ class LoginTest(unittest.TestCase):
                 self.assertTrue(rest.startswith(b"HTTP/1.1 200"), rest[:80])
                 get_head, _, get_body = rest.partition(b"\r\n\r\n")
                 self.assertIsInstance(json.loads(get_body), dict)
+                # If HEAD names a length, it is the GET's (RFC 9110 8.6).
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        if path == "/health":  # its body varies a little
+                            self.assertGreater(int(line.split(b":")[1]), 0)
+                        else:
+                            self.assertEqual(int(line.split(b":")[1]),
+                                             len(get_body))
 
     def test_routes_and_methods(self):
         r = self.d.request("GET", "/login")
