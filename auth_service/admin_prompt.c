@@ -42,30 +42,37 @@ admin_prompt_line(int fd, char *buf, size_t *len, struct err *e)
 	return 0;
 }
 
+/* Asks twice on the terminal fd, echo off for both: it is turned off
+ * before the first prompt shows and back on after the second answer, so
+ * nothing typed after a prompt (even typed ahead) is ever echoed or
+ * flushed away. */
 static int
-admin_prompt_tty(
-    int fd, const char *prompt, char *buf, size_t *len, struct err *e)
+admin_prompt_tty(int fd, const char *prompt, char *a, size_t *alen, char *b,
+    size_t *blen, struct err *e)
 {
 	struct termios old, quiet;
-	int rc;
+	int rc = -1;
 
 	if (tcgetattr(fd, &old) == -1)
 		return err_set(e, ERR_IO, "terminal: %s", strerror(errno));
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	/* Echo off before the prompt shows: what is typed after the prompt
-	 * must never be echoed, nor flushed away by TCSAFLUSH. */
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1)
 		return err_set(e, ERR_IO, "terminal: %s", strerror(errno));
-	if (write(fd, prompt, strlen(prompt)) == -1) {
-		tcsetattr(fd, TCSAFLUSH, &old);
-		return err_set(e, ERR_IO, "terminal: %s", strerror(errno));
+	/* The user's Enter is not echoed: each answer ends the line here. */
+	if (write(fd, prompt, strlen(prompt)) == -1 ||
+	    admin_prompt_line(fd, a, alen, e) == -1 ||
+	    write(fd, "\n", 1) == -1 || write(fd, "Again: ", 7) == -1 ||
+	    admin_prompt_line(fd, b, blen, e) == -1 ||
+	    write(fd, "\n", 1) == -1) {
+		if (e->code == ERR_OK)
+			err_set(e, ERR_IO, "terminal: %s", strerror(errno));
+		goto out;
 	}
-	rc = admin_prompt_line(fd, buf, len, e);
-	tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) == -1)
-		rc = -1;
+	rc = 0;
+out:
+	tcsetattr(fd, TCSADRAIN, &old);
 	return rc;
 }
 
@@ -93,8 +100,7 @@ admin_prompt_password(
 			goto out;
 		}
 		snprintf(prompt, sizeof(prompt), "New password for %s: ", who);
-		if (admin_prompt_tty(fd, prompt, a, &alen, e) == -1 ||
-		    admin_prompt_tty(fd, "Again: ", b, &blen, e) == -1)
+		if (admin_prompt_tty(fd, prompt, a, &alen, b, &blen, e) == -1)
 			goto out;
 		if (!secret_equal(a, alen, b, blen)) {
 			err_set(

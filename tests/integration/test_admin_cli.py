@@ -415,10 +415,10 @@ class UsersTests(unittest.TestCase):
         self.assertFalse(os.path.exists(self.env.db) and
                          "dave" in self.users())
 
-    def prompt(self, *args, answers):
+    def prompt(self, *args, answers, ahead=False):
         """Runs jwt-admin on a pseudo-terminal, typing each answer after
-        its prompt; returns (exit status, everything the terminal
-        showed)."""
+        its prompt (ahead: all of them after the first); returns (exit
+        status, everything the terminal showed)."""
         import pty
         import select
         env = dict(os.environ, **CHEAP)
@@ -446,7 +446,10 @@ class UsersTests(unittest.TestCase):
                 if not chunk:
                     break
                 seen += chunk
-                if pending and seen.rstrip().endswith(b":"):
+                # One answer per prompt shown ("...: "), never two for one.
+                asked = seen.count(b"password for ") + seen.count(b"Again: ")
+                while pending and (ahead and asked > 0 or
+                                   asked > len(answers) - len(pending)):
                     os.write(fd, pending.pop(0).encode() + b"\n")
         finally:
             os.close(fd)
@@ -470,6 +473,11 @@ class UsersTests(unittest.TestCase):
                                   answers=["tty-secret-2", "tty-secret-2"])
         self.assertEqual(code, 0, shown)
         self.assertIn("password of gina changed", shown)
+        # Typed ahead: the second answer arrives before "Again:" shows.
+        code, shown = self.prompt("users", "passwd", "gina", ahead=True,
+                                  answers=["tty-secret-3", "tty-secret-3"])
+        self.assertEqual(code, 0, shown)
+        self.assertNotIn("tty-secret", shown)
 
     def test_password_is_never_taken_from_argv(self):
         r = self.env.admin("users", "add", "erin", "--password", "pw",
