@@ -400,42 +400,6 @@ out:
 	json_object_put(body);
 }
 
-/* A reply to GET, or to HEAD on the same path: HEAD gets the same status
- * and header fields, Content-Length included, without the content (RFC
- * 9110 9.3.2, 8.6). evhttp would write whatever buffer it is given, even
- * for HEAD, which also breaks the framing of the next response on a
- * kept-alive connection; and http_reply_json with no body would announce
- * a length of 0, which RFC 9110 8.6 forbids. */
-static void
-reply_get(
-    struct evhttp_request *req, int status, struct json_object *body, int flags)
-{
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	char length[24];
-	size_t n = 0;
-
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
-		http_reply_json(req, status, body, flags);
-		return;
-	}
-	if (body != NULL) /* what http_reply_json would send: text + "\n" */
-		n = strlen(json_object_to_json_string_ext(
-		        body, JSON_C_TO_STRING_PLAIN |
-		                  JSON_C_TO_STRING_NOSLASHESCAPE)) +
-		    1;
-	json_object_put(body);
-	snprintf(length, sizeof(length), "%zu", n);
-	evhttp_add_header(out, "Content-Type", "application/json");
-	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
-	if (flags & HTTP_NO_STORE) {
-		evhttp_add_header(out, "Cache-Control", "no-store");
-		evhttp_add_header(out, "Pragma", "no-cache");
-	}
-	evhttp_add_header(out, "Content-Length", length);
-	evhttp_send_reply(req, status,
-	    status == HTTP_OK ? "OK" : "Service Unavailable", NULL);
-}
-
 /* GET /.well-known/jwks.json: every key that verifies (RFC 7517 5);
  * cacheable, so verifiers need not ask per token. */
 static void
@@ -449,7 +413,7 @@ route_jwks(struct evhttp_request *req, void *arg)
 	    (long long)ctx->cfg->jwks_max_age);
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(req), "Cache-Control", cc);
-	reply_get(req, HTTP_OK, json_object_get(ctx->jwks_json), 0);
+	http_reply_json(req, HTTP_OK, json_object_get(ctx->jwks_json), 0);
 }
 
 /* GET /health: ready when the database answers and a key signs. */
@@ -482,7 +446,7 @@ route_health(struct evhttp_request *req, void *arg)
 		    json_object_new_int64(
 		        (int64_t)password_pool_busy(ctx->pool)));
 	}
-	reply_get(req, ready ? HTTP_OK : 503, o, HTTP_NO_STORE);
+	http_reply_json(req, ready ? HTTP_OK : 503, o, HTTP_NO_STORE);
 }
 
 /* GET /demo...: the teaching page, from an allow-list (static_files.h). */

@@ -153,19 +153,33 @@ http_reply_json(
 		evbuffer_add(buf, text, strlen(text));
 		evbuffer_add(buf, "\n", 1);
 	}
+	http_send_framed(req, status, reason_for(status), buf);
+	evbuffer_free(buf);
+	json_object_put(body);
+}
+
+void
+http_send_framed(struct evhttp_request *req, int status, const char *reason,
+    struct evbuffer *buf)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	size_t len = buf != NULL ? evbuffer_get_length(buf) : 0;
+
 	/* libevent frames no reply to CONNECT, as if a tunnel followed; only
 	 * a 2xx opens one (RFC 9110 9.3.6), and none is offered here. An
 	 * explicit length frames every reply; 204 has none (RFC 9110 8.6). */
 	if (status != HTTP_NO_CONTENT) {
 		char length[24];
 
-		snprintf(
-		    length, sizeof(length), "%zu", evbuffer_get_length(buf));
+		snprintf(length, sizeof(length), "%zu", len);
+		evhttp_remove_header(out, "Content-Length");
 		evhttp_add_header(out, "Content-Length", length);
 	}
-	evhttp_send_reply(req, status, reason_for(status), buf);
-	evbuffer_free(buf);
-	json_object_put(body);
+	/* HEAD: the length GET would send, and no body (RFC 9110 9.3.2);
+	 * a body would be read as the start of the next response. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		buf = NULL;
+	evhttp_send_reply(req, status, reason, buf);
 }
 
 /* Bearer realm="...", error="...", error_description="..." (RFC 6750 3).

@@ -44,8 +44,14 @@ void http_dispatch(struct evhttp_request *req, const struct route *routes,
  * into buf. -1 if it does not fit or the URI is not origin-form. */
 int http_request_path(struct evhttp_request *req, char *buf, size_t len);
 
+/* Sends buf (may be NULL) with its Content-Length, except on 204, and
+ * without it for HEAD: evhttp frames no reply to CONNECT and writes a body
+ * even for HEAD. Every reply of the pair goes through here. */
+void http_send_framed(struct evhttp_request *req, int status,
+    const char *reason, struct evbuffer *buf);
+
 /* Sends body (json-c object, taken: put by this function) with
- * Content-Type: application/json. */
+ * Content-Type: application/json, framed by http_send_framed. */
 void http_reply_json(struct evhttp_request *req, int status,
     struct json_object *body, int flags);
 

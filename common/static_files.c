@@ -131,7 +131,7 @@ static_files_serve(const struct static_files *s, struct evhttp_request *req)
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_send_reply(req, HTTP_OK, "OK", buf);
+	http_send_framed(req, HTTP_OK, "OK", buf);
 	evbuffer_free(buf);
 	return 0;
 }

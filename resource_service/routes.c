@@ -263,7 +263,7 @@ reply_granted(struct evhttp_request *req, const struct route_rule *rule,
 	}
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	http_send_framed(req, HTTP_OK, "OK", b);
 	evbuffer_free(b);
 }
 

@@ -240,7 +240,10 @@ class LoginTest(unittest.TestCase):
     def test_head_has_headers_but_no_body(self):
         """RFC 9110 9.3.2: HEAD is GET without content; a body after the
         headers would be read as the next response on the connection."""
-        for path in ("/health", "/.well-known/jwks.json"):
+        for path, status in (("/health", b"200"),
+                             ("/.well-known/jwks.json", b"200"),
+                             ("/openapi.json", b"200"),
+                             ("/login", b"405"), ("/nothing", b"404")):
             with self.subTest(path=path):
                 with socket.create_connection(
                         ("127.0.0.1", self.d.port), timeout=5) as s:
@@ -254,10 +257,12 @@ class LoginTest(unittest.TestCase):
                             break
                         data += chunk
                 head, _, rest = data.partition(b"\r\n\r\n")
-                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+                self.assertTrue(head.startswith(b"HTTP/1.1 " + status),
+                                head)
                 self.assertIn(b"Content-Type: application/json", head)
                 # The next thing on the wire is the GET's response.
-                self.assertTrue(rest.startswith(b"HTTP/1.1 200"), rest[:80])
+                self.assertTrue(rest.startswith(b"HTTP/1.1 " + status),
+                                rest[:80])
                 get_head, _, get_body = rest.partition(b"\r\n\r\n")
                 self.assertIsInstance(json.loads(get_body), dict)
                 # If HEAD names a length, it is the GET's (RFC 9110 8.6).

@@ -435,6 +435,8 @@ class PemModeTests(Base):
                     headers[name.strip().lower()] = value.strip()
                 self.assertIn("content-length", headers, head)
                 n = int(headers["content-length"])
+                if req.startswith(b"HEAD "):
+                    n = 0  # the length GET would send; no content
                 while len(buf) < n:
                     chunk = s.recv(65536)
                     self.assertTrue(chunk, "closed inside a body")
@@ -473,6 +475,24 @@ class PemModeTests(Base):
             if e["method"] in ("CONNECT", "TRACE")} == {"CONNECT", "TRACE"},
             what="CONNECT and TRACE named in the access log")
         self.assertTrue(methods)
+
+    def test_head_has_no_body(self):
+        # HEAD gets GET's status and Content-Length without the content
+        # (RFC 9110 9.3.2): a body would be read as the next response.
+        token = self.key_a.sign()
+        auth = b"Authorization: Bearer " + token.encode() + b"\r\n"
+        replies = self.raw_exchange([
+            b"GET /protected HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n",
+            b"HEAD /protected HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n",
+            b"HEAD /protected HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"HEAD /nothing HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"])
+        (s1, h1, b1), (s2, h2, _), (s3, _, _), (s4, _, _), (s5, _, b5) = \
+            replies
+        self.assertEqual((s1, s2, s3, s4, s5), (200, 200, 401, 404, 200))
+        self.assertEqual(h2["content-length"], h1["content-length"])
+        self.assertEqual(json.loads(b1)["data"], [1, 2, 3, 4, 5])
+        self.assertEqual(json.loads(b5)["status"], "ok")
 
     def test_large_tokens(self):
         # A token as long as the verifier accepts (JWT_MAX_TOKEN_LEN,
