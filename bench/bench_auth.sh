@@ -8,6 +8,9 @@
 # Not a test: figures depend on the machine. Needs wrk (Debian "wrk").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
+# Installs what is missing (as root), like run.sh and test.sh.
+ensure_packages wrk curl openssl util-linux
 build=${1:-build}
 secs=${BENCH_SECONDS:-10}
 cpus=$(nproc)

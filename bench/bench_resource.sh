@@ -18,6 +18,9 @@
 # pin nothing. Not a test: the figures depend on the machine and its load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
+# Installs what is missing (as root), like run.sh and test.sh.
+ensure_packages wrk openssl util-linux python3-jwt python3-jwcrypto python3-cryptography
 
 BUILD=${1:-build}
 DURATION=${DURATION:-5}
