@@ -267,10 +267,11 @@ jwk_no_passphrase(char *buf, int size, int rwflag, void *arg)
 	return -1;
 }
 
-/* Reads a whole PEM file (bounded) into *buf; the caller wipes and frees. */
+/* Reads a whole PEM file (bounded) into *buf and its permission bits into
+ * *mode; the caller wipes and frees. */
 static int
 jwk_read_file(
-    const char *path, bool secret, char **buf, size_t *len, struct err *e)
+    const char *path, char **buf, size_t *len, mode_t *mode, struct err *e)
 {
 	struct stat st;
 	char *data = NULL;
@@ -294,13 +295,7 @@ jwk_read_file(
 		    path, JWK_PEM_MAX_FILE);
 		goto out;
 	}
-	/* A private key others can read is no longer private; say so, but a
-	 * deployment may have reasons (a group-readable secret mount). */
-	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		log_msg(LOG_WARN,
-		    "%s: private key is accessible to group or "
-		    "others (mode %03o); 0600 is expected",
-		    path, (unsigned)(st.st_mode & 0777));
+	*mode = st.st_mode & 0777;
 	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
 		err_set(e, ERR_NOMEM, "%s: out of memory", path);
 		goto out;
@@ -360,8 +355,9 @@ jwk_load_pem(const char *path, bool private_key, struct err *e)
 	EVP_PKEY *pkey;
 	char *pem = NULL;
 	size_t len = 0;
+	mode_t mode = 0;
 
-	if (jwk_read_file(path, private_key, &pem, &len, e) == -1)
+	if (jwk_read_file(path, &pem, &len, &mode, e) == -1)
 		goto out;
 	if ((pkey = jwk_pem_decode(pem, len, private_key)) == NULL) {
 		err_set(e, ERR_KEY, "%s: not a PEM %s key (%s)", path,
@@ -378,7 +374,16 @@ jwk_load_pem(const char *path, bool private_key, struct err *e)
 		err_set(e, ERR_KEY, "%s: no private key in the file", path);
 		jwk_free(k);
 		k = NULL;
+		goto out;
 	}
+	/* A private key others can read is no longer private; say so, but a
+	 * deployment may have reasons (a group-readable secret mount). Only
+	 * for a key that loads: a bad file gets its one error line. */
+	if (private_key && (mode & (S_IRWXG | S_IRWXO)) != 0)
+		log_msg(LOG_WARN,
+		    "%s: private key is accessible to group or "
+		    "others (mode %03o); 0600 is expected",
+		    path, (unsigned)mode);
 out:
 	if (pem != NULL) {
 		sodium_memzero(pem, len);

@@ -828,6 +828,17 @@ class ConfigTest(unittest.TestCase):
                 self.assertEqual(len(lines), 1, r.stderr)
                 self.assertIn(field[2:].replace("-", "_"), lines[0])
 
+    def test_private_key_readable_by_others_warns(self):
+        args = self.env.args("--check-config")
+        key = args[args.index("--private-key") + 1]
+        os.chmod(key, 0o640)
+        r = self.run_cmd(*args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("0600 is expected", r.stderr)
+        os.chmod(key, 0o600)
+        r = self.run_cmd(*args)
+        self.assertNotIn("0600 is expected", r.stderr)
+
     def test_permission_must_be_a_scope_token(self):
         perm = self.env.path("perm.json")
         self.env.write_json(perm, {"roles": {"user": {
@@ -862,6 +873,13 @@ class ConfigTest(unittest.TestCase):
             (self.env.args("--permissions", self.env.path("none.json")),
              "permissions: "),
         ]
+        # Not a key, and readable by others: the error alone, not also
+        # the warning about the mode.
+        junk = self.env.path("junk.pem")
+        with open(junk, "w") as f:
+            f.write("not a key\n")
+        os.chmod(junk, 0o644)
+        cases.append((self.env.args("--private-key", junk), "junk.pem"))
         for args, field in cases:
             with self.subTest(field=field):
                 r = self.run_cmd(*args)
