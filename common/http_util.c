@@ -283,10 +283,25 @@ http_request_path(struct evhttp_request *req, char *buf, size_t len)
 	const char *uri = evhttp_request_get_uri(req);
 	size_t n;
 
-	/* Origin-form only (RFC 9112 3.2.1): a path and a query, never a
-	 * fragment. The path is used exactly as received, never
-	 * percent-decoded, so /%61dmin is not /admin. */
-	if (uri == NULL || uri[0] != '/' || strchr(uri, '#') != NULL)
+	/* A path and a query, never a fragment (RFC 9112 3.2.1). The path is
+	 * used exactly as received, never percent-decoded, so /%61dmin is
+	 * not /admin. */
+	if (uri == NULL || strchr(uri, '#') != NULL)
+		return -1;
+	/* Absolute-form, which a server MUST accept (RFC 9112 3.2.2): the
+	 * path after the authority; an empty one is "/" (RFC 9110 4.2.3). */
+	if (strncasecmp(uri, "http://", 7) == 0 ||
+	    strncasecmp(uri, "https://", 8) == 0) {
+		uri = strstr(uri, "://") + 3;
+		uri += strcspn(uri, "/?");
+		if (uri[0] != '/') {
+			if (len < 2)
+				return -1;
+			memcpy(buf, "/", 2);
+			return 0;
+		}
+	}
+	if (uri[0] != '/')
 		return -1;
 	n = strcspn(uri, "?");
 	if (n >= len)

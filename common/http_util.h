@@ -41,7 +41,8 @@ void http_dispatch(struct evhttp_request *req, const struct route *routes,
     size_t n, void *arg);
 
 /* The raw path of the request (before '?'), not percent-decoded, copied
- * into buf. -1 if it does not fit or the URI is not origin-form. */
+ * into buf. -1 if it does not fit, holds a fragment, or the target is
+ * neither origin-form nor http(s) absolute-form. */
 int http_request_path(struct evhttp_request *req, char *buf, size_t len);
 
 /* Sends buf (may be NULL) with its Content-Length, except on 204, and

@@ -166,6 +166,15 @@ test_routing(void)
 	CHECK(got.status == 400);
 	fetch(EVHTTP_REQ_GET, "/admin?x=#", NULL, NULL, NULL);
 	CHECK(got.status == 400);
+	/* Absolute-form (RFC 9112 3.2.2) routes by its path alone. */
+	fetch(EVHTTP_REQ_GET, "http://127.0.0.1/admin?x=1", NULL, NULL, NULL);
+	CHECK(got.status == 403);
+	fetch(EVHTTP_REQ_GET, "HTTP://h:1/%61dmin", NULL, NULL, NULL);
+	CHECK(got.status == 404);
+	fetch(EVHTTP_REQ_GET, "http://h", NULL, NULL, NULL);
+	CHECK(got.status == 404);
+	fetch(EVHTTP_REQ_GET, "ftp://h/admin", NULL, NULL, NULL);
+	CHECK(got.status == 400);
 }
 
 static void
