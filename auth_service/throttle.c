@@ -203,11 +203,14 @@ throttle_wait(struct throttle *t, enum throttle_kind kind, const char *key,
 		return 0;
 	if (t->entries[i].blocked_until > now)
 		return t->entries[i].blocked_until - now;
-	/* Attempts still being checked count as failures until they are
-	 * known: otherwise a burst of concurrent guesses all pass the gate
-	 * before the first failure is recorded. Their outcome is a hash
-	 * away, so the wait is short. */
-	if (t->entries[i].pending > 0 &&
+	/* Once a key has failed, attempts still being checked count as
+	 * failures until they are known: otherwise a burst of concurrent
+	 * guesses all pass the gate before the next failure is recorded.
+	 * Their outcome is a hash away, so the wait is short. A key that
+	 * never failed is not held: one user's concurrent logins (devices,
+	 * a load test) all go through, and a first burst of guesses is
+	 * bounded by the hashing queue and then throttled. */
+	if (t->entries[i].pending > 0 && t->entries[i].failures > 0 &&
 	    (uint64_t)t->entries[i].failures + t->entries[i].pending >=
 	        (uint64_t)t->policy[kind].free_failures)
 		return 1;

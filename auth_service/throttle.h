@@ -35,8 +35,9 @@ int64_t throttle_wait(struct throttle *t, enum throttle_kind kind,
 int64_t throttle_failure(struct throttle *t, enum throttle_kind kind,
     const char *key, size_t len, int64_t now);
 /* An attempt whose outcome is not known yet (a password being hashed):
- * until throttle_end, throttle_wait counts it as a failure once the free
- * failures are used up, so concurrent guesses cannot all slip through.
+ * until throttle_end, for a key that has failed before, throttle_wait
+ * counts it as a failure once the free failures are used up, so
+ * concurrent guesses cannot all slip through.
  * Every throttle_begin is matched by one throttle_end, before the
  * throttle_failure or throttle_success of the same attempt. */
 void throttle_begin(struct throttle *t, enum throttle_kind kind,

@@ -618,11 +618,13 @@ class ThrottleTest(unittest.TestCase):
             stop_clean(d)
 
     def test_concurrent_guesses_are_throttled_too(self):
-        """Failures are known only when a hash ends: attempts still being
-        checked must count, or a burst of parallel guesses all get
-        through (here 12 at once against 2 free failures)."""
+        """Failures are known only when a hash ends: once a user has
+        failed, attempts still being checked must count, or a burst of
+        parallel guesses all get through (here 12 at once against the
+        one free failure left)."""
         with self.env.daemon("--throttle-user-free", "2",
                              "--hash-threads", "1") as d:
+            self.assertEqual(login(d, "user1", "first-guess").status, 401)
             results = []
             threads = [threading.Thread(target=lambda i=i: results.append(
                 login(d, "user1", f"guess{i}"))) for i in range(12)]
@@ -638,6 +640,22 @@ class ThrottleTest(unittest.TestCase):
                     self.assertGreaterEqual(int(r.header("Retry-After")), 1)
             # Another user is not held (positive control).
             self.assertEqual(login(d, "admin", "adminpassword").status, 200)
+            stop_clean(d)
+
+    def test_concurrent_logins_of_one_user_all_pass(self):
+        """A user who has not failed is not held: 16 logins at once (16
+        devices, a load test) all succeed with the default budget."""
+        with self.env.daemon("--hash-threads", "2",
+                             "--throttle-user-free", "5",
+                             "--throttle-addr-free", "20") as d:
+            results = []
+            threads = [threading.Thread(target=lambda: results.append(
+                login(d).status)) for _ in range(16)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(results, [200] * 16)
             stop_clean(d)
 
     def test_address_throttle(self):
