@@ -98,30 +98,6 @@ import_seed(struct auth_ctx *ctx, const struct seed *seed, struct err *e)
 	return 0;
 }
 
-/* The optional pages (/demo, /openapi.json). Their default directories
- * are relative to the working directory, so a daemon started elsewhere
- * (a package, a test's temp dir) runs without them rather than not at
- * all; a directory set on purpose must load. */
-static int
-load_pages(const char *dir, const char *default_dir, const char *field,
-    const struct static_file *list, size_t n, const char *connect_src,
-    struct static_files **out, struct err *e)
-{
-	struct err le = { 0 };
-
-	*out = NULL;
-	if (dir[0] == '\0')
-		return 0;
-	if ((*out = static_files_load(dir, list, n, connect_src, &le)) != NULL)
-		return 0;
-	if (strcmp(dir, default_dir) == 0 && le.code != ERR_NOMEM) {
-		log_msg(LOG_WARN, "%s: %s; not served", field, le.msg);
-		return 0;
-	}
-	return err_set(e, le.code == ERR_NOMEM ? ERR_NOMEM : ERR_CONFIG,
-	    "%s: %s", field, le.msg);
-}
-
 static int
 hash_threads(const struct auth_config *cfg)
 {
@@ -157,12 +133,12 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	/* Every file is read before anything is written or logged, so a bad
 	 * one is the only line on stderr; the optional pages come after
 	 * them, since a missing default only warns. */
-	if (load_pages(cfg->demo_dir, AUTH_DEMO_DIR_DEFAULT, "demo_dir",
-	        static_files_demo, static_files_demo_n,
+	if (static_files_load_optional(cfg->demo_dir, AUTH_DEMO_DIR_DEFAULT,
+	        "demo_dir", static_files_demo, static_files_demo_n,
 	        cfg->demo_resource_origin, &ctx->demo, e) == -1 ||
-	    load_pages(cfg->openapi_dir, AUTH_OPENAPI_DIR_DEFAULT,
-	        "openapi_dir", service_openapi, 1, NULL, &ctx->openapi,
-	        e) == -1)
+	    static_files_load_optional(cfg->openapi_dir,
+	        AUTH_OPENAPI_DIR_DEFAULT, "openapi_dir", service_openapi, 1,
+	        NULL, &ctx->openapi, e) == -1)
 		goto fail;
 	if ((ctx->jwks_json = jwks_to_json(ctx->keys)) == NULL) {
 		err_set(e, ERR_NOMEM, "jwks");

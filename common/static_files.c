@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "http_util.h"
+#include "log.h"
 
 #define STATIC_FILES_CSP_MAX 1024
 
@@ -99,6 +100,26 @@ static_files_load(const char *dir, const struct static_file *list, size_t n,
 fail:
 	static_files_free(s);
 	return NULL;
+}
+
+int
+static_files_load_optional(const char *dir, const char *default_dir,
+    const char *field, const struct static_file *list, size_t n,
+    const char *connect_src, struct static_files **out, struct err *e)
+{
+	struct err le = { 0 };
+
+	*out = NULL;
+	if (dir[0] == '\0')
+		return 0;
+	if ((*out = static_files_load(dir, list, n, connect_src, &le)) != NULL)
+		return 0;
+	if (strcmp(dir, default_dir) == 0 && le.code != ERR_NOMEM) {
+		log_msg(LOG_WARN, "%s: %s; not served", field, le.msg);
+		return 0;
+	}
+	return err_set(e, le.code == ERR_NOMEM ? ERR_NOMEM : ERR_CONFIG,
+	    "%s: %s", field, le.msg);
 }
 
 int

@@ -36,6 +36,15 @@ struct static_files *static_files_load(const char *dir,
     struct err *e);
 void static_files_free(struct static_files *s);
 
+/* The optional pages (/demo, /openapi.json): *out NULL when dir is "" (off).
+ * The default directories are relative to the working directory, so a
+ * daemon started elsewhere (a package, a test's temp dir) runs without
+ * them, with a warning, rather than not at all; a directory set on purpose
+ * (dir other than default_dir) must load: ERR_CONFIG naming field. */
+int static_files_load_optional(const char *dir, const char *default_dir,
+    const char *field, const struct static_file *list, size_t n,
+    const char *connect_src, struct static_files **out, struct err *e);
+
 /* Answers req if its raw path is in the list (GET; HEAD through
  * http_dispatch): 200 with the file, Content-Type, Cache-Control: no-cache,
  * the Content-Security-Policy, nosniff, no-referrer and frame denial.

@@ -32,6 +32,7 @@
 #include "token_cache.h"
 
 #define MAIN_DEFAULT_CONFIG "config/resource.json"
+#define MAIN_OPENAPI_DIR "docs/openapi"
 #define MAIN_ENV_PREFIX "RESOURCE"
 #define MAIN_MAX_WORKERS 256
 #define MAIN_EXIT_CONFIG 2
@@ -557,7 +558,7 @@ main(int argc, char **argv)
 		                .access_log = true,
 		                .log_level = "info",
 		                .cors_origin = "http://127.0.0.1:5000",
-		                .openapi_dir = "docs/openapi" } };
+		                .openapi_dir = MAIN_OPENAPI_DIR } };
 	static const struct static_file openapi_file[] = {
 		{ "/openapi.json", "resource.json", "application/json" },
 	};
@@ -565,7 +566,6 @@ main(int argc, char **argv)
 	struct route_config *routes = NULL;
 	struct config_cli cli = { 0 };
 	struct err e = { 0 };
-	const char *field = NULL; /* the setting naming a file that failed */
 	int status = MAIN_EXIT_CONFIG;
 
 	log_set_program("resource_service");
@@ -588,11 +588,12 @@ main(int argc, char **argv)
 		status = 1;
 		goto fail;
 	}
-	if (d.cfg.openapi_dir[0] != '\0' &&
-	    (openapi = static_files_load(
-	         d.cfg.openapi_dir, openapi_file, 1, NULL, &e)) == NULL) {
-		field = "openapi_dir";
-		goto fail;
+	if (static_files_load_optional(d.cfg.openapi_dir, MAIN_OPENAPI_DIR,
+	        "openapi_dir", openapi_file, 1, NULL, &openapi, &e) == -1) {
+		/* e.msg names the field; the config file goes first. */
+		fprintf(
+		    stderr, "resource_service: %s: %s\n", d.config_path, e.msg);
+		goto out;
 	}
 	routes_set_shared(d.cfg.cors_origin, openapi);
 	if (cli.check_config) {
@@ -609,12 +610,7 @@ main(int argc, char **argv)
 	status = 0;
 	goto out;
 fail:
-	/* Printed here rather than folded into e.msg, which would cut it. */
-	if (field != NULL)
-		fprintf(stderr, "resource_service: %s: %s: %s\n", d.config_path,
-		    field, e.msg);
-	else
-		fprintf(stderr, "resource_service: %s\n", e.msg);
+	fprintf(stderr, "resource_service: %s\n", e.msg);
 out:
 	static_files_free(openapi);
 	route_config_free(routes);

@@ -677,6 +677,25 @@ class ConfigTests(Base):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("config ok", r.stdout)
 
+    def test_runs_outside_the_source_tree(self):
+        # The default openapi_dir is relative: started elsewhere the
+        # daemon serves without it; a directory set on purpose must load.
+        routes = harness.source("config", "routes.json")
+        with resource(["--public-keys", self.key_a.public_path,
+                       "--routes", routes], cwd=self.tmp) as d:
+            d.wait_healthy()
+            self.assertEqual(d.request("GET", "/openapi.json").status, 404)
+            self.assertEqual(
+                self.get(d, "/protected", self.key_a.sign()).status, 200)
+        r = subprocess.run(
+            [harness.binary("resource_service"), "--check-config",
+             "--public-keys", self.key_a.public_path, "--routes", routes,
+             "--openapi-dir", os.path.join(self.tmp, "none")],
+            cwd=self.tmp, capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("openapi_dir: ", r.stderr)
+
     def test_port_in_use_is_refused(self):
         # Each worker's socket shares the port with SO_REUSEPORT; a second
         # daemon must not join them and take half the connections.
