@@ -545,6 +545,18 @@ json_get_string_opt(struct json_object *obj, const char *key, const char **s,
 	return string_of(v, key, s, len, e);
 }
 
+int
+json_add_string(struct json_object *obj, const char *key, const char *value)
+{
+	struct json_object *v = json_object_new_string(value);
+
+	if (v == NULL || json_object_object_add(obj, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
 bool
 json_string_equals(struct json_object *v, const char *s, size_t len)
 {

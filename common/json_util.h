@@ -32,6 +32,11 @@ int json_get_string_opt(struct json_object *obj, const char *key,
 /* True if v is a JSON string whose bytes are exactly s[0..len). */
 bool json_string_equals(struct json_object *v, const char *s, size_t len);
 
+/* Adds key: value (a copy of the C string) to obj. -1 if out of memory:
+ * json_object_new_string's NULL would otherwise be added as null. */
+int json_add_string(
+    struct json_object *obj, const char *key, const char *value);
+
 /* A JSON number that is an integer in int64 range (json-c saturates on
  * overflow; this rejects it). */
 int json_get_int64(struct json_object *v, int64_t *out);

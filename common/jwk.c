@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "b64url.h"
+#include "json_util.h"
 #include "jws.h"
 #include "log.h"
 
@@ -778,20 +779,15 @@ jwk_to_json(const struct jws_key *k)
 	/* kty first for the human reader; member order has no meaning. */
 	for (size_t i = 0; i < pub.n && ok; i++)
 		if (strcmp(pub.name[i], "kty") == 0)
-			ok = json_object_object_add(obj, "kty",
-			         json_object_new_string(pub.value[i])) == 0;
+			ok = json_add_string(obj, "kty", pub.value[i]) == 0;
 	for (size_t i = 0; i < pub.n && ok; i++)
 		if (strcmp(pub.name[i], "kty") != 0)
-			ok = json_object_object_add(obj, pub.name[i],
-			         json_object_new_string(pub.value[i])) == 0;
+			ok = json_add_string(obj, pub.name[i], pub.value[i]) ==
+			     0;
 	/* RFC 7517 sections 4.2, 4.4, 4.5. */
-	ok = ok &&
-	     json_object_object_add(
-	         obj, "kid", json_object_new_string(k->kid)) == 0 &&
-	     json_object_object_add(obj, "alg",
-	         json_object_new_string(jws_alg_name(k->alg))) == 0 &&
-	     json_object_object_add(
-	         obj, "use", json_object_new_string("sig")) == 0;
+	ok = ok && json_add_string(obj, "kid", k->kid) == 0 &&
+	     json_add_string(obj, "alg", jws_alg_name(k->alg)) == 0 &&
+	     json_add_string(obj, "use", "sig") == 0;
 	if (!ok) {
 		json_object_put(obj);
 		obj = NULL;

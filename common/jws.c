@@ -393,13 +393,10 @@ jws_header_new(const struct jws_key *key, const char *typ)
 	bool ok = h != NULL;
 
 	/* RFC 7515 4.1.1 alg, 4.1.9 typ (RFC 9068 section 2.1), 4.1.4 kid. */
-	ok = ok && json_object_object_add(h, "alg",
-	               json_object_new_string(jws_alg_name(key->alg))) == 0;
+	ok = ok && json_add_string(h, "alg", jws_alg_name(key->alg)) == 0;
 	if (ok && typ != NULL)
-		ok = json_object_object_add(
-		         h, "typ", json_object_new_string(typ)) == 0;
-	ok = ok && json_object_object_add(
-	               h, "kid", json_object_new_string(key->kid)) == 0;
+		ok = json_add_string(h, "typ", typ) == 0;
+	ok = ok && json_add_string(h, "kid", key->kid) == 0;
 	if (!ok) {
 		json_object_put(h);
 		h = NULL;

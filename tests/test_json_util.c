@@ -591,6 +591,19 @@ test_get_string_opt(void)
 }
 
 static void
+test_add_string(void)
+{
+	struct json_object *o = json_object_new_object(), *v = NULL;
+
+	CHECK(json_add_string(o, "alg", "RS256") == 0);
+	CHECK(json_object_object_get_ex(o, "alg", &v) &&
+	      json_string_equals(v, "RS256", 5));
+	CHECK(json_add_string(o, "alg", "ES256") == 0); /* replaces */
+	CHECK(json_object_object_length(o) == 1);
+	json_object_put(o);
+}
+
+static void
 test_string_equals(void)
 {
 	struct json_object *o =
@@ -728,6 +741,7 @@ main(void)
 	RUN(test_fail_code_and_types);
 	RUN(test_get_string);
 	RUN(test_get_string_opt);
+	RUN(test_add_string);
 	RUN(test_string_equals);
 	RUN(test_get_int64);
 	RUN(test_numeric_date);
