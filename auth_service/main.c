@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "auth_config.h"
+#include "http_util.h"
 #include "log.h"
 #include "reload.h"
 #include "routes.h"
@@ -264,7 +265,7 @@ main(int argc, char **argv)
 	}
 	/* Workers wake the loop with event_active(): the base needs locks. */
 	if (evthread_use_pthreads() == -1 ||
-	    (base = event_base_new()) == NULL) {
+	    (base = http_event_base_new()) == NULL) {
 		err_set(&e, ERR_INTERNAL, "libevent set-up failed");
 		goto out;
 	}

@@ -3,6 +3,7 @@
 #include "http_util.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <pthread.h>
@@ -125,6 +126,20 @@ reason_for(int status)
 	default:
 		return status >= 500 ? "Internal Server Error" : "OK";
 	}
+}
+
+struct event_base *
+http_event_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
 }
 
 void

@@ -45,6 +45,13 @@ void http_dispatch(struct evhttp_request *req, const struct route *routes,
  * neither origin-form nor http(s) absolute-form. */
 int http_request_path(struct evhttp_request *req, char *buf, size_t len);
 
+/* An event base for an HTTP server. evhttp turns a connection's read and
+ * write interest on and off around every request; with the epoll
+ * changelist those changes fold into one epoll_ctl per descriptor per loop
+ * turn. Only for loops whose descriptors are never dup()ed (libevent's
+ * caveat for the changelist); none of the pair's are. NULL on failure. */
+struct event_base *http_event_base_new(void);
+
 /* Sends buf (may be NULL) with its Content-Length, except on 204, and
  * without it for HEAD: evhttp frames no reply to CONNECT and writes a body
  * even for HEAD. Every reply of the pair goes through here. */

@@ -267,24 +267,6 @@ out:
 	return rc;
 }
 
-/* evhttp turns a connection's read and write interest on and off around
- * every request; with the epoll changelist those changes are folded into
- * one epoll_ctl per descriptor per loop turn instead of one each. Safe
- * here: no descriptor is ever dup()ed. */
-static struct event_base *
-worker_base(void)
-{
-	struct event_config *cfg = event_config_new();
-	struct event_base *base;
-
-	if (cfg == NULL)
-		return NULL;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
-	return base;
-}
-
 static void
 sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -308,7 +290,7 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 		.unknown_kid_arg = d->keys };
 	struct guard *g;
 
-	if ((w->base = worker_base()) == NULL ||
+	if ((w->base = http_event_base_new()) == NULL ||
 	    (w->http = evhttp_new(w->base)) == NULL)
 		return err_set(e, ERR_NOMEM, "worker event base");
 	if ((g = guard_new(&gc, e)) == NULL)
