@@ -5,21 +5,9 @@
 #include <string.h>
 
 #include "b64url.h"
+#include "json_util.h"
 #include "jws.h"
 #include "secret.h"
-
-/* Adds a string member; returns -1 if json-c ran out of memory. */
-static int
-add_string(struct json_object *o, const char *key, const char *value)
-{
-	struct json_object *v = json_object_new_string(value);
-
-	if (v == NULL || json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
 
 static int
 add_int(struct json_object *o, const char *key, int64_t value)
@@ -104,15 +92,15 @@ issuer_access_token(const struct issuer *is, const struct store_user *u,
 		err_set(e, ERR_NOMEM, "claims");
 		goto out;
 	}
-	if (add_string(claims, "iss", is->issuer) == -1 ||
-	    add_string(claims, "aud", is->audience) == -1 ||
-	    add_string(claims, "sub", u->sub) == -1 ||
-	    add_string(claims, "client_id", is->client_id) == -1 ||
+	if (json_add_string(claims, "iss", is->issuer) == -1 ||
+	    json_add_string(claims, "aud", is->audience) == -1 ||
+	    json_add_string(claims, "sub", u->sub) == -1 ||
+	    json_add_string(claims, "client_id", is->client_id) == -1 ||
 	    add_int(claims, "iat", now) == -1 ||
 	    add_int(claims, "nbf", now) == -1 ||
 	    add_int(claims, "exp", now + is->access_ttl) == -1 ||
-	    add_string(claims, "jti", id) == -1 ||
-	    add_string(claims, "username", u->username) == -1) {
+	    json_add_string(claims, "jti", id) == -1 ||
+	    json_add_string(claims, "username", u->username) == -1) {
 		err_set(e, ERR_NOMEM, "claims");
 		goto out;
 	}
@@ -120,7 +108,7 @@ issuer_access_token(const struct issuer *is, const struct store_user *u,
 	roles = NULL;
 	json_object_object_add(claims, "permissions", plist);
 	plist = NULL;
-	if (add_string(claims, "scope", scope) == -1) {
+	if (json_add_string(claims, "scope", scope) == -1) {
 		err_set(e, ERR_NOMEM, "claims");
 		goto out;
 	}
@@ -170,9 +158,9 @@ issuer_token_reply(
 
 	if (o == NULL)
 		return NULL;
-	if (add_string(o, "access_token", access_token) == -1 ||
-	    add_string(o, "refresh_token", refresh_token) == -1 ||
-	    add_string(o, "token_type", "Bearer") == -1 ||
+	if (json_add_string(o, "access_token", access_token) == -1 ||
+	    json_add_string(o, "refresh_token", refresh_token) == -1 ||
+	    json_add_string(o, "token_type", "Bearer") == -1 ||
 	    add_int(o, "expires_in", expires_in) == -1) {
 		json_object_put(o);
 		return NULL;

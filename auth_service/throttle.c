@@ -149,16 +149,25 @@ remove_entry(struct throttle *t, uint32_t i)
 	t->used--;
 }
 
-/* The entry for key, or THROTTLE_NONE; a forgotten one is removed. */
+/* The entry for key as stored, or THROTTLE_NONE. */
 static uint32_t
-find(struct throttle *t, enum throttle_kind kind,
-    const unsigned char key[THROTTLE_KEY_LEN], int64_t now)
+lookup(const struct throttle *t, const unsigned char key[THROTTLE_KEY_LEN])
 {
 	uint32_t i = t->buckets[bucket_of(t, key)];
 
 	while (i != THROTTLE_NONE &&
 	       sodium_memcmp(t->entries[i].key, key, THROTTLE_KEY_LEN) != 0)
 		i = t->entries[i].bucket_next;
+	return i;
+}
+
+/* The entry for key, or THROTTLE_NONE; a forgotten one is removed. */
+static uint32_t
+find(struct throttle *t, enum throttle_kind kind,
+    const unsigned char key[THROTTLE_KEY_LEN], int64_t now)
+{
+	uint32_t i = lookup(t, key);
+
 	if (i != THROTTLE_NONE && t->entries[i].pending == 0 &&
 	    now - t->entries[i].last_failure >= t->policy[kind].window &&
 	    now >= t->entries[i].blocked_until) {
@@ -245,11 +254,7 @@ throttle_end(
 	uint32_t i;
 
 	make_key(t, kind, key, len, k);
-	i = t->buckets[bucket_of(t, k)];
-	while (i != THROTTLE_NONE &&
-	       sodium_memcmp(t->entries[i].key, k, THROTTLE_KEY_LEN) != 0)
-		i = t->entries[i].bucket_next;
-	if (i == THROTTLE_NONE)
+	if ((i = lookup(t, k)) == THROTTLE_NONE)
 		return;
 	if (t->entries[i].pending > 0)
 		t->entries[i].pending--;
@@ -309,10 +314,6 @@ throttle_success(
 	uint32_t i;
 
 	make_key(t, kind, key, len, k);
-	i = t->buckets[bucket_of(t, k)];
-	while (i != THROTTLE_NONE &&
-	       sodium_memcmp(t->entries[i].key, k, THROTTLE_KEY_LEN) != 0)
-		i = t->entries[i].bucket_next;
-	if (i != THROTTLE_NONE)
+	if ((i = lookup(t, k)) != THROTTLE_NONE)
 		remove_entry(t, i);
 }
