@@ -2,6 +2,7 @@
  * table shared by both daemons. */
 #include "http_util.h"
 
+#include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http_struct.h>
@@ -246,8 +247,9 @@ reply_error(struct evhttp_request *req, const struct err *e,
 		json_object_object_add(body, "error_description",
 		    json_object_new_string(description));
 	}
-	http_reply_json(req, a->status, body,
-	    a->status == 401 || a->status == 400 ? HTTP_NO_STORE : 0);
+	/* An error is about this request only: never stored (RFC 6749 5.2
+	 * answers, and a 404 would otherwise be heuristically cacheable). */
+	http_reply_json(req, a->status, body, HTTP_NO_STORE);
 }
 
 void
@@ -356,6 +358,71 @@ append_allow(char *allow, size_t len, enum evhttp_cmd_type method)
 	}
 }
 
+/* token = 1*tchar (RFC 9110 5.6.2): a field name with a space or a tab
+ * in it is the "Host : x" form RFC 9112 5.1 says to reject. */
+static bool
+is_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return false;
+	return true;
+}
+
+static bool
+is_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+int
+http_request_check(struct evhttp_request *req, struct err *e)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *length = NULL;
+	int hosts = 0;
+
+	for (struct evkeyval *kv = h->tqh_first; kv != NULL;
+	     kv = kv->next.tqe_next) {
+		if (!is_token(kv->key))
+			return err_set(e, ERR_INVALID_REQUEST,
+			    "header field name is not a token");
+		if (strcasecmp(kv->key, "Host") == 0) {
+			hosts++;
+		} else if (strcasecmp(kv->key, "Content-Length") == 0) {
+			/* 1*DIGIT (RFC 9110 8.6), one value (RFC 9112 6.3). */
+			if (!is_digits(kv->value) ||
+			    (length != NULL && strcmp(length, kv->value) != 0))
+				return err_set(e, ERR_INVALID_REQUEST,
+				    "Content-Length invalid or repeated");
+			length = kv->value;
+		}
+	}
+	/* RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before. */
+	if (hosts > 1 || (hosts == 0 && (req->major > 1 || req->minor >= 1)))
+		return err_set(
+		    e, ERR_INVALID_REQUEST, "Host header missing or repeated");
+	return 0;
+}
+
+void
+http_reply_bad_framing(struct evhttp_request *req, const struct err *e)
+{
+	/* The framing is in doubt (RFC 9112 6.3): what follows on this
+	 * connection may be another message smuggled in, so it closes. */
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Connection", "close");
+	http_reply_error(req, e);
+}
+
 void
 http_dispatch(
     struct evhttp_request *req, const struct route *routes, size_t n, void *arg)
@@ -364,6 +431,10 @@ http_dispatch(
 	struct err e = { 0 };
 	char path[1024], allow[128] = "";
 
+	if (http_request_check(req, &e) == -1) {
+		http_reply_bad_framing(req, &e);
+		return;
+	}
 	if (http_request_path(req, path, sizeof(path)) == -1) {
 		err_set(&e, ERR_INVALID_REQUEST, "request target not usable");
 		http_reply_error(req, &e);

@@ -40,6 +40,17 @@ void http_routes_install(
 void http_dispatch(struct evhttp_request *req, const struct route *routes,
     size_t n, void *arg);
 
+/* What libevent lets through but RFC 9112 refuses: a field name that is
+ * not a token (5.1), no Host or several in HTTP/1.1 (3.2), a
+ * Content-Length that is not 1*DIGIT or differs between fields (6.3).
+ * ERR_INVALID_REQUEST. http_dispatch checks first; a callback that answers
+ * anything before it (a CORS preflight) calls this itself. */
+int http_request_check(struct evhttp_request *req, struct err *e);
+
+/* 400 for a request http_request_check refused, closing the connection:
+ * what follows on it may be a message smuggled past a proxy. */
+void http_reply_bad_framing(struct evhttp_request *req, const struct err *e);
+
 /* The raw path of the request (before '?'), not percent-decoded, copied
  * into buf. -1 if it does not fit, holds a fragment, or the target is
  * neither origin-form nor http(s) absolute-form. */

@@ -430,6 +430,7 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct routes_worker *w = arg;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	struct err e = { 0 };
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -441,7 +442,11 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	    http_request_path(req, w->cur.path, sizeof(w->cur.path)) == 0;
 	/* A preflight from the demo's origin is answered here; any other
 	 * request gets its CORS headers now and is dispatched. */
-	if (cors_handle(&routes_cors, req))
+	if (http_request_check(req, &e) == -1) {
+		http_reply_bad_framing(req, &e);
+		w->cur.error = e.code;
+		w->cur.status = http_status_for(e.code);
+	} else if (cors_handle(&routes_cors, req))
 		w->cur.status = HTTP_NO_CONTENT;
 	else
 		http_dispatch(req, w->config->table, w->config->n_table, w);

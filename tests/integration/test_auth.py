@@ -237,6 +237,51 @@ class LoginTest(unittest.TestCase):
         r = self.d.request("GET", "/health", headers={"X-Pad": "a" * 7000})
         self.assertEqual(r.status, 200)  # positive control
 
+    def raw(self, data):
+        """One raw exchange on a fresh connection, read until it closes."""
+        with socket.create_connection(("127.0.0.1", self.d.port),
+                                      timeout=10) as s:
+            s.sendall(data)
+            out = b""
+            while chunk := s.recv(65536):
+                out += chunk
+        return out
+
+    def test_framing_libevent_lets_through_is_refused(self):
+        """RFC 9112: a Content-Length that is not 1*DIGIT or differs
+        between fields (6.3), no Host or two (3.2), a space before a
+        field's colon (5.1): 400, and the connection closes, since a
+        proxy may have framed the message otherwise (smuggling)."""
+        body = b'{"username":"user1","password":"password123"}'
+        n = str(len(body)).encode()
+
+        def login_with(headers):
+            return self.raw(b"POST /login HTTP/1.1\r\n" + headers +
+                            b"Content-Type: application/json\r\n\r\n" +
+                            body + b"GET /health HTTP/1.1\r\nHost: x\r\n"
+                            b"Connection: close\r\n\r\n")
+
+        ok = login_with(b"Host: x\r\nContent-Length: " + n + b"\r\n")
+        self.assertTrue(ok.startswith(b"HTTP/1.1 200"), ok[:60])
+        self.assertEqual(ok.count(b"HTTP/1.1 "), 2)  # and then /health
+        for headers in (
+                b"Host: x\r\nContent-Length: " + n +
+                b"\r\nContent-Length: 5\r\n",
+                b"Host: x\r\nContent-Length: +" + n + b"\r\n",
+                b"Content-Length: " + n + b"\r\n",
+                b"Host: a\r\nHost: b\r\nContent-Length: " + n + b"\r\n",
+                b"Host : x\r\nContent-Length: " + n + b"\r\n"):
+            with self.subTest(headers=headers):
+                out = login_with(headers)
+                self.assertTrue(out.startswith(b"HTTP/1.1 400"), out[:60])
+                self.assertIn(b'"error":"invalid_request"', out)
+                self.assertNotIn(b"access_token", out)
+                # Closed after the 400: the rest was never answered.
+                self.assertEqual(out.count(b"HTTP/1.1 "), 1, out)
+        # HTTP/1.0 needs no Host (RFC 9112 3.2).
+        out = self.raw(b"GET /health HTTP/1.0\r\n\r\n")
+        self.assertIn(b" 200 ", out.split(b"\r\n")[0])
+
     def test_head_has_headers_but_no_body(self):
         """RFC 9110 9.3.2: HEAD is GET without content; a body after the
         headers would be read as the next response on the connection."""

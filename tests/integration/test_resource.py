@@ -476,6 +476,36 @@ class PemModeTests(Base):
             what="CONNECT and TRACE named in the access log")
         self.assertTrue(methods)
 
+    def test_framing_libevent_lets_through_is_refused(self):
+        # RFC 9112 3.2, 5.1, 6.3: 400 and the connection closed, even for
+        # a CORS preflight, which is answered before the routes.
+        token = self.key_a.sign()
+        auth = b"Authorization: Bearer " + token.encode() + b"\r\n"
+        tail = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        ok = self.raw_exchange([b"GET /protected HTTP/1.1\r\nHost: x\r\n" +
+                                auth + b"Content-Length: 0\r\n\r\n", tail])
+        self.assertEqual([r[0] for r in ok], [200, 200])
+        for head in (b"GET /protected HTTP/1.1\r\n" + auth,
+                     b"GET /protected HTTP/1.1\r\nHost: a\r\nHost: b\r\n" +
+                     auth,
+                     b"GET /protected HTTP/1.1\r\nHost: x\r\n" + auth +
+                     b"Content-Length: 0\r\nContent-Length: 5\r\n",
+                     b"GET /protected HTTP/1.1\r\nHost : x\r\n" + auth,
+                     b"OPTIONS /protected HTTP/1.1\r\nHost: x\r\n"
+                     b"Origin: http://127.0.0.1:5000\r\n"
+                     b"Access-Control-Request-Method: GET\r\n"
+                     b"Content-Length: +0\r\n"):
+            with self.subTest(head=head[:40]):
+                with socket.create_connection(
+                        ("127.0.0.1", self.daemon.port), timeout=5) as s:
+                    s.sendall(head + b"\r\n" + tail)
+                    out = b""
+                    while chunk := s.recv(65536):
+                        out += chunk
+                self.assertTrue(out.startswith(b"HTTP/1.1 400"), out[:60])
+                self.assertIn(b'"error":"invalid_request"', out)
+                self.assertEqual(out.count(b"HTTP/1.1 "), 1, out)
+
     def test_head_has_no_body(self):
         # HEAD gets GET's status and Content-Length without the content
         # (RFC 9110 9.3.2): a body would be read as the next response.
