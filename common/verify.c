@@ -94,8 +94,9 @@ static int
 verify_claims(struct json_object *payload, const struct jws_key *key,
     struct access_token *t, struct err *e)
 {
-	/* RFC 9068 section 2.2: sub is required; an empty subject names no
-	 * one and is refused rather than matched against anything. */
+	/* RFC 9068 section 2.2: sub, client_id and jti are required (and so
+	 * iat, checked by the caller); an empty one names nothing and is
+	 * refused rather than matched against anything. */
 	if (verify_claim_string(payload, "sub", true, &t->sub, e) == -1)
 		return -1;
 	if (t->sub.len == 0)
@@ -106,10 +107,13 @@ verify_claims(struct json_object *payload, const struct jws_key *key,
 	        payload, "roles", false, &t->roles, &t->n_roles, e) == -1 ||
 	    verify_claim_string(payload, "username", false, &t->username, e) ==
 	        -1 ||
-	    verify_claim_string(payload, "jti", false, &t->jti, e) == -1 ||
-	    verify_claim_string(
-	        payload, "client_id", false, &t->client_id, e) == -1)
+	    verify_claim_string(payload, "jti", true, &t->jti, e) == -1 ||
+	    verify_claim_string(payload, "client_id", true, &t->client_id, e) ==
+	        -1)
 		return -1;
+	if (t->jti.len == 0 || t->client_id.len == 0)
+		return err_set(
+		    e, ERR_TOKEN_CLAIMS, "jti or client_id is empty");
 	return verify_str_copy(&t->kid, key->kid, strlen(key->kid), e);
 }
 
@@ -141,11 +145,18 @@ verify_access_token(const char *token, size_t len,
 		err_set(e, ERR_NOMEM, "verify: out of memory");
 		goto out;
 	}
+	/* After the time checks, so an expired token is told it expired.
+	 * exp before iat is not refused as such: each is checked against
+	 * the clock with the leeway, which is what RFC 7519 asks. */
+	if (!c.has_iat) {
+		err_set(e, ERR_TOKEN_CLAIMS, "claim \"iat\" missing");
+		goto out;
+	}
 	if (verify_claims(payload, key, t, e) == -1)
 		goto out;
 	t->exp = c.exp;
 	t->nbf = c.has_nbf ? c.nbf : 0;
-	t->iat = c.has_iat ? c.iat : 0;
+	t->iat = c.iat;
 	*out = t;
 	t = NULL;
 	rc = 0;

@@ -36,9 +36,10 @@ struct access_token {
 };
 
 /* Full verification: JWS (jws_verify), typ, claims (claims_check), then
- * the token-specific claims: sub (string), permissions (array of strings,
- * may be empty), roles (array of strings, optional), username, jti,
- * client_id (optional strings). *out is the caller's (access_token_free). */
+ * the RFC 9068 2.2 claims: iat, sub, jti and client_id
+ * (non-empty strings), permissions (array of strings, may be empty), and
+ * roles (array of strings) and username (string), both optional. *out is
+ * the caller's (access_token_free). */
 int verify_access_token(const char *token, size_t len,
     const struct verify_policy *p, struct access_token **out, struct err *e);
 

@@ -63,6 +63,7 @@ claims_with(const char *extra)
 	snprintf(text, sizeof(text), "{%s}", extra);
 	base = json_tokener_parse("{\"iss\":\"" ISS "\",\"aud\":\"" AUD
 	                          "\",\"sub\":\"u1\",\"iat\":1700000000,"
+	                          "\"jti\":\"j-1\",\"client_id\":\"cli\","
 	                          "\"nbf\":1700000000,\"exp\":1700000600,"
 	                          "\"permissions\":[\"read:data\"]}");
 	more = json_tokener_parse(text);
@@ -161,6 +162,7 @@ test_each_clause_fails_alone(void)
 		{ "\"permissions\":\"read:data\"", "access token claims",
 		    ERR_TOKEN_CLAIMS },
 		{ "\"sub\":\"\"", "access token claims", ERR_TOKEN_CLAIMS },
+		{ "\"jti\":\"\"", "access token claims", ERR_TOKEN_CLAIMS },
 	};
 	/* The positive controls at the edges: exp 30 s past with leeway
 	 * 30 is expired, 29 s past is not; nbf 30 s ahead is fine. */

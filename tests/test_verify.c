@@ -65,6 +65,7 @@ claims_with(const char *extra)
 
 	snprintf(buf, sizeof(buf),
 	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\","
+	    "\"jti\":\"j-1\",\"client_id\":\"cli\","
 	    "\"exp\":%d,\"iat\":%d,\"nbf\":%d,\"permissions\":[\"read:data\"]%"
 	    "s%s}",
 	    NOW + 900, NOW, NOW, extra[0] != '\0' ? "," : "", extra);
@@ -110,9 +111,9 @@ test_valid_token_fields(void)
 {
 	struct access_token *at = NULL;
 	struct err e = { 0 };
-	char *t = token(claims_with("\"username\":\"user1\",\"jti\":\"j-1\","
-	                            "\"client_id\":\"cli\",\"roles\":[\"user\","
-	                            "\"admin\"],\"scope\":\"read:data\""));
+	char *t =
+	    token(claims_with("\"username\":\"user1\",\"roles\":[\"user\","
+	                      "\"admin\"],\"scope\":\"read:data\""));
 
 	CHECK(check_at(t, NOW, &at, &e) == ERR_OK);
 	if (at != NULL) {
@@ -133,27 +134,66 @@ test_valid_token_fields(void)
 	free(t);
 }
 
-/* Only sub and permissions are required besides the registered claims. */
+/* Required besides iss, aud and exp: iat, sub, jti, client_id (RFC 9068
+ * 2.2) and permissions; nbf, roles and username are optional. */
 static void
 test_optional_claims(void)
 {
+	static const char *const without[] = {
+		/* each misses one required claim, or has it empty */
+		"\"sub\":\"s\",\"jti\":\"j\",\"client_id\":\"c\"",
+		"\"sub\":\"s\",\"iat\":%d,\"client_id\":\"c\"",
+		"\"sub\":\"s\",\"iat\":%d,\"jti\":\"j\"",
+		"\"sub\":\"s\",\"iat\":%d,\"jti\":\"\",\"client_id\":\"c\"",
+		"\"sub\":\"s\",\"iat\":%d,\"jti\":\"j\",\"client_id\":\"\"",
+	};
 	struct access_token *at = NULL;
 	struct err e = { 0 };
-	char buf[512], *t;
+	char buf[512], fmt[256], *t;
 
 	snprintf(buf, sizeof(buf),
 	    "{\"iss\":\"" ISS "\",\"aud\":[\"x\",\"" AUD "\"],\"sub\":\"s\","
+	    "\"iat\":%d,\"jti\":\"j\",\"client_id\":\"c\","
 	    "\"exp\":%d,\"permissions\":[]}",
-	    NOW + 60);
+	    NOW, NOW + 60);
 	t = token(buf);
 	CHECK(check_at(t, NOW, &at, &e) == ERR_OK);
 	if (at != NULL) {
-		CHECK(at->username.s == NULL && at->jti.s == NULL);
-		CHECK(at->client_id.s == NULL && at->n_roles == 0);
-		CHECK(at->n_permissions == 0 && at->nbf == 0 && at->iat == 0);
+		CHECK(at->username.s == NULL && at->n_roles == 0);
+		CHECK(strcmp(at->jti.s, "j") == 0);
+		CHECK(strcmp(at->client_id.s, "c") == 0);
+		CHECK(at->n_permissions == 0 && at->nbf == 0 && at->iat == NOW);
 		CHECK(!access_token_has_permission(at, "", 0));
 	}
 	access_token_free(at);
+	free(t);
+	for (size_t i = 0; i < sizeof(without) / sizeof(*without); i++) {
+		/* A literal format per case, with the iat (if any) by hand. */
+		snprintf(fmt, sizeof(fmt), "%s", without[i]);
+		if (strstr(fmt, "%d") != NULL) {
+			char *at_d = strstr(fmt, "%d");
+			char tail[256];
+
+			snprintf(tail, sizeof(tail), "%s", at_d + 2);
+			snprintf(at_d, sizeof(fmt) - (size_t)(at_d - fmt),
+			    "%d%s", NOW, tail);
+		}
+		snprintf(buf, sizeof(buf),
+		    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",%s,"
+		    "\"exp\":%d,\"permissions\":[]}",
+		    fmt, NOW + 60);
+		t = token(buf);
+		EXPECT_AT(t, NOW, ERR_TOKEN_CLAIMS);
+		free(t);
+	}
+	/* An expired token is told it expired before anything is said of
+	 * a missing claim. */
+	snprintf(buf, sizeof(buf),
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"s\","
+	    "\"exp\":%d,\"permissions\":[]}",
+	    NOW - 100);
+	t = token(buf);
+	EXPECT_AT(t, NOW, ERR_TOKEN_EXPIRED);
 	free(t);
 }
 
@@ -177,14 +217,16 @@ test_not_yet_valid(void)
 
 	snprintf(buf, sizeof(buf),
 	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"s\","
+	    "\"jti\":\"j\",\"client_id\":\"c\",\"iat\":%d,"
 	    "\"exp\":%d,\"nbf\":%d,\"permissions\":[]}",
-	    NOW + 900, NOW + 100);
+	    NOW, NOW + 900, NOW + 100);
 	t = token(buf);
 	EXPECT_AT(t, NOW + 69, ERR_TOKEN_NOT_YET_VALID);
 	EXPECT_AT(t, NOW + 70, ERR_OK);
 	free(t);
 	snprintf(buf, sizeof(buf),
 	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"s\","
+	    "\"jti\":\"j\",\"client_id\":\"c\","
 	    "\"exp\":%d,\"iat\":%d,\"permissions\":[]}",
 	    NOW + 900, NOW + 100);
 	t = token(buf);
@@ -366,9 +408,14 @@ test_claim_types(void)
 		if (at == NULL)
 			continue;
 		*at = '\0';
+		/* The RFC 9068 claims each case does not spell itself, so
+		 * that it fails for its own reason. */
 		snprintf(buf, sizeof(buf),
-		    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",%s%d%s}", body,
-		    NOW + 900, at + 2);
+		    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+		    "\",\"iat\":%d,%s%s%s%d%s}",
+		    NOW, strstr(bad[i], "jti") ? "" : "\"jti\":\"j\",",
+		    strstr(bad[i], "client_id") ? "" : "\"client_id\":\"c\",",
+		    body, NOW + 900, at + 2);
 		t = token(buf);
 		EXPECT_AT(t, NOW, ERR_TOKEN_CLAIMS);
 		free(t);
@@ -377,8 +424,8 @@ test_claim_types(void)
 	snprintf(buf, sizeof(buf),
 	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"s\","
 	    "\"exp\":%d,\"permissions\":[],\"roles\":[],\"username\":\"u\","
-	    "\"jti\":\"j\",\"client_id\":\"c\"}",
-	    NOW + 900);
+	    "\"jti\":\"j\",\"client_id\":\"c\",\"iat\":%d}",
+	    NOW + 900, NOW);
 	t = token(buf);
 	EXPECT_AT(t, NOW, ERR_OK);
 	free(t);
@@ -395,6 +442,7 @@ test_embedded_nul_never_matches(void)
 
 	snprintf(buf, sizeof(buf),
 	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"s\\u0000t\","
+	    "\"iat\":1700000000,\"jti\":\"j\",\"client_id\":\"c\","
 	    "\"exp\":%d,\"username\":\"a\\u0000b\",\"permissions\":["
 	    "\"read:data\\u0000x\",\"READ:DATA\",\"read:dat\",\"read:data \"]}",
 	    NOW + 900);

@@ -366,6 +366,19 @@ class PemModeTests(Base):
             self.daemon, "/protected",
             self.key_a.sign(aud=["other", AUDIENCE])).status, 200)
 
+    def test_rfc9068_required_claims(self):
+        # RFC 9068 2.2: iat, jti, client_id and sub are REQUIRED.
+        for name in ("iat", "jti", "client_id", "sub"):
+            with self.subTest(missing=name):
+                r = self.get(self.daemon, "/protected",
+                             self.key_a.sign(**{name: None}))
+                self.assert_invalid_token(r)
+        # nbf, username and roles are not (positive control).
+        self.assertEqual(self.get(
+            self.daemon, "/protected",
+            self.key_a.sign(nbf=None, username=None, roles=None)).status,
+            200)
+
     def test_wrong_typ(self):
         self.assert_invalid_token(self.get(
             self.daemon, "/protected",
