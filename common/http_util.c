@@ -2,7 +2,6 @@
  * table shared by both daemons. */
 #include "http_util.h"
 
-#include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http_struct.h>
@@ -366,8 +365,9 @@ is_token(const char *s)
 	if (*s == '\0')
 		return false;
 	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) &&
-		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		        (*s >= '0' && *s <= '9') ||
+		        strchr("!#$%&'*+-.^_`|~", *s) != NULL))
 			return false;
 	return true;
 }
@@ -537,74 +537,17 @@ http_read_json(struct evhttp_request *req, size_t max, struct json_object **out,
 
 /* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
  * (RFC 6750 2.1). A table: every byte of every token is looked at. */
-static const bool b64token_char[256] = { ['A'] = true,
-	['B'] = true,
-	['C'] = true,
-	['D'] = true,
-	['E'] = true,
-	['F'] = true,
-	['G'] = true,
-	['H'] = true,
-	['I'] = true,
-	['J'] = true,
-	['K'] = true,
-	['L'] = true,
-	['M'] = true,
-	['N'] = true,
-	['O'] = true,
-	['P'] = true,
-	['Q'] = true,
-	['R'] = true,
-	['S'] = true,
-	['T'] = true,
-	['U'] = true,
-	['V'] = true,
-	['W'] = true,
-	['X'] = true,
-	['Y'] = true,
-	['Z'] = true,
-	['a'] = true,
-	['b'] = true,
-	['c'] = true,
-	['d'] = true,
-	['e'] = true,
-	['f'] = true,
-	['g'] = true,
-	['h'] = true,
-	['i'] = true,
-	['j'] = true,
-	['k'] = true,
-	['l'] = true,
-	['m'] = true,
-	['n'] = true,
-	['o'] = true,
-	['p'] = true,
-	['q'] = true,
-	['r'] = true,
-	['s'] = true,
-	['t'] = true,
-	['u'] = true,
-	['v'] = true,
-	['w'] = true,
-	['x'] = true,
-	['y'] = true,
-	['z'] = true,
-	['0'] = true,
-	['1'] = true,
-	['2'] = true,
-	['3'] = true,
-	['4'] = true,
-	['5'] = true,
-	['6'] = true,
-	['7'] = true,
-	['8'] = true,
-	['9'] = true,
+static const bool b64token_char[256] = {
+	['A' ... 'Z'] = true,
+	['a' ... 'z'] = true,
+	['0' ... '9'] = true,
 	['-'] = true,
 	['.'] = true,
 	['_'] = true,
 	['~'] = true,
 	['+'] = true,
-	['/'] = true };
+	['/'] = true,
+};
 
 static bool
 is_b64token(const char *s, size_t len)
