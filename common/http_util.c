@@ -427,14 +427,22 @@ void
 http_dispatch(
     struct evhttp_request *req, const struct route *routes, size_t n, void *arg)
 {
+	struct err e = { 0 };
+
+	if (http_request_check(req, &e) == -1)
+		http_reply_bad_framing(req, &e);
+	else
+		http_route(req, routes, n, arg);
+}
+
+void
+http_route(
+    struct evhttp_request *req, const struct route *routes, size_t n, void *arg)
+{
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	struct err e = { 0 };
 	char path[1024], allow[128] = "";
 
-	if (http_request_check(req, &e) == -1) {
-		http_reply_bad_framing(req, &e);
-		return;
-	}
 	if (http_request_path(req, path, sizeof(path)) == -1) {
 		err_set(&e, ERR_INVALID_REQUEST, "request target not usable");
 		http_reply_error(req, &e);

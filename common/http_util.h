@@ -35,16 +35,21 @@ void http_set_realm(const char *realm);
 void http_routes_install(
     struct evhttp *http, const struct route *routes, size_t n, void *arg);
 
-/* Dispatches one request over a table: handler, or 404, or 405 with Allow.
- * For servers whose table changes at run time. */
+/* Dispatches one request over a table: http_request_check, then
+ * http_route. For servers whose table changes at run time. */
 void http_dispatch(struct evhttp_request *req, const struct route *routes,
+    size_t n, void *arg);
+
+/* The routing alone: handler, or 404, or 405 with Allow. For a callback
+ * that made http_request_check itself (to answer a CORS preflight
+ * between the two). */
+void http_route(struct evhttp_request *req, const struct route *routes,
     size_t n, void *arg);
 
 /* What libevent lets through but RFC 9112 refuses: a field name that is
  * not a token (5.1), no Host or several in HTTP/1.1 (3.2), a
  * Content-Length that is not 1*DIGIT or differs between fields (6.3).
- * ERR_INVALID_REQUEST. http_dispatch checks first; a callback that answers
- * anything before it (a CORS preflight) calls this itself. */
+ * ERR_INVALID_REQUEST. */
 int http_request_check(struct evhttp_request *req, struct err *e);
 
 /* 400 for a request http_request_check refused, closing the connection:

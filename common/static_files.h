@@ -46,7 +46,7 @@ int static_files_load_optional(const char *dir, const char *default_dir,
     const char *connect_src, struct static_files **out, struct err *e);
 
 /* Answers req if its raw path is in the list (GET; HEAD through
- * http_dispatch): 200 with the file, Content-Type, Cache-Control: no-cache,
+ * http_route): 200 with the file, Content-Type, Cache-Control: no-cache,
  * the Content-Security-Policy, nosniff, no-referrer and frame denial.
  * Returns -1, sending nothing, for a path not in the list. */
 int static_files_serve(

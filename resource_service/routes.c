@@ -26,7 +26,7 @@
 struct routes_request {
 	char path[ROUTES_PATH_MAX];
 	bool path_ok;
-	int status;          /* 0: a reply sent by http_dispatch itself */
+	int status;          /* 0: a reply sent by http_route itself */
 	enum err_code error; /* ERR_OK on success */
 	char sub[ROUTES_SUB_MAX];
 	size_t sub_len;
@@ -378,7 +378,7 @@ take_updates(struct routes_worker *w)
 		guard_set_keys(w->guard, k);
 }
 
-/* The answer http_dispatch sent when no handler ran. */
+/* The answer http_route sent when no handler ran. */
 static enum err_code
 dispatch_error(const struct routes_worker *w)
 {
@@ -449,7 +449,7 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	} else if (cors_handle(&routes_cors, req))
 		w->cur.status = HTTP_NO_CONTENT;
 	else
-		http_dispatch(req, w->config->table, w->config->n_table, w);
+		http_route(req, w->config->table, w->config->n_table, w);
 	/* The reply is queued: req may be gone, use only what was noted. */
 	if (w->cur.status == 0) {
 		w->cur.error = dispatch_error(w);
