@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 /* Bounds the validator's container stack (and the tree walk's recursion).
@@ -397,6 +398,48 @@ tree_walk(struct json_object *v, size_t *members, const char **why)
 	}
 }
 
+/* One tokener per thread for the usual depth, reset between uses: a new
+ * one costs four allocations, one of them the depth-sized stack, on every
+ * token verified. Freed with the thread (the key's destructor). */
+static pthread_key_t json_tokener_key;
+static pthread_once_t json_tokener_once = PTHREAD_ONCE_INIT;
+static bool json_tokener_key_ok;
+
+static void
+json_tokener_destroy(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void
+json_tokener_key_make(void)
+{
+	json_tokener_key_ok =
+	    pthread_key_create(&json_tokener_key, json_tokener_destroy) == 0;
+}
+
+static struct json_tokener *
+json_tokener_take(int max_depth, bool *cached)
+{
+	struct json_tokener *tok = NULL;
+
+	*cached = false;
+	if (max_depth == JSON_DEFAULT_MAX_DEPTH) {
+		pthread_once(&json_tokener_once, json_tokener_key_make);
+		if (json_tokener_key_ok &&
+		    (tok = pthread_getspecific(json_tokener_key)) != NULL) {
+			*cached = true;
+			json_tokener_reset(tok);
+			return tok;
+		}
+	}
+	if ((tok = json_tokener_new_ex(max_depth)) != NULL &&
+	    max_depth == JSON_DEFAULT_MAX_DEPTH && json_tokener_key_ok &&
+	    pthread_setspecific(json_tokener_key, tok) == 0)
+		*cached = true;
+	return tok;
+}
+
 int
 json_parse_strict(const char *buf, size_t len, int max_depth,
     enum err_code fail_code, struct json_object **out, struct err *e)
@@ -407,6 +450,7 @@ json_parse_strict(const char *buf, size_t len, int max_depth,
 	enum json_tokener_error jerr;
 	const char *why = NULL;
 	size_t unique = 0;
+	bool cached = false;
 	int rc = -1;
 
 	*out = NULL;
@@ -432,7 +476,7 @@ json_parse_strict(const char *buf, size_t len, int max_depth,
 		goto out;
 	}
 
-	if ((tok = json_tokener_new_ex(max_depth)) == NULL) {
+	if ((tok = json_tokener_take(max_depth, &cached)) == NULL) {
 		err_set(e, ERR_NOMEM, "json: out of memory");
 		goto out;
 	}
@@ -480,7 +524,7 @@ json_parse_strict(const char *buf, size_t len, int max_depth,
 	rc = 0;
 out:
 	json_object_put(root);
-	if (tok != NULL)
+	if (tok != NULL && !cached)
 		json_tokener_free(tok);
 	return rc;
 }
