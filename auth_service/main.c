@@ -23,7 +23,6 @@
 
 #define MAIN_PURGE_INTERVAL 3600 /* seconds between purges of old rows */
 #define MAIN_PURGE_AFTER 86400   /* keep expired families a day, for audit */
-#define MAIN_WIRE_HEADER_FLOOR ((ev_ssize_t)64 * 1024)
 #define MAIN_WIRE_BODY_FLOOR ((ev_ssize_t)1088 * 1024) /* 1 MiB + 64 KiB */
 
 struct main_state {
@@ -156,14 +155,6 @@ wire_body_limit(const struct auth_config *cfg)
 	return n > MAIN_WIRE_BODY_FLOOR ? n : MAIN_WIRE_BODY_FLOOR;
 }
 
-static ev_ssize_t
-wire_header_limit(const struct auth_config *cfg)
-{
-	ev_ssize_t n = (ev_ssize_t)cfg->max_headers * 8;
-
-	return n > MAIN_WIRE_HEADER_FLOOR ? n : MAIN_WIRE_HEADER_FLOOR;
-}
-
 static int
 serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 {
@@ -189,8 +180,7 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	 * at least a little over 1 MiB, so a client sending a megabyte gets
 	 * our JSON 413 instead. */
 	evhttp_set_max_body_size(m->http, wire_body_limit(cfg));
-	/* max_headers itself is enforced in routes.c, with a JSON 400. */
-	evhttp_set_max_headers_size(m->http, wire_header_limit(cfg));
+	http_set_header_limit(m->http, (size_t)cfg->max_headers);
 	evhttp_set_timeout(m->http, (int)cfg->request_timeout);
 	routes_install(m->http, &m->ctx);
 	if ((m->listener = evhttp_bind_socket_with_handle(

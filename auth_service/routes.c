@@ -484,36 +484,19 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_GET, "/openapi.json", route_openapi },
 };
 
-/* The header block as libevent counts it against its limit: one
- * "name: value" line each. */
-static size_t
-headers_size(struct evhttp_request *req)
-{
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-	size_t n = 0;
-
-	for (struct evkeyval *kv = h->tqh_first; kv != NULL;
-	     kv = kv->next.tqe_next)
-		n += strlen(kv->key) + strlen(kv->value) + 2;
-	return n;
-}
-
-/* Headers are bounded by max_headers here, with a JSON answer; libevent's
- * own limit, set higher in main.c, answers with an HTML page no callback
- * can replace (2.1). */
+/* Headers are bounded by max_headers in http_request_check, with a JSON
+ * answer; libevent's own limit is set higher (http_set_header_limit). */
 static void
 auth_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
-	size_t n = headers_size(req);
 	struct err e = { 0 };
 
-	if (n > (size_t)ctx->cfg->max_headers) {
-		err_set(&e, ERR_INVALID_REQUEST, "headers of %zu bytes", n);
-		http_reply_error(req, &e);
+	if (http_request_check(req, (size_t)ctx->cfg->max_headers, &e) == -1) {
+		http_reply_bad_framing(req, &e);
 		return;
 	}
-	http_dispatch(req, auth_routes,
+	http_route(req, auth_routes,
 	    sizeof(auth_routes) / sizeof(auth_routes[0]), ctx);
 }
 

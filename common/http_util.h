@@ -48,9 +48,19 @@ void http_route(struct evhttp_request *req, const struct route *routes,
 
 /* What libevent lets through but RFC 9112 refuses: a field name that is
  * not a token (5.1), no Host or several in HTTP/1.1 (3.2), a
- * Content-Length that is not 1*DIGIT or differs between fields (6.3).
+ * Content-Length that is not 1*DIGIT or differs between fields (6.3); and
+ * a header block over max_headers bytes (0: libevent's limit alone).
  * ERR_INVALID_REQUEST. */
-int http_request_check(struct evhttp_request *req, struct err *e);
+int http_request_check(
+    struct evhttp_request *req, size_t max_headers, struct err *e);
+
+/* The smallest limit libevent is given for a header block. */
+#define HTTP_WIRE_HEADER_FLOOR ((size_t)64 * 1024)
+
+/* Sets libevent's header limit on http well above max_headers (8 times,
+ * at least HTTP_WIRE_HEADER_FLOOR), so that max_headers itself is
+ * answered by http_request_check in JSON, not by libevent in HTML. */
+void http_set_header_limit(struct evhttp *http, size_t max_headers);
 
 /* 400 for a request http_request_check refused, closing the connection:
  * what follows on it may be a message smuggled past a proxy. */

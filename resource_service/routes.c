@@ -39,6 +39,7 @@ struct routes_worker {
 	struct mailbox keys;
 	struct mailbox configs;
 	bool access_log;
+	size_t max_header_size;
 	struct routes_request cur;
 	/* The access-log object, built once and refilled per request so a
 	 * line costs no allocation of ours; its members: */
@@ -442,7 +443,7 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	    http_request_path(req, w->cur.path, sizeof(w->cur.path)) == 0;
 	/* A preflight from the demo's origin is answered here; any other
 	 * request gets its CORS headers now and is dispatched. */
-	if (http_request_check(req, &e) == -1) {
+	if (http_request_check(req, w->max_header_size, &e) == -1) {
 		http_reply_bad_framing(req, &e);
 		w->cur.error = e.code;
 		w->cur.status = http_status_for(e.code);
@@ -463,7 +464,8 @@ void
 routes_worker_install(
     struct routes_worker *w, struct evhttp *http, size_t max_header_size)
 {
-	evhttp_set_max_headers_size(http, (ev_ssize_t)max_header_size);
+	w->max_header_size = max_header_size;
+	http_set_header_limit(http, max_header_size);
 	evhttp_set_max_body_size(http, ROUTES_MAX_BODY);
 	/* Every method reaches our table: 404 and 405 are ours, never
 	 * libevent's 501. */

@@ -551,6 +551,12 @@ class PemModeTests(Base):
         self.assertEqual(r.status, 200, r)
         self.assert_invalid_token(
             self.get(self.daemon, "/protected", token + "A" * 2000))
+        # Past max_header_size (16384): our JSON 400, not libevent's HTML.
+        for size in (20000, 60000):
+            r = self.get(self.daemon, "/protected", "A" * size)
+            self.assertEqual(r.status, 400, r)
+            self.assertEqual(r.header("Content-Type"), "application/json")
+            self.assertEqual(r.json()["error"], "invalid_request")
 
     def test_path_matched_as_received(self):
         admin = self.key_a.sign(**admin_claims())
