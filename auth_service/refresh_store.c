@@ -8,6 +8,7 @@
 
 #include "b64url.h"
 #include "secret.h"
+#include "userdb.h"
 
 static const char refresh_sql_lookup[] =
     "SELECT t.id, t.family_id, t.expires_at, t.used_at, t.revoked_at,"
@@ -219,8 +220,8 @@ refuse_reused(struct db *db, const struct token_row *row, int64_t now,
 int
 refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
     const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
-    struct err *e)
+    int64_t token_ttl, struct store_grant *out, struct store_user **user,
+    enum store_refusal *why, struct err *e)
 {
 	struct token_row row = { 0 };
 	sqlite3_stmt *st = NULL;
@@ -228,6 +229,7 @@ refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
 	int rc = -1;
 
 	*out = (struct store_grant){ 0 };
+	*user = NULL;
 	*why = STORE_REFUSED_NONE;
 	if (db_begin(db, e) == -1)
 		return -1;
@@ -273,6 +275,16 @@ refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
 		refuse_reused(db, &row, now, why, e);
 		goto out;
 	}
+	/* The user as it is now, in the same transaction: the next access
+	 * token carries the current roles, and a user deleted meanwhile gets
+	 * nothing rotated. */
+	if (userdb_find_user_by_id(db, row.user_id, user, e) == -1)
+		goto out;
+	if (*user == NULL) {
+		*why = STORE_REFUSED_UNKNOWN;
+		err_set(e, ERR_INVALID_GRANT, "user gone");
+		goto out;
+	}
 	out->token_expires = min64(now + token_ttl, row.family_expires);
 	if (insert_token(db, new_hash, row.family_id, row.id, now,
 	        out->token_expires, e) == -1)
@@ -281,6 +293,10 @@ refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
 out:
 	db_stmt_done(st);
 	db_rollback(db); /* no-op after a commit */
+	if (rc == -1) {
+		store_user_free(*user);
+		*user = NULL;
+	}
 	return rc;
 }
 

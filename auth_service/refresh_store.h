@@ -17,8 +17,8 @@ int refresh_store_create_family(struct db *db, int64_t user_id,
     struct err *e);
 int refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
     const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
-    struct err *e);
+    int64_t token_ttl, struct store_grant *out, struct store_user **user,
+    enum store_refusal *why, struct err *e);
 int refresh_revoke(struct db *db,
     const unsigned char token_hash[STORE_HASH_LEN], const char *reason,
     int64_t now, struct store_grant *out, bool *found, struct err *e);

@@ -342,19 +342,13 @@ route_refresh(struct evhttp_request *req, void *arg)
 	    issuer_refresh_token(refresh, new_hash, &e) == -1)
 		goto fail;
 	if (store_rotate(ctx->store, old_hash, new_hash, wall_now(),
-	        ctx->cfg->refresh_ttl, &grant, &why, &e) == -1) {
+	        ctx->cfg->refresh_ttl, &grant, &u, &why, &e) == -1) {
 		if (why == STORE_REFUSED_REUSED)
 			audit_family(ctx, "refresh_reuse_family_revoked",
 			    &grant, addr, "reuse");
 		else if (why != STORE_REFUSED_NONE)
 			audit_family(ctx, "refresh_failed", &grant, addr,
 			    store_refusal_name(why));
-		goto fail;
-	}
-	if (store_find_user_by_id(ctx->store, grant.user_id, &u, &e) == -1)
-		goto fail;
-	if (u == NULL) {
-		err_set(&e, ERR_INVALID_GRANT, "user gone");
 		goto fail;
 	}
 	if (reply_tokens(req, ctx, u, refresh, &e) == -1)

@@ -96,11 +96,11 @@ sq_create_family(void *impl, int64_t user_id, const char *client_id,
 static int
 sq_rotate(void *impl, const unsigned char old_hash[STORE_HASH_LEN],
     const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
-    struct err *e)
+    int64_t token_ttl, struct store_grant *out, struct store_user **user,
+    enum store_refusal *why, struct err *e)
 {
 	return refresh_rotate(
-	    impl, old_hash, new_hash, now, token_ttl, out, why, e);
+	    impl, old_hash, new_hash, now, token_ttl, out, user, why, e);
 }
 
 static int
@@ -215,11 +215,11 @@ store_create_family(struct store *s, int64_t user_id, const char *client_id,
 int
 store_rotate(struct store *s, const unsigned char old_hash[STORE_HASH_LEN],
     const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
-    struct err *e)
+    int64_t token_ttl, struct store_grant *out, struct store_user **user,
+    enum store_refusal *why, struct err *e)
 {
 	return s->ops->rotate(
-	    s->impl, old_hash, new_hash, now, token_ttl, out, why, e);
+	    s->impl, old_hash, new_hash, now, token_ttl, out, user, why, e);
 }
 
 int

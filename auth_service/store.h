@@ -87,13 +87,15 @@ struct store_ops {
 	    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
 	    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
 	    struct err *e);
-	/* Single-use rotation: marks old used and stores new, atomically.
-	 * Refusals are ERR_INVALID_GRANT with *why set; a reused token
-	 * revokes its family and that revocation is committed. */
+	/* Single-use rotation: marks old used and stores new, atomically,
+	 * and reads the family's user as it is now (*user, the caller's).
+	 * Refusals are ERR_INVALID_GRANT with *why set (a deleted user:
+	 * STORE_REFUSED_UNKNOWN, nothing rotated); a reused token revokes
+	 * its family and that revocation is committed. */
 	int (*rotate)(void *impl, const unsigned char old_hash[STORE_HASH_LEN],
 	    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-	    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
-	    struct err *e);
+	    int64_t token_ttl, struct store_grant *out,
+	    struct store_user **user, enum store_refusal *why, struct err *e);
 	/* Revokes the family of a token. *found false for an unknown token
 	 * (not an error: RFC 7009 2.2). */
 	int (*revoke)(void *impl,
@@ -141,8 +143,8 @@ int store_create_family(struct store *s, int64_t user_id, const char *client_id,
     struct err *e);
 int store_rotate(struct store *s, const unsigned char old_hash[STORE_HASH_LEN],
     const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, enum store_refusal *why,
-    struct err *e);
+    int64_t token_ttl, struct store_grant *out, struct store_user **user,
+    enum store_refusal *why, struct err *e);
 int store_revoke(struct store *s,
     const unsigned char token_hash[STORE_HASH_LEN], const char *reason,
     int64_t now, struct store_grant *out, bool *found, struct err *e);

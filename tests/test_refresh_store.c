@@ -38,14 +38,19 @@ rotate(struct store *s, const char *old, const char *new, int64_t now,
     enum store_refusal *why, struct store_grant *g)
 {
 	unsigned char a[STORE_HASH_LEN], b[STORE_HASH_LEN];
+	struct store_user *u = NULL;
 	struct err e = { 0 };
 	int rc;
 
 	token(old, a);
 	token(new, b);
-	rc = store_rotate(s, a, b, now, 100, g, why, &e);
+	rc = store_rotate(s, a, b, now, 100, g, &u, why, &e);
 	if (rc == -1 && e.code != ERR_INVALID_GRANT)
 		fprintf(stderr, "rotate: %s\n", e.msg);
+	/* A rotation reads the family's user; a refusal returns none. */
+	CHECK((rc == 0) == (u != NULL));
+	CHECK(u == NULL || u->id == user_id);
+	store_user_free(u);
 	return rc;
 }
 
