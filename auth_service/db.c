@@ -107,12 +107,19 @@ out:
 	return rc;
 }
 
-/* The file holds password hashes: create it private before SQLite does. */
+/* The file holds password hashes: create it private before SQLite does.
+ * An existing file is never opened here: closing any descriptor of it
+ * would drop the POSIX locks this process's other connections hold on it
+ * (fcntl locks belong to the process), and another process could then
+ * checkpoint and delete the WAL they still use. */
 static int
 create_private_file(const char *path, struct err *e)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
+	if (fd == -1 && errno == EEXIST)
+		return 0;
 	if (fd == -1)
 		return err_set(
 		    e, ERR_IO, "%s: cannot open: %s", path, strerror(errno));

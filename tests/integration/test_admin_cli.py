@@ -484,6 +484,37 @@ class UsersTests(unittest.TestCase):
                            check=False)
         self.assertEqual(r.returncode, 2)
 
+    def test_cli_changes_after_a_reload(self):
+        """SIGHUP opens a second connection in the daemon: it must never
+        drop the first one's locks, or the CLI (another process) takes
+        itself for the last user of the database and deletes the WAL
+        the daemon still writes (SQLite "How To Corrupt" 2.2)."""
+        with self.env.auth() as d:
+            self.assertEqual(login(d, "admin", "adminpassword").status, 200)
+            refresh = login(d, "admin", "adminpassword").json()[
+                "refresh_token"]
+            d.signal(signal.SIGHUP)
+            d.wait_event("reload")
+            self.env.admin("users", "list")
+            self.env.admin("users", "add", "carol", "--roles", "user",
+                           stdin="carol-password\n")
+            self.assertEqual(login(d, "carol", "carol-password").status, 200)
+            self.env.admin("users", "delete", "admin")
+            self.assertEqual(login(d, "admin", "adminpassword").status, 401)
+            r = d.request("POST", "/refresh", {"refresh_token": refresh})
+            self.assertEqual(r.status, 400, r)
+            fds = os.listdir(f"/proc/{d.proc.pid}/fd")
+            for fd in fds:
+                try:
+                    target = os.readlink(f"/proc/{d.proc.pid}/fd/{fd}")
+                except OSError:
+                    continue
+                self.assertNotIn("(deleted)", target)
+            stop_clean(d)
+        with sqlite3.connect(self.env.db) as db:
+            self.assertEqual(
+                db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+
     def test_daemon_accepts_cli_users_and_changes(self):
         self.env.admin("users", "add", "frank", "--roles", "user",
                        stdin="first-password\n")
