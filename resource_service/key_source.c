@@ -4,6 +4,7 @@
 #include "key_source.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/dns.h>
 #include <event2/http.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "jwk.h"
@@ -51,15 +53,24 @@ mono_ms(void)
 }
 
 int
-key_source_load_pem(char *const *paths, struct jwks **out, struct err *e)
+key_source_load_pem(
+    char *const *paths, bool skip_gone, struct jwks **out, struct err *e)
 {
 	struct jwks *set = jwks_new();
 	struct jws_key *k = NULL;
 	struct err ae = { 0 };
+	struct stat st;
 
 	if (set == NULL)
 		return err_set(e, ERR_NOMEM, "key set");
 	for (size_t i = 0; paths != NULL && paths[i] != NULL; i++) {
+		/* A key file removed since the start is a retired key: it
+		 * must stop verifying, not keep the old set alive. */
+		if (skip_gone && stat(paths[i], &st) == -1 && errno == ENOENT) {
+			log_msg(LOG_WARN,
+			    "%s: gone; its key no longer verifies", paths[i]);
+			continue;
+		}
 		if ((k = jwk_load_public_pem(paths[i], e)) == NULL)
 			goto fail;
 		/* jwks_add takes k even when it refuses it. */
@@ -69,7 +80,8 @@ key_source_load_pem(char *const *paths, struct jwks **out, struct err *e)
 		}
 	}
 	if (set->n == 0) {
-		err_set(e, ERR_CONFIG, "public_keys: no key file given");
+		err_set(e, ERR_CONFIG, "public_keys: no key file %s",
+		    skip_gone ? "left" : "given");
 		goto fail;
 	}
 	*out = set;
@@ -303,11 +315,11 @@ key_source_subscribe(struct key_source *ks, struct mailbox *mb, struct err *e)
 }
 
 static int
-load_files(struct key_source *ks, struct err *e)
+load_files(struct key_source *ks, bool reload, struct err *e)
 {
 	struct jwks *set = NULL;
 
-	if (key_source_load_pem(ks->cfg.pem_paths, &set, e) == -1)
+	if (key_source_load_pem(ks->cfg.pem_paths, reload, &set, e) == -1)
 		return -1;
 	publish(ks, set, "PEM files");
 	return 0;
@@ -317,7 +329,7 @@ int
 key_source_start(struct key_source *ks, struct err *e)
 {
 	if (!key_source_is_remote(ks))
-		return load_files(ks, e);
+		return load_files(ks, false, e);
 	fetch_start(ks, "start");
 	return 0;
 }
@@ -326,7 +338,7 @@ int
 key_source_reload(struct key_source *ks, struct err *e)
 {
 	if (!key_source_is_remote(ks))
-		return load_files(ks, e);
+		return load_files(ks, true, e);
 	fetch_start(ks, "reload");
 	return 0;
 }

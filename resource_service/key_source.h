@@ -43,8 +43,9 @@ int key_source_subscribe(
  * first fetch; workers answer 503 until a set arrives. */
 int key_source_start(struct key_source *ks, struct err *e);
 
-/* SIGHUP: PEM files are read again (on error the running set is kept and
- * -1 returned); a JWKS is refetched now. */
+/* SIGHUP: PEM files are read again, a file removed since being a retired
+ * key that no longer verifies (on any other error, or with no file left,
+ * the running set is kept and -1 returned); a JWKS is refetched now. */
 int key_source_reload(struct key_source *ks, struct err *e);
 
 /* Any thread: a token named a kid no key has. Starts a JWKS refetch unless
@@ -60,8 +61,10 @@ bool key_source_is_remote(const struct key_source *ks);
 size_t key_source_key_count(const struct key_source *ks);
 
 /* Loads every PEM file into one set (a repeated key is ERR_KEY, naming the
- * file). Used at start, on SIGHUP and by --check-config. */
-int key_source_load_pem(char *const *paths, struct jwks **out, struct err *e);
+ * file). Used at start, on SIGHUP and by --check-config; skip_gone (the
+ * SIGHUP case) passes over a file that no longer exists, with a warning. */
+int key_source_load_pem(
+    char *const *paths, bool skip_gone, struct jwks **out, struct err *e);
 
 /* Checks a JWKS URL without fetching it: http scheme, a host, no
  * userinfo or fragment. */

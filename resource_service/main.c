@@ -505,7 +505,8 @@ check_config(
 	struct err ke = { 0 };
 
 	if (d->cfg.jwks_url == NULL || d->cfg.jwks_url[0] == '\0') {
-		if (key_source_load_pem(d->cfg.public_keys, &set, &ke) == -1)
+		if (key_source_load_pem(d->cfg.public_keys, false, &set, &ke) ==
+		    -1)
 			return err_set(e, ERR_CONFIG, "%s: public_keys: %s",
 			    d->config_path, ke.msg);
 		printf("config ok: %zu route(s), %zu public key(s)\n",

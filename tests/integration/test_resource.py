@@ -882,6 +882,31 @@ class ReloadTests(Base):
             self.assertEqual(self.get(d, "/protected", b).status, 200)
             self.assertEqual(d.stop(), 0)
 
+    def test_removed_key_file_is_retired_on_sighup(self):
+        """PEM mode: a key file deleted (its key retired) stops verifying
+        at the next SIGHUP instead of keeping the old set alive; with no
+        file left the running set is kept."""
+        a_file = os.path.join(self.tmp, "a.pem")
+        b_file = os.path.join(self.tmp, "b.pem")
+        shutil.copy(self.key_a.public_path, a_file)
+        shutil.copy(self.key_b.public_path, b_file)
+        with resource(["--public-keys", f"{a_file},{b_file}",
+                       "--workers", "2"]) as d:
+            d.wait_healthy()
+            a, b = self.key_a.sign(), self.key_b.sign()
+            self.assertEqual(self.get(d, "/protected", b).status, 200)
+            os.unlink(b_file)
+            d.signal(signal.SIGHUP)
+            wait_for(lambda: all(self.get(d, "/protected", b).status == 401
+                                 for _ in range(8)), what="b retired")
+            self.assertIn("no longer verifies", d.log())
+            self.assertEqual(self.get(d, "/protected", a).status, 200)
+            os.unlink(a_file)
+            d.signal(signal.SIGHUP)
+            wait_for(lambda: "keeping the running key set" in d.log(),
+                     what="empty set refused")
+            self.assertEqual(self.get(d, "/protected", a).status, 200)
+
     def test_rotation_with_two_files(self):
         with resource(["--public-keys",
                        f"{self.key_a.public_path},{self.key_b.public_path}"]
