@@ -56,6 +56,14 @@ service_load_keys(
 		err_set(e, ERR_CONFIG, "public_keys_dir: %s", ke.msg);
 		goto fail;
 	}
+	/* The verifiers refuse a larger JWKS (jwks_from_json). */
+	if (set->n > JWKS_MAX_KEYS) {
+		err_set(e, ERR_CONFIG,
+		    "public_keys, public_keys_dir: %zu keys with the signing "
+		    "key, at most %d can be published; retire some",
+		    set->n, JWKS_MAX_KEYS);
+		goto fail;
+	}
 	*out = set;
 	return 0;
 fail:

@@ -19,10 +19,6 @@
 #define JWK_RSA_MAX_E_BITS 64 /* as jwk.c accepts */
 #define JWK_P256_COORD_LEN 32 /* RFC 7518 section 6.2.1.2 */
 #define JWK_ED25519_LEN 32    /* RFC 8037 section 2 */
-/* A JWKS is published by our own issuer and rotation keeps a handful of
- * keys at most; the bound stops a hostile document from costing a key
- * validation (an EC point multiplication) per entry without end. */
-#define JWKS_MAX_KEYS 64
 #define JWKS_MAX_DEPTH 8
 
 /* The last OpenSSL reason, for the log; the queue is cleared. */

@@ -9,6 +9,12 @@
 
 #include "jwk.h"
 
+/* The most keys a JWKS may hold, read (jwks_from_json) or published by the
+ * issuer. Rotation keeps a handful; the bound stops a hostile document from
+ * costing a key validation (an EC point multiplication) per entry without
+ * end. */
+#define JWKS_MAX_KEYS 64
+
 struct jwks {
 	struct jws_key **keys;
 	size_t n;

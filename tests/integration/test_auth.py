@@ -895,6 +895,30 @@ class ConfigTest(unittest.TestCase):
                 self.assertEqual(len(lines), 1, r.stderr)
                 self.assertIn(field[2:].replace("-", "_"), lines[0])
 
+    def test_no_more_keys_published_than_a_verifier_reads(self):
+        """A JWKS of more than 64 keys is refused by the resource service
+        (and by other verifiers' bounds): the issuer must not start with
+        one. 63 published keys and the signing key: 64, fine."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        pub = self.env.path("published")
+        os.makedirs(pub)
+        for i in range(64):
+            k = ec.generate_private_key(ec.SECP256R1()).public_key()
+            with open(os.path.join(pub, f"k{i:02d}.pem"), "wb") as f:
+                f.write(k.public_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PublicFormat.SubjectPublicKeyInfo))
+        r = self.run_cmd(*self.env.args("--public-keys-dir", pub,
+                                        "--check-config"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("at most 64", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        os.unlink(os.path.join(pub, "k63.pem"))
+        r = self.run_cmd(*self.env.args("--public-keys-dir", pub,
+                                        "--check-config"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_private_key_readable_by_others_warns(self):
         args = self.env.args("--check-config")
         key = args[args.index("--private-key") + 1]
