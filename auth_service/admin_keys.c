@@ -235,6 +235,26 @@ admin_keys_list(struct admin_cli *cli, int argc, char **argv)
 	return status;
 }
 
+/* The daemon publishes the old key only if its public_keys_dir is the
+ * directory the key was written to: say so when it is not, since every
+ * token the old key signed would then stop verifying at the next SIGHUP. */
+static void
+admin_keys_check_published(const struct admin_cli *cli, const char *pdir)
+{
+	const char *dir = cli->cfg.public_keys_dir;
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (dir[0] != '\0' && realpath(dir, a) != NULL &&
+	    realpath(pdir, b) != NULL && strcmp(a, b) == 0)
+		return;
+	fprintf(stderr,
+	    "jwt-admin: warning: %s sets public_keys_dir to \"%s\", not %s: "
+	    "auth_service will not publish the old key, and tokens it signed "
+	    "stop verifying at the next SIGHUP\n",
+	    cli->config_path != NULL ? cli->config_path : "the configuration",
+	    dir, pdir);
+}
+
 static int
 admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
 {
@@ -290,6 +310,7 @@ admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
 	       "has expired (access_ttl), run: jwt-admin keys retire %s\n",
 	    k->kid, jws_alg_name(k->alg), old->kid, jws_alg_name(old->alg),
 	    keep, old->kid);
+	admin_keys_check_published(cli, pdir);
 	status = ADMIN_EXIT_OK;
 out:
 	jwk_free(old);

@@ -148,6 +148,10 @@ class KeysTests(unittest.TestCase):
                                     "ES256").stdout)
         r = self.env.admin("keys", "rotate")
         self.assertIn(f"still published: {old}", r.stdout)
+        # This config publishes no directory: the old key would vanish
+        # from the JWKS at the next SIGHUP, and the tool says so.
+        self.assertIn("warning:", r.stderr)
+        self.assertIn("public_keys_dir", r.stderr)
         self.assertEqual([os.path.basename(p) for p in self.env.published()],
                          [f"{old}.pem"])
         lst = self.env.admin("keys", "list").stdout
@@ -169,6 +173,15 @@ class KeysTests(unittest.TestCase):
         self.assertEqual(self.env.published(), [])
         lst = self.env.admin("keys", "list").stdout
         self.assertIn(f"{old}  ES256  retired", lst)
+
+        # With public_keys_dir set to where rotate writes: no warning.
+        with open(self.env.config, encoding="utf-8") as f:
+            cfg = json.load(f)
+        cfg["public_keys_dir"] = os.path.join(self.env.keys, "published")
+        with open(self.env.config, "w", encoding="utf-8") as f:
+            json.dump(cfg, f)
+        r = self.env.admin("keys", "rotate")
+        self.assertNotIn("warning:", r.stderr)
 
     def test_retire_a_kid_that_starts_with_a_dash(self):
         """A thumbprint starts with '-' one time in 32; it is a KID, not
