@@ -132,6 +132,47 @@ admin_token_put(struct json_object *o, const char *key, struct json_object *v)
 	return 0;
 }
 
+/* Sets scope from the permissions claim: its strings that are scope
+ * tokens (no space), joined by spaces. A permissions claim that is not an
+ * array of strings (a lesson's broken token) leaves scope alone. */
+static int
+admin_token_scope_of(struct json_object *claims, struct err *e)
+{
+	struct json_object *plist = NULL, *item;
+	char scope[4096];
+	size_t o = 0, n;
+
+	if (!json_object_object_get_ex(claims, "permissions", &plist) ||
+	    !json_object_is_type(plist, json_type_array))
+		return 0;
+	n = json_object_array_length(plist);
+	scope[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *p;
+		size_t len;
+
+		item = json_object_array_get_idx(plist, i);
+		if (!json_object_is_type(item, json_type_string))
+			return 0;
+		p = json_object_get_string(item);
+		len = (size_t)json_object_get_string_len(item);
+		if (memchr(p, ' ', len) != NULL)
+			continue;
+		if (o + len + 2 > sizeof(scope))
+			return err_set(e, ERR_INVALID_REQUEST,
+			    "--claims: \"permissions\" too long for a scope");
+		if (o > 0)
+			scope[o++] = ' ';
+		memcpy(scope + o, p, len);
+		o += len;
+		scope[o] = '\0';
+	}
+	if (admin_token_put(claims, "scope", json_object_new_string(scope)) ==
+	    -1)
+		return err_set(e, ERR_NOMEM, "claims");
+	return 0;
+}
+
 /* roles, permissions and scope (RFC 9068 2.2.3: the permissions joined
  * by spaces; one holding a space cannot be a scope token and stays out). */
 static int
@@ -234,12 +275,28 @@ admin_token_claims(struct admin_cli *cli, const struct admin_token_opts *o,
 		}
 		json_object_object_foreach(extra, key, val)
 		{
+			/* A lesson may mint a token that must fail (another
+			 * aud, a past exp, no jti): allowed, but said. */
+			if (json_object_object_get_ex(c, key, NULL))
+				fprintf(stderr,
+				    "jwt-admin: note: --claims %s \"%s\"\n",
+				    val == NULL ? "removes" : "replaces", key);
+			if (val == NULL) { /* JSON null: drop the claim */
+				json_object_object_del(c, key);
+				continue;
+			}
 			if (admin_token_put(c, key, json_object_get(val)) ==
 			    -1) {
 				err_set(e, ERR_NOMEM, "claims");
 				goto fail;
 			}
 		}
+		/* scope is the permissions joined by spaces (RFC 9068 2.2.3):
+		 * new permissions without a scope of their own get theirs. */
+		if (json_object_object_get_ex(extra, "permissions", NULL) &&
+		    !json_object_object_get_ex(extra, "scope", NULL) &&
+		    admin_token_scope_of(c, e) == -1)
+			goto fail;
 	}
 	json_object_put(extra);
 	free(jti);

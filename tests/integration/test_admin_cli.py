@@ -627,6 +627,16 @@ class TokenTests(unittest.TestCase):
         c = self.decode(token)
         self.assertEqual(c["exp"] - c["iat"], 60)
         self.assertEqual(c["username"], "robot")
+        # Replacing a claim the tool sets is said; permissions carry
+        # their own scope; null removes a claim (a lesson's bad token).
+        r = self.env.admin("token", "mint", "--sub", "svc", "--claims",
+                           '{"permissions":["delete:users","a b"],'
+                           '"jti":null}')
+        self.assertIn('replaces "permissions"', r.stderr)
+        self.assertIn('removes "jti"', r.stderr)
+        c = self.decode(r.stdout.strip())
+        self.assertEqual(c["scope"], "delete:users")
+        self.assertNotIn("jti", c)
         for bad in (["--claims", "[1]"], ["--claims", "{nope"],
                     ["--ttl", "0"], ["--ttl", "1h"], []):
             r = self.env.admin("token", "mint", *(["--sub", "x"] if bad else
