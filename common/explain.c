@@ -144,6 +144,12 @@ explain_jws(const char *token, size_t len, const struct verify_policy *p,
 		         explain_jws_stages[i].code == ERR_TOKEN_ALG)
 			step_say(s, "%s is the key's algorithm",
 			    jws_alg_name(key->alg));
+		else if (r == EXPLAIN_PASS &&
+		         explain_jws_stages[i].code == ERR_TOKEN_ALG)
+			/* No key found yet (the kid failed): only the first
+			 * half of the rule could be checked. */
+			step_say(s, "not none or HMAC; whether it is the key's "
+			            "own needs the key the kid names");
 		else if (r == EXPLAIN_PASS && key != NULL &&
 		         explain_jws_stages[i].code == ERR_TOKEN_KID)
 			step_say(s, "%s is a published %s key", key->kid,
@@ -212,7 +218,12 @@ say_not_after(struct explain_step *s, const char *name, bool present,
 	char t[32], n[32];
 
 	if (!present) {
-		step_say(s, "%s absent (optional)", name);
+		/* nbf is optional; iat is not (RFC 9068 2.2), which the
+		 * access token claims step reports. */
+		step_say(s, "%s absent%s", name,
+		    strcmp(name, "iat") == 0
+		        ? ": nothing to compare, but RFC 9068 2.2 requires it"
+		        : " (optional)");
 		return;
 	}
 	explain_time(when, now, t, sizeof(t));

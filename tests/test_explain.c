@@ -214,7 +214,14 @@ test_jws_stages(void)
 	expect("not-a-token", "compact form", ERR_TOKEN_MALFORMED);
 	expect(none, "compact form", ERR_TOKEN_MALFORMED);
 	expect(jku, "header parameters", ERR_TOKEN_HEADER);
-	expect(foreign, "kid", ERR_TOKEN_KID);
+	{
+		/* No key for the kid: the alg step says what it could not
+		 * check yet, and says nothing of "the key's algorithm". */
+		const struct explain *x = expect(foreign, "kid", ERR_TOKEN_KID);
+		const struct explain_step *s = step(x, "alg");
+
+		CHECK(s != NULL && strstr(s->detail, "needs the key") != NULL);
+	}
 	expect(idtoken, "typ", ERR_TOKEN_HEADER);
 	if (bad != NULL) {
 		/* Flip one signature character to another valid one. */
