@@ -154,7 +154,7 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	}
 	ctx->issuer = (struct issuer){ ctx->keys->keys[0], cfg->issuer,
 		cfg->audience, cfg->client_id, cfg->access_ttl };
-	if ((ctx->store = store_open_sqlite(
+	if ((ctx->store = store_open(
 	         cfg->db, (int)cfg->db_busy_timeout_ms, e)) == NULL ||
 	    import_seed(ctx, seed, e) == -1)
 		goto fail;

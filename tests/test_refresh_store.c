@@ -20,7 +20,7 @@ static struct store *
 open_store(void)
 {
 	struct err e = { 0 };
-	struct store *s = store_open_sqlite(path, 5000, &e);
+	struct store *s = store_open(path, 5000, &e);
 
 	if (s == NULL)
 		fprintf(stderr, "open: %s\n", e.msg);

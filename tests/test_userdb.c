@@ -25,7 +25,7 @@ static struct store *
 open_store(void)
 {
 	struct err e = { 0 };
-	struct store *s = store_open_sqlite(path, 1000, &e);
+	struct store *s = store_open(path, 1000, &e);
 
 	if (s == NULL)
 		fprintf(stderr, "open: %s\n", e.msg);
@@ -325,7 +325,7 @@ test_ping_notices_a_deleted_file(void)
 	struct err e = { 0 };
 
 	snprintf(other, sizeof(other), "%s/ping.db", dir);
-	s = store_open_sqlite(other, 1000, &e);
+	s = store_open(other, 1000, &e);
 	CHECK(s != NULL);
 	if (s == NULL)
 		return;

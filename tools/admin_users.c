@@ -1,7 +1,7 @@
 /* admin_users: user administration. Creation and role changes go through
  * the store interface (store_seed_user writes a user and its roles in one
- * transaction, with a fresh random sub); the rest through admin_db.
- * Passwords come from admin_prompt, never from argv, and are hashed with
+ * transaction, with a fresh random sub); the rest through the store's operator
+ * calls. Passwords come from admin_prompt, never from argv, and are hashed with
  * the daemon's configured argon2id cost. */
 #include "admin_users.h"
 
@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin_db.h"
 #include "admin_prompt.h"
 #include "password.h"
 #include "permissions.h"
@@ -187,7 +186,7 @@ admin_users_new_hash(struct admin_cli *cli, const char *name, bool from_stdin,
 static int
 admin_users_need_db(const struct admin_cli *cli, struct err *e)
 {
-	if (access(cli->cfg.db, F_OK) != 0)
+	if (!store_exists(cli->cfg.db))
 		return err_set(e, ERR_IO,
 		    "%s: no database (start auth_service once, or use "
 		    "\"users add\")",
@@ -211,7 +210,7 @@ admin_users_add(
 	    admin_users_roles(cli, o->roles != NULL ? o->roles : "", &roles,
 	        &n_roles, &e) == -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
-	if ((st = store_open_sqlite(
+	if ((st = store_open(
 	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL ||
 	    store_find_user(st, name, strlen(name), &u, &e) == -1)
 		goto fail;
@@ -248,7 +247,7 @@ static int
 admin_users_passwd(
     struct admin_cli *cli, const struct admin_users_opts *o, const char *name)
 {
-	struct db *db = NULL;
+	struct store *st = NULL;
 	char hash[PASSWORD_HASH_MAX] = "";
 	struct err e = { 0 };
 	int64_t revoked = 0;
@@ -256,12 +255,12 @@ admin_users_passwd(
 	int status = ADMIN_EXIT_FAIL;
 
 	if (admin_users_need_db(cli, &e) == -1 ||
-	    db_open(cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &db, &e) ==
-	        -1)
+	    (st = store_open(
+	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL)
 		goto fail;
 	if (admin_users_new_hash(cli, name, o->password_stdin, hash, &e) ==
 	        -1 ||
-	    admin_db_set_password(db, name, hash, (int64_t)time(NULL), &found,
+	    store_set_password(st, name, hash, (int64_t)time(NULL), &found,
 	        &revoked, &e) == -1)
 		goto fail;
 	if (!found) {
@@ -276,7 +275,7 @@ fail:
 	admin_cli_fail(ADMIN_EXIT_FAIL, &e);
 out:
 	secret_wipe(hash, sizeof(hash));
-	db_free(db);
+	store_free(st);
 	return status;
 }
 
@@ -293,7 +292,7 @@ admin_users_set_roles(struct admin_cli *cli, const char *name, const char *list)
 	if (admin_users_roles(cli, list, &roles, &n_roles, &e) == -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
 	if (admin_users_need_db(cli, &e) == -1 ||
-	    (st = store_open_sqlite(
+	    (st = store_open(
 	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL ||
 	    store_find_user(st, name, strlen(name), &u, &e) == -1)
 		goto fail;
@@ -335,7 +334,7 @@ admin_users_date(int64_t t, char *buf, size_t len)
 }
 
 static int
-admin_users_print_json(const struct admin_db_user *u, size_t n)
+admin_users_print_json(const struct store_user_summary *u, size_t n)
 {
 	struct json_object *arr = json_object_new_array();
 	int rc = -1;
@@ -375,17 +374,17 @@ out:
 static int
 admin_users_list(struct admin_cli *cli, const struct admin_users_opts *o)
 {
-	struct admin_db_user *u = NULL;
-	struct db *db = NULL;
+	struct store_user_summary *u = NULL;
+	struct store *st = NULL;
 	struct err e = { 0 };
 	size_t n = 0;
 	char date[32];
 	int status = ADMIN_EXIT_FAIL;
 
 	if (admin_users_need_db(cli, &e) == -1 ||
-	    db_open(cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &db, &e) ==
-	        -1 ||
-	    admin_db_list_users(db, (int64_t)time(NULL), &u, &n, &e) == -1) {
+	    (st = store_open(
+	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL ||
+	    store_list_users(st, (int64_t)time(NULL), &u, &n, &e) == -1) {
 		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
 		goto out;
 	}
@@ -404,23 +403,23 @@ admin_users_list(struct admin_cli *cli, const struct admin_users_opts *o)
 	}
 	status = ADMIN_EXIT_OK;
 out:
-	admin_db_users_free(u, n);
-	db_free(db);
+	store_user_summaries_free(u, n);
+	store_free(st);
 	return status;
 }
 
 static int
 admin_users_delete(struct admin_cli *cli, const char *name)
 {
-	struct db *db = NULL;
+	struct store *st = NULL;
 	struct err e = { 0 };
 	bool found = false;
 	int status = ADMIN_EXIT_FAIL;
 
 	if (admin_users_need_db(cli, &e) == -1 ||
-	    db_open(cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &db, &e) ==
-	        -1 ||
-	    admin_db_delete_user(db, name, &found, &e) == -1)
+	    (st = store_open(
+	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL ||
+	    store_delete_user(st, name, &found, &e) == -1)
 		goto fail;
 	if (!found) {
 		err_set(&e, ERR_NOT_FOUND, "no user \"%s\"", name);
@@ -437,7 +436,7 @@ admin_users_delete(struct admin_cli *cli, const char *name)
 fail:
 	admin_cli_fail(ADMIN_EXIT_FAIL, &e);
 out:
-	db_free(db);
+	store_free(st);
 	return status;
 }
 

@@ -1,12 +1,12 @@
-/* store: the backend-neutral wrappers and the SQLite backend's ops table. */
+/* store: backend choice and the backend-neutral wrappers. */
 #include "store.h"
 
 #include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "db.h"
-#include "refresh_store.h"
-#include "userdb.h"
+#include "sqlite_store.h"
 
 void
 store_token_hash(
@@ -34,120 +34,28 @@ store_refusal_name(enum store_refusal why)
 	}
 }
 
-/* SQLite backend: impl is a struct db. */
-
-static void
-sq_close(void *impl)
+/* "sqlite:PATH" or a plain path: the SQLite file's path. */
+static const char *
+store_sqlite_path(const char *database)
 {
-	db_free(impl);
+	return strncmp(database, "sqlite:", 7) == 0 ? database + 7 : database;
 }
 
-static int
-sq_ping(void *impl, struct err *e)
+bool
+store_exists(const char *database)
 {
-	return db_ping(impl, e);
+	return access(store_sqlite_path(database), F_OK) == 0;
 }
-
-static int
-sq_find_user(void *impl, const char *name, size_t len, struct store_user **out,
-    struct err *e)
-{
-	return userdb_find_user(impl, name, len, out, e);
-}
-
-static int
-sq_find_user_by_id(
-    void *impl, int64_t id, struct store_user **out, struct err *e)
-{
-	return userdb_find_user_by_id(impl, id, out, e);
-}
-
-static int
-sq_update_password_hash(void *impl, int64_t id, const char *old_hash,
-    const char *new_hash, struct err *e)
-{
-	return userdb_update_password_hash(impl, id, old_hash, new_hash, e);
-}
-
-static int
-sq_seed_state(void *impl, const char *name, size_t len,
-    struct store_seed_state *out, struct err *e)
-{
-	return userdb_seed_state(impl, name, len, out, e);
-}
-
-static int
-sq_seed_user(void *impl, const struct store_seed_user *u, const char *new_hash,
-    const char *expected_seed_hash, int64_t now, struct err *e)
-{
-	return userdb_seed_user(impl, u, new_hash, expected_seed_hash, now, e);
-}
-
-static int
-sq_create_family(void *impl, int64_t user_id, const char *client_id,
-    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
-    struct err *e)
-{
-	return refresh_store_create_family(impl, user_id, client_id, token_hash,
-	    now, token_ttl, family_ttl, out, e);
-}
-
-static int
-sq_rotate(void *impl, const unsigned char old_hash[STORE_HASH_LEN],
-    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, struct store_user **user,
-    enum store_refusal *why, struct err *e)
-{
-	return refresh_rotate(
-	    impl, old_hash, new_hash, now, token_ttl, out, user, why, e);
-}
-
-static int
-sq_revoke(void *impl, const unsigned char token_hash[STORE_HASH_LEN],
-    const char *reason, int64_t now, struct store_grant *out, bool *found,
-    struct err *e)
-{
-	return refresh_revoke(impl, token_hash, reason, now, out, found, e);
-}
-
-static int
-sq_purge(void *impl, int64_t before, struct err *e)
-{
-	return refresh_purge(impl, before, e);
-}
-
-static const struct store_ops store_sqlite_ops = {
-	.close = sq_close,
-	.ping = sq_ping,
-	.find_user = sq_find_user,
-	.find_user_by_id = sq_find_user_by_id,
-	.update_password_hash = sq_update_password_hash,
-	.seed_state = sq_seed_state,
-	.seed_user = sq_seed_user,
-	.create_family = sq_create_family,
-	.rotate = sq_rotate,
-	.revoke = sq_revoke,
-	.purge = sq_purge,
-};
 
 struct store *
-store_open_sqlite(const char *path, int busy_timeout_ms, struct err *e)
+store_open(const char *database, int busy_timeout_ms, struct err *e)
 {
-	struct store *s = calloc(1, sizeof(*s));
-	struct db *db = NULL;
-
-	if (s == NULL) {
-		err_set(e, ERR_NOMEM, "store");
+	database = store_sqlite_path(database);
+	if (database[0] == '\0') {
+		err_set(e, ERR_CONFIG, "database: empty path");
 		return NULL;
 	}
-	if (db_open(path, busy_timeout_ms, &db, e) == -1) {
-		free(s);
-		return NULL;
-	}
-	s->ops = &store_sqlite_ops;
-	s->impl = db;
-	return s;
+	return store_open_sqlite(database, busy_timeout_ms, e);
 }
 
 void
@@ -234,4 +142,35 @@ int
 store_purge(struct store *s, int64_t before, struct err *e)
 {
 	return s->ops->purge(s->impl, before, e);
+}
+
+int
+store_list_users(struct store *s, int64_t now, struct store_user_summary **out,
+    size_t *n, struct err *e)
+{
+	return s->ops->list_users(s->impl, now, out, n, e);
+}
+
+int
+store_set_password(struct store *s, const char *name, const char *hash,
+    int64_t now, bool *found, int64_t *revoked, struct err *e)
+{
+	return s->ops->set_password(
+	    s->impl, name, hash, now, found, revoked, e);
+}
+
+int
+store_delete_user(struct store *s, const char *name, bool *found, struct err *e)
+{
+	return s->ops->delete_user(s->impl, name, found, e);
+}
+
+void
+store_user_summaries_free(struct store_user_summary *u, size_t n)
+{
+	for (size_t i = 0; u != NULL && i < n; i++) {
+		free(u[i].username);
+		free(u[i].roles);
+	}
+	free(u);
 }

@@ -1,7 +1,7 @@
-/* store: the one interface the handlers use for users, refresh-token
- * families and refresh tokens. A backend fills a struct store_ops; SQLite
- * (db.c, userdb.c, refresh_store.c) is the only one today, and a shared
- * backend for several machines can be added without touching routes.c. */
+/* store: the one door to stored data (users, refresh-token families and
+ * refresh tokens) for the daemon and jwt-admin alike. A backend fills a
+ * struct store_ops in a folder of its own (store/sqlite/); it is chosen
+ * once, by store_open, and nothing outside a backend names its library. */
 #ifndef AUTH_STORE_H
 #define AUTH_STORE_H
 
@@ -42,6 +42,15 @@ enum store_refusal {
 	STORE_REFUSED_EXPIRED,
 	STORE_REFUSED_REVOKED,
 	STORE_REFUSED_REUSED, /* family revoked and committed by this call */
+};
+
+/* A user as jwt-admin lists it. */
+struct store_user_summary {
+	char *username;
+	char sub[STORE_SUB_LEN + 1];
+	char *roles; /* the JSON array as stored */
+	int64_t created_at, updated_at;
+	int64_t sessions; /* families neither revoked nor expired */
 };
 
 /* One user of secrets.json, already validated by seed.c. */
@@ -103,6 +112,20 @@ struct store_ops {
 	    int64_t now, struct store_grant *out, bool *found, struct err *e);
 	/* Deletes families whose absolute expiry is before the given time. */
 	int (*purge)(void *impl, int64_t before, struct err *e);
+
+	/* Operators' user management (jwt-admin). */
+	/* All users, ordered by name. */
+	int (*list_users)(void *impl, int64_t now,
+	    struct store_user_summary **out, size_t *n, struct err *e);
+	/* Replaces the password hash and revokes every live family of the
+	 * user (a new password ends the old one's sessions), in one
+	 * transaction; the seed hash is left alone. *found false: no such
+	 * user. *revoked: families revoked. */
+	int (*set_password)(void *impl, const char *name, const char *hash,
+	    int64_t now, bool *found, int64_t *revoked, struct err *e);
+	/* Deletes the user with its families and tokens. */
+	int (*delete_user)(
+	    void *impl, const char *name, bool *found, struct err *e);
 };
 
 struct store {
@@ -110,10 +133,16 @@ struct store {
 	void *impl;
 };
 
-/* Opens the SQLite backend at path (directory created if missing). */
-struct store *store_open_sqlite(
-    const char *path, int busy_timeout_ms, struct err *e);
+/* Opens the backend that database names: a SQLite file path (directory
+ * created if missing), also written "sqlite:PATH". busy_timeout_ms bounds
+ * a wait for another writer's lock. */
+struct store *store_open(
+    const char *database, int busy_timeout_ms, struct err *e);
 void store_free(struct store *s);
+/* False when database names a SQLite file that does not exist yet (the
+ * operator tools refuse to create one by accident). */
+bool store_exists(const char *database);
+void store_user_summaries_free(struct store_user_summary *u, size_t n);
 void store_user_free(struct store_user *u);
 void store_seed_state_clear(struct store_seed_state *st);
 
@@ -149,5 +178,11 @@ int store_revoke(struct store *s,
     const unsigned char token_hash[STORE_HASH_LEN], const char *reason,
     int64_t now, struct store_grant *out, bool *found, struct err *e);
 int store_purge(struct store *s, int64_t before, struct err *e);
+int store_list_users(struct store *s, int64_t now,
+    struct store_user_summary **out, size_t *n, struct err *e);
+int store_set_password(struct store *s, const char *name, const char *hash,
+    int64_t now, bool *found, int64_t *revoked, struct err *e);
+int store_delete_user(
+    struct store *s, const char *name, bool *found, struct err *e);
 
 #endif

@@ -25,18 +25,8 @@ admin_db_text(sqlite3_stmt *st, int col)
 	return strdup(s != NULL ? (const char *)s : "");
 }
 
-void
-admin_db_users_free(struct admin_db_user *u, size_t n)
-{
-	for (size_t i = 0; u != NULL && i < n; i++) {
-		free(u[i].username);
-		free(u[i].roles);
-	}
-	free(u);
-}
-
 int
-admin_db_list_users(struct db *db, int64_t now, struct admin_db_user **out,
+admin_db_list_users(struct db *db, int64_t now, struct store_user_summary **out,
     size_t *n, struct err *e)
 {
 	static const char sql[] =
@@ -44,7 +34,7 @@ admin_db_list_users(struct db *db, int64_t now, struct admin_db_user **out,
 	    " (SELECT count(*) FROM families f WHERE f.user_id = u.id"
 	    "  AND f.revoked_at IS NULL AND f.expires_at > ?1)"
 	    " FROM users u ORDER BY u.username";
-	struct admin_db_user *list = NULL, *grown;
+	struct store_user_summary *list = NULL, *grown;
 	sqlite3_stmt *st = NULL;
 	size_t count = 0, cap = 0;
 	int step, rc = -1;
@@ -58,7 +48,7 @@ admin_db_list_users(struct db *db, int64_t now, struct admin_db_user **out,
 		goto out;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct admin_db_user *u;
+		struct store_user_summary *u;
 
 		if (count == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
@@ -70,7 +60,7 @@ admin_db_list_users(struct db *db, int64_t now, struct admin_db_user **out,
 			list = grown;
 		}
 		u = &list[count++];
-		*u = (struct admin_db_user){ 0 };
+		*u = (struct store_user_summary){ 0 };
 		u->username = admin_db_text(st, 0);
 		u->roles = admin_db_text(st, 2);
 		if (u->username == NULL || u->roles == NULL) {
@@ -94,7 +84,7 @@ admin_db_list_users(struct db *db, int64_t now, struct admin_db_user **out,
 	list = NULL;
 	rc = 0;
 out:
-	admin_db_users_free(list, count);
+	store_user_summaries_free(list, count);
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -1,8 +1,5 @@
-/* admin_db: the user operations jwt-admin needs that the store interface
- * (store.h) does not offer yet: list, delete, set a password without
- * touching the seed state, and revoke a user's refresh-token families.
- * SQLite only, on its own connection (db.h), one transaction per call.
- * They belong in struct store_ops once a second backend exists. */
+/* admin_db: the SQLite side of the store's operator calls (store.h:
+ * list_users, set_password, delete_user), one transaction per call. */
 #ifndef AUTH_ADMIN_DB_H
 #define AUTH_ADMIN_DB_H
 
@@ -13,19 +10,9 @@
 #include "db.h"
 #include "store.h"
 
-struct admin_db_user {
-	char *username;
-	char sub[STORE_SUB_LEN + 1];
-	char *roles; /* the JSON array as stored */
-	int64_t created_at, updated_at;
-	int64_t sessions; /* refresh-token families neither revoked nor
-	                     expired */
-};
-
 /* All users, ordered by name. */
-int admin_db_list_users(struct db *db, int64_t now, struct admin_db_user **out,
-    size_t *n, struct err *e);
-void admin_db_users_free(struct admin_db_user *u, size_t n);
+int admin_db_list_users(struct db *db, int64_t now,
+    struct store_user_summary **out, size_t *n, struct err *e);
 
 /* Replaces the password hash and revokes every live family of the user
  * (a new password ends the sessions the old one opened), in one

@@ -1,0 +1,147 @@
+/* sqlite_store: the SQLite backend's ops table (impl is a struct db):
+ * db.c opens, userdb.c, refresh_store.c and admin_db.c do the work. */
+#include "sqlite_store.h"
+
+#include <stdlib.h>
+
+#include "admin_db.h"
+#include "db.h"
+#include "refresh_store.h"
+#include "userdb.h"
+
+static void
+sq_close(void *impl)
+{
+	db_free(impl);
+}
+
+static int
+sq_ping(void *impl, struct err *e)
+{
+	return db_ping(impl, e);
+}
+
+static int
+sq_find_user(void *impl, const char *name, size_t len, struct store_user **out,
+    struct err *e)
+{
+	return userdb_find_user(impl, name, len, out, e);
+}
+
+static int
+sq_find_user_by_id(
+    void *impl, int64_t id, struct store_user **out, struct err *e)
+{
+	return userdb_find_user_by_id(impl, id, out, e);
+}
+
+static int
+sq_update_password_hash(void *impl, int64_t id, const char *old_hash,
+    const char *new_hash, struct err *e)
+{
+	return userdb_update_password_hash(impl, id, old_hash, new_hash, e);
+}
+
+static int
+sq_seed_state(void *impl, const char *name, size_t len,
+    struct store_seed_state *out, struct err *e)
+{
+	return userdb_seed_state(impl, name, len, out, e);
+}
+
+static int
+sq_seed_user(void *impl, const struct store_seed_user *u, const char *new_hash,
+    const char *expected_seed_hash, int64_t now, struct err *e)
+{
+	return userdb_seed_user(impl, u, new_hash, expected_seed_hash, now, e);
+}
+
+static int
+sq_create_family(void *impl, int64_t user_id, const char *client_id,
+    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
+    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
+    struct err *e)
+{
+	return refresh_store_create_family(impl, user_id, client_id, token_hash,
+	    now, token_ttl, family_ttl, out, e);
+}
+
+static int
+sq_rotate(void *impl, const unsigned char old_hash[STORE_HASH_LEN],
+    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
+    int64_t token_ttl, struct store_grant *out, struct store_user **user,
+    enum store_refusal *why, struct err *e)
+{
+	return refresh_rotate(
+	    impl, old_hash, new_hash, now, token_ttl, out, user, why, e);
+}
+
+static int
+sq_revoke(void *impl, const unsigned char token_hash[STORE_HASH_LEN],
+    const char *reason, int64_t now, struct store_grant *out, bool *found,
+    struct err *e)
+{
+	return refresh_revoke(impl, token_hash, reason, now, out, found, e);
+}
+
+static int
+sq_purge(void *impl, int64_t before, struct err *e)
+{
+	return refresh_purge(impl, before, e);
+}
+
+static int
+sq_list_users(void *impl, int64_t now, struct store_user_summary **out,
+    size_t *n, struct err *e)
+{
+	return admin_db_list_users(impl, now, out, n, e);
+}
+
+static int
+sq_set_password(void *impl, const char *name, const char *hash, int64_t now,
+    bool *found, int64_t *revoked, struct err *e)
+{
+	return admin_db_set_password(impl, name, hash, now, found, revoked, e);
+}
+
+static int
+sq_delete_user(void *impl, const char *name, bool *found, struct err *e)
+{
+	return admin_db_delete_user(impl, name, found, e);
+}
+
+static const struct store_ops store_sqlite_ops = {
+	.close = sq_close,
+	.ping = sq_ping,
+	.find_user = sq_find_user,
+	.find_user_by_id = sq_find_user_by_id,
+	.update_password_hash = sq_update_password_hash,
+	.seed_state = sq_seed_state,
+	.seed_user = sq_seed_user,
+	.create_family = sq_create_family,
+	.rotate = sq_rotate,
+	.revoke = sq_revoke,
+	.purge = sq_purge,
+	.list_users = sq_list_users,
+	.set_password = sq_set_password,
+	.delete_user = sq_delete_user,
+};
+
+struct store *
+store_open_sqlite(const char *path, int busy_timeout_ms, struct err *e)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	struct db *db = NULL;
+
+	if (s == NULL) {
+		err_set(e, ERR_NOMEM, "store");
+		return NULL;
+	}
+	if (db_open(path, busy_timeout_ms, &db, e) == -1) {
+		free(s);
+		return NULL;
+	}
+	s->ops = &store_sqlite_ops;
+	s->impl = db;
+	return s;
+}
