@@ -16,6 +16,7 @@ COPY CMakeLists.txt ./
 COPY common common
 COPY auth_service auth_service
 COPY resource_service resource_service
+COPY tools tools
 COPY tests tests
 COPY bench bench
 COPY fuzz fuzz

@@ -1,4 +1,4 @@
-/* issuer: builds and signs access tokens and mints refresh tokens. */
+/* issuer: builds every access token's claims, signs, mints refresh tokens. */
 #include "issuer.h"
 
 #include <stdlib.h>
@@ -65,65 +65,76 @@ scope_string(const char *const *perms, size_t n)
 	return s;
 }
 
-int
-issuer_access_token(const struct issuer *is, const struct store_user *u,
-    const struct permissions *perms, int64_t now, char **token,
-    char jti[ISSUER_JTI_BYTES * 2], struct err *e)
+/* Adds name: value, taking value (also when it fails). */
+static int
+put(struct json_object *o, const char *name, struct json_object *value)
 {
-	struct json_object *claims = NULL, *roles = NULL, *plist = NULL;
+	if (value == NULL || json_object_object_add(o, name, value) != 0) {
+		json_object_put(value);
+		return -1;
+	}
+	return 0;
+}
+
+struct json_object *
+issuer_claims(const struct issuer *is, const struct issuer_subject *s,
+    const struct permissions *perms, int64_t now, int64_t ttl, struct err *e)
+{
+	struct json_object *claims = NULL;
 	const char **granted = NULL;
 	unsigned char raw[ISSUER_JTI_BYTES];
-	char *id = NULL, *scope = NULL;
+	char *jti = NULL, *scope = NULL;
 	size_t n_granted = 0;
-	int rc = -1;
 
-	*token = NULL;
-	if (permissions_resolve(
-	        perms, u->roles, u->n_roles, &granted, &n_granted, e) == -1)
-		return -1;
+	if (perms != NULL && permissions_resolve(perms, s->roles, s->n_roles,
+	                         &granted, &n_granted, e) == -1)
+		return NULL;
 	/* jti: 128 random bits, unique per token (RFC 9068 2.2). */
 	secret_random(raw, sizeof(raw));
-	if ((id = b64url_encode(raw, sizeof(raw))) == NULL ||
+	if ((jti = b64url_encode(raw, sizeof(raw))) == NULL ||
 	    (scope = scope_string(granted, n_granted)) == NULL ||
 	    (claims = json_object_new_object()) == NULL ||
-	    (roles = string_array((const char *const *)u->roles, u->n_roles)) ==
-	        NULL ||
-	    (plist = string_array(granted, n_granted)) == NULL) {
-		err_set(e, ERR_NOMEM, "claims");
-		goto out;
-	}
-	if (json_add_string(claims, "iss", is->issuer) == -1 ||
+	    json_add_string(claims, "iss", is->issuer) == -1 ||
 	    json_add_string(claims, "aud", is->audience) == -1 ||
-	    json_add_string(claims, "sub", u->sub) == -1 ||
+	    json_add_string(claims, "sub", s->sub) == -1 ||
 	    json_add_string(claims, "client_id", is->client_id) == -1 ||
 	    add_int(claims, "iat", now) == -1 ||
 	    add_int(claims, "nbf", now) == -1 ||
-	    add_int(claims, "exp", now + is->access_ttl) == -1 ||
-	    json_add_string(claims, "jti", id) == -1 ||
-	    json_add_string(claims, "username", u->username) == -1) {
+	    add_int(claims, "exp", now + ttl) == -1 ||
+	    json_add_string(claims, "jti", jti) == -1 ||
+	    json_add_string(claims, "username", s->username) == -1 ||
+	    put(claims, "roles",
+	        string_array((const char *const *)s->roles, s->n_roles)) ==
+	        -1 ||
+	    put(claims, "permissions", string_array(granted, n_granted)) ==
+	        -1 ||
+	    json_add_string(claims, "scope", scope) == -1) {
 		err_set(e, ERR_NOMEM, "claims");
-		goto out;
+		json_object_put(claims);
+		claims = NULL;
 	}
-	json_object_object_add(claims, "roles", roles);
-	roles = NULL;
-	json_object_object_add(claims, "permissions", plist);
-	plist = NULL;
-	if (json_add_string(claims, "scope", scope) == -1) {
-		err_set(e, ERR_NOMEM, "claims");
-		goto out;
-	}
-	if (jws_sign(is->key, "at+jwt", claims, token, e) == -1)
-		goto out;
-	if (jti != NULL)
-		memcpy(jti, id, strlen(id) + 1);
-	rc = 0;
-out:
-	json_object_put(plist);
-	json_object_put(roles);
-	json_object_put(claims);
 	free(scope);
-	free(id);
+	free(jti);
 	free(granted);
+	return claims;
+}
+
+int
+issuer_access_token(const struct issuer *is, const struct store_user *u,
+    const struct permissions *perms, int64_t now, char **token,
+    int64_t *expires_in, struct err *e)
+{
+	struct issuer_subject s = { u->sub, u->username, u->roles, u->n_roles };
+	struct json_object *claims;
+	int rc;
+
+	*token = NULL;
+	if ((claims = issuer_claims(is, &s, perms, now, is->access_ttl, e)) ==
+	    NULL)
+		return -1;
+	rc = jws_sign(is->key, "at+jwt", claims, token, e);
+	json_object_put(claims);
+	*expires_in = is->access_ttl;
 	return rc;
 }
 

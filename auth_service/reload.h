@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "routes.h"
+#include "service.h"
 
 struct reloader;
 

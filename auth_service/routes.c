@@ -1,35 +1,16 @@
-/* routes: /login, /refresh, /logout, /.well-known/jwks.json and /health. */
+/* routes: /login, /refresh, /logout, /.well-known/jwks.json, /health,
+ * /demo and /openapi.json: parse, one call, reply. */
 #include "routes.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "http_util.h"
 #include "json_util.h"
 #include "log.h"
-#include "secret.h"
-#include "seed.h"
-
-#define ROUTES_ADDR_LEN 64
-
-int64_t
-routes_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
-static int64_t
-wall_now(void)
-{
-	return (int64_t)time(NULL);
-}
+#include "session.h"
 
 /* In-flight accounting for a clean shutdown: a request counts until its
  * reply has been written out. */
@@ -59,339 +40,143 @@ untrack_if_orphaned(struct evhttp_request *req, struct auth_ctx *ctx)
 		ctx->active--;
 }
 
-/* An audit line: event plus who and where; never a secret. */
+/* A refused use case: its error, with Retry-After when it asks for one. */
 static void
-audit(const char *event, const char *user, size_t user_len, const char *addr,
-    const char *family_id, const char *reason)
+reply_refusal(struct evhttp_request *req, const struct session_refusal *r)
 {
-	struct json_object *o = json_object_new_object();
-
-	if (o == NULL)
-		return;
-	if (user != NULL)
-		json_object_object_add(
-		    o, "user", json_object_new_string_len(user, (int)user_len));
-	json_object_object_add(o, "client_address",
-	    json_object_new_string(addr != NULL ? addr : "unknown"));
-	if (family_id != NULL && family_id[0] != '\0')
-		json_object_object_add(
-		    o, "family_id", json_object_new_string(family_id));
-	if (reason != NULL)
-		json_object_object_add(
-		    o, "reason", json_object_new_string(reason));
-	log_event(event, o);
+	if (r->retry_after > 0)
+		http_reply_error_retry(req, &r->e, (int)r->retry_after);
+	else
+		http_reply_error(req, &r->e);
 }
 
-/* An audit line about a family: the user is looked up by id, since the
- * request carried only an opaque token. */
+/* The token response; RFC 6749 5.1: never cached. */
 static void
-audit_family(struct auth_ctx *ctx, const char *event,
-    const struct store_grant *g, const char *addr, const char *reason)
+reply_tokens(struct evhttp_request *req, const struct token_pair *pair)
 {
-	struct store_user *u = NULL;
+	struct json_object *reply = token_pair_to_json(pair);
 	struct err e = { 0 };
 
-	if (g->user_id > 0 &&
-	    store_find_user_by_id(ctx->store, g->user_id, &u, &e) == -1)
-		log_msg(LOG_WARN, "audit: %s", e.msg);
-	audit(event, u != NULL ? u->username : NULL,
-	    u != NULL ? strlen(u->username) : 0, addr, g->family_id, reason);
-	store_user_free(u);
-}
-
-/* Issues an access token for u and sends the token response. */
-static int
-reply_tokens(struct evhttp_request *req, struct auth_ctx *ctx,
-    const struct store_user *u, const char *refresh, struct err *e)
-{
-	struct json_object *reply = NULL;
-	char *access = NULL;
-	char jti[ISSUER_JTI_BYTES * 2];
-	struct err pe = { 0 };
-
-	/* The token carries the permissions of now (SPEC: refresh re-reads
-	 * permissions.json); a broken file keeps the running set. */
-	if (permissions_refresh(&ctx->perms, ctx->cfg->permissions, &pe) == -1)
-		log_msg(LOG_ERROR, "permissions kept: %s", pe.msg);
-	if (issuer_access_token(
-	        &ctx->issuer, u, ctx->perms, wall_now(), &access, jti, e) == -1)
-		return -1;
-	reply = issuer_token_reply(access, refresh, ctx->cfg->access_ttl);
-	secret_free_str(access);
-	if (reply == NULL)
-		return err_set(e, ERR_NOMEM, "token reply");
-	/* RFC 6749 5.1: token responses are never cached. */
+	if (reply == NULL) {
+		err_set(&e, ERR_NOMEM, "token reply");
+		http_reply_error(req, &e);
+		return;
+	}
 	http_reply_json(req, HTTP_OK, reply, HTTP_NO_STORE);
-	return 0;
 }
 
-/* State of one login while its password is checked on a worker. */
-struct login {
+/* The request of a login whose password is being checked. */
+struct login_request {
 	struct auth_ctx *ctx;
 	struct evhttp_request *req;
-	struct store_user *user; /* NULL: unknown user, dummy hash used */
-	char *username;
-	size_t username_len;
-	char addr[ROUTES_ADDR_LEN];
 };
 
 static void
-login_free(struct login *l)
+login_replied(
+    const struct token_pair *pair, const struct session_refusal *r, void *arg)
 {
-	if (l == NULL)
-		return;
-	store_user_free(l->user);
-	free(l->username);
-	free(l);
+	struct login_request *lr = arg;
+
+	untrack_if_orphaned(lr->req, lr->ctx);
+	if (pair != NULL)
+		reply_tokens(lr->req, pair);
+	else
+		reply_refusal(lr->req, r);
+	free(lr);
 }
 
-/* A successful login: re-hash if asked, new family, tokens. */
-static int
-login_succeeded(struct login *l, char *new_hash, struct err *e)
-{
-	struct auth_ctx *ctx = l->ctx;
-	char refresh[ISSUER_REFRESH_LEN + 1];
-	unsigned char hash[STORE_HASH_LEN];
-	struct store_grant grant;
-	struct err re = { 0 };
-	int rc = -1;
-
-	throttle_success(
-	    ctx->throttle, THROTTLE_USER, l->username, l->username_len);
-	/* The stored hash is below the configured cost: upgrade it now that
-	 * the password is known to be right. */
-	if (new_hash != NULL &&
-	    store_update_password_hash(ctx->store, l->user->id,
-	        l->user->password_hash, new_hash, &re) == -1)
-		log_msg(LOG_WARN, "re-hash not stored: %s", re.msg);
-	if (issuer_refresh_token(refresh, hash, e) == -1 ||
-	    store_create_family(ctx->store, l->user->id, ctx->cfg->client_id,
-	        hash, wall_now(), ctx->cfg->refresh_ttl, ctx->cfg->family_ttl,
-	        &grant, e) == -1 ||
-	    reply_tokens(l->req, ctx, l->user, refresh, e) == -1)
-		goto out;
-	audit("login_ok", l->username, l->username_len, l->addr,
-	    grant.family_id, NULL);
-	rc = 0;
-out:
-	secret_wipe(refresh, sizeof(refresh));
-	return rc;
-}
-
-/* The attempt is no longer in flight for the throttle (login_begin). */
-static void
-login_settle(struct login *l)
-{
-	throttle_end(
-	    l->ctx->throttle, THROTTLE_USER, l->username, l->username_len);
-	throttle_end(l->ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr));
-}
-
-static void
-login_done(struct password_result *r, void *arg)
-{
-	struct login *l = arg;
-	struct auth_ctx *ctx = l->ctx;
-	struct err e = { 0 };
-	int64_t now = routes_monotonic();
-
-	untrack_if_orphaned(l->req, ctx);
-	login_settle(l);
-	if (r->cancelled) {
-		err_set(&e, ERR_UNAVAILABLE, "shutting down");
-		http_reply_error_retry(l->req, &e, 1);
-	} else if (!r->match || l->user == NULL) {
-		throttle_failure(ctx->throttle, THROTTLE_USER, l->username,
-		    l->username_len, now);
-		throttle_failure(ctx->throttle, THROTTLE_ADDR, l->addr,
-		    strlen(l->addr), now);
-		audit("login_failed", l->username, l->username_len, l->addr,
-		    NULL, l->user == NULL ? "unknown_user" : "bad_password");
-		/* One answer for both: no user enumeration (SPEC). */
-		err_set(&e, ERR_INVALID_CREDENTIALS, "login failed");
-		http_reply_error(l->req, &e);
-	} else if (login_succeeded(l, r->new_hash, &e) == -1) {
-		http_reply_error(l->req, &e);
-	}
-	secret_free_str(r->new_hash);
-	login_free(l);
-}
-
-/* Longest wait either key owes; 0 when neither is throttled. */
-static int64_t
-login_wait(struct auth_ctx *ctx, const char *name, size_t len, const char *addr)
-{
-	int64_t now = routes_monotonic();
-	int64_t u = throttle_wait(ctx->throttle, THROTTLE_USER, name, len, now);
-	int64_t a = throttle_wait(
-	    ctx->throttle, THROTTLE_ADDR, addr, strlen(addr), now);
-
-	return u > a ? u : a;
-}
-
-/* POST /login: the password check runs on a worker; the reply is sent
- * from login_done. Unknown users take the same path on a dummy hash. */
+/* POST /login {"username","password"}: answered from login_replied once
+ * the password has been checked on a worker (session_login). */
 static void
 route_login(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 	struct json_object *body = NULL;
-	struct login *l = NULL;
+	struct login_request *lr = NULL;
+	struct session_refusal r = { 0 };
+	char addr[SESSION_ADDR_MAX];
 	const char *name, *pw;
 	size_t name_len, pw_len;
-	struct err e = { 0 };
-	int64_t wait;
 
 	track(req, ctx);
-	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &e) == -1 ||
-	    json_get_string(body, "username", &name, &name_len, &e) == -1 ||
-	    json_get_string(body, "password", &pw, &pw_len, &e) == -1)
+	http_client_addr(req, addr, sizeof(addr));
+	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
+	        -1 ||
+	    json_get_string(body, "username", &name, &name_len, &r.e) == -1 ||
+	    json_get_string(body, "password", &pw, &pw_len, &r.e) == -1)
 		goto fail;
-	if (name_len == 0 || name_len > STORE_MAX_USERNAME || pw_len == 0 ||
-	    pw_len > SEED_MAX_PASSWORD) {
-		err_set(&e, ERR_INVALID_REQUEST, "username or password length");
-		goto fail;
-	}
-	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    (l->username = malloc(name_len + 1)) == NULL) {
-		err_set(&e, ERR_NOMEM, "login");
+	if ((lr = malloc(sizeof(*lr))) == NULL) {
+		err_set(&r.e, ERR_NOMEM, "login");
 		goto fail;
 	}
-	memcpy(l->username, name, name_len);
-	l->username[name_len] = '\0';
-	l->username_len = name_len;
-	l->ctx = ctx;
-	l->req = req;
-	http_client_addr(req, l->addr, sizeof(l->addr));
-	if (ctx->draining) {
-		err_set(&e, ERR_UNAVAILABLE, "shutting down");
-		http_reply_error_retry(req, &e, 1);
-		goto out;
-	}
-	if ((wait = login_wait(ctx, name, name_len, l->addr)) > 0) {
-		audit("login_throttled", name, name_len, l->addr, NULL, NULL);
-		err_set(&e, ERR_THROTTLED, "throttled");
-		http_reply_error_retry(req, &e, (int)wait);
-		goto out;
-	}
-	if (store_find_user(ctx->store, name, name_len, &l->user, &e) == -1)
+	*lr = (struct login_request){ ctx, req };
+	if (session_login(ctx, name, name_len, pw, pw_len, addr, login_replied,
+	        lr, &r) == -1)
 		goto fail;
-	/* In flight until login_done: concurrent guesses count. */
-	throttle_begin(ctx->throttle, THROTTLE_USER, l->username,
-	    l->username_len, routes_monotonic());
-	throttle_begin(ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr),
-	    routes_monotonic());
-	if (password_pool_verify(ctx->pool,
-	        l->user != NULL ? l->user->password_hash : ctx->dummy_hash, pw,
-	        pw_len, l->user != NULL, login_done, l, &e) == -1) {
-		login_settle(l);
-		if (e.code == ERR_UNAVAILABLE) {
-			http_reply_error_retry(req, &e, 1);
-			goto out;
-		}
-		goto fail;
-	}
-	l = NULL; /* login_done owns it */
+	lr = NULL; /* login_replied frees it */
 	goto out;
 fail:
-	http_reply_error(req, &e);
+	reply_refusal(req, &r);
 out:
-	login_free(l);
+	free(lr);
 	json_object_put(body);
 }
 
-/* The refresh_token member of a body, as bytes. */
+/* The refresh_token member of a JSON body. */
 static int
 read_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
-    struct json_object **body, unsigned char hash[STORE_HASH_LEN],
-    struct err *e)
+    struct json_object **body, const char **tok, size_t *len, struct err *e)
 {
-	const char *tok;
-	size_t len;
-
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, body, e) == -1 ||
-	    json_get_string(*body, "refresh_token", &tok, &len, e) == -1)
+	    json_get_string(*body, "refresh_token", tok, len, e) == -1)
 		return -1;
-	/* Any other string, however long (the body limit bounds it), is a
-	 * token this server does not know: invalid_grant on /refresh, 200
-	 * on /logout (RFC 7009 2.2), as for every unknown token. */
-	if (len == 0)
-		return err_set(e, ERR_INVALID_REQUEST, "empty refresh_token");
-	store_token_hash(tok, len, hash);
 	return 0;
 }
 
-/* POST /refresh: single use; a reused token revokes its family
- * (RFC 9700 4.14.2). Roles and permissions are read afresh. */
+/* POST /refresh {"refresh_token"}: a new pair (session_refresh). */
 static void
 route_refresh(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 	struct json_object *body = NULL;
-	struct store_user *u = NULL;
-	unsigned char old_hash[STORE_HASH_LEN], new_hash[STORE_HASH_LEN];
-	char refresh[ISSUER_REFRESH_LEN + 1] = "";
-	char addr[ROUTES_ADDR_LEN];
-	enum store_refusal why = STORE_REFUSED_NONE;
-	struct store_grant grant = { 0 };
-	struct err e = { 0 };
+	struct token_pair pair = { 0 };
+	struct session_refusal r = { 0 };
+	char addr[SESSION_ADDR_MAX];
+	const char *tok;
+	size_t len;
 
 	track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
-	if (read_refresh_token(req, ctx, &body, old_hash, &e) == -1 ||
-	    issuer_refresh_token(refresh, new_hash, &e) == -1)
-		goto fail;
-	if (store_rotate(ctx->store, old_hash, new_hash, wall_now(),
-	        ctx->cfg->refresh_ttl, &grant, &u, &why, &e) == -1) {
-		if (why == STORE_REFUSED_REUSED)
-			audit_family(ctx, "refresh_reuse_family_revoked",
-			    &grant, addr, "reuse");
-		else if (why != STORE_REFUSED_NONE)
-			audit_family(ctx, "refresh_failed", &grant, addr,
-			    store_refusal_name(why));
-		goto fail;
-	}
-	if (reply_tokens(req, ctx, u, refresh, &e) == -1)
-		goto fail;
-	audit("refresh", u->username, strlen(u->username), addr,
-	    grant.family_id, NULL);
-	goto out;
-fail:
-	http_reply_error(req, &e);
-out:
-	secret_wipe(refresh, sizeof(refresh));
-	store_user_free(u);
+	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
+	    session_refresh(ctx, tok, len, addr, &pair, &r) == -1)
+		reply_refusal(req, &r);
+	else
+		reply_tokens(req, &pair);
+	token_pair_wipe(&pair);
 	json_object_put(body);
 }
 
-/* POST /logout: revokes the token's family. An unknown token is not an
- * error (RFC 7009 2.2): the answer must not tell which tokens exist. */
+/* POST /logout {"refresh_token"}: the family revoked (session_logout). */
 static void
 route_logout(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 	struct json_object *body = NULL, *reply = NULL;
-	unsigned char hash[STORE_HASH_LEN];
-	struct store_grant grant = { 0 };
-	char addr[ROUTES_ADDR_LEN];
-	struct err e = { 0 };
-	bool found = false;
+	struct session_refusal r = { 0 };
+	char addr[SESSION_ADDR_MAX];
+	const char *tok;
+	size_t len;
 
 	track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
-	if (read_refresh_token(req, ctx, &body, hash, &e) == -1 ||
-	    store_revoke(ctx->store, hash, "logout", wall_now(), &grant, &found,
-	        &e) == -1)
-		goto fail;
-	audit_family(
-	    ctx, "logout", &grant, addr, found ? NULL : "unknown_token");
+	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
+	    session_logout(ctx, tok, len, addr, &r) == -1) {
+		reply_refusal(req, &r);
+		goto out;
+	}
 	if ((reply = json_object_new_object()) != NULL)
-		json_object_object_add(
-		    reply, "status", json_object_new_string("ok"));
+		json_add_string(reply, "status", "ok");
 	http_reply_json(req, HTTP_OK, reply, HTTP_NO_STORE);
-	goto out;
-fail:
-	http_reply_error(req, &e);
 out:
 	json_object_put(body);
 }

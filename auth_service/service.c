@@ -15,6 +15,15 @@ static const struct static_file service_openapi[] = {
 	{ "/openapi.json", "auth.json", "application/json" },
 };
 
+int64_t
+service_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 /* The signing key first (it signs), then the extra public keys that keep
  * tokens from a previous key verifiable during a rotation. */
 int

@@ -1,13 +1,46 @@
-/* service: assembles the running state of auth_service from its settings
- * (keys, permissions, store and seed import, hashing pool, throttle) and
- * takes it apart again. */
+/* service: the running state of auth_service (struct auth_ctx, owned by
+ * the event loop thread), assembled from its settings (keys, permissions,
+ * store and seed import, hashing pool, throttle) and taken apart again. */
 #ifndef AUTH_SERVICE_H
 #define AUTH_SERVICE_H
 
 #include <event2/event.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "auth_config.h"
-#include "routes.h"
+#include "issuer.h"
+#include "jwks.h"
+#include "password.h"
+#include "permissions.h"
+#include "static_files.h"
+#include "store.h"
+#include "throttle.h"
+
+struct auth_ctx {
+	const struct auth_config *cfg;
+	struct event_base *base;
+	struct store *store;
+	struct password_pool *pool;
+	struct throttle *throttle;
+	struct permissions *perms; /* replaced on SIGHUP */
+	struct jwks *keys;         /* every published key; keys[0] signs */
+	struct json_object *jwks_json;
+	struct issuer issuer;
+	struct password_cost cost;
+	/* Unknown users are verified against this, so they cost what a
+	 * wrong password costs. */
+	char dummy_hash[PASSWORD_HASH_MAX];
+	struct static_files *demo;    /* NULL: /demo answers 404 */
+	struct static_files *openapi; /* NULL: /openapi.json answers 404 */
+	size_t active; /* requests whose reply is not fully sent */
+	bool draining; /* SIGTERM seen: no new logins */
+};
+
+/* Seconds on a clock that never jumps back, for the throttle. */
+int64_t service_monotonic(void);
 
 /* The signing key first, then public_keys, then public_keys_dir (a
  * rotation's earlier keys). At start and on SIGHUP. */

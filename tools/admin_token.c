@@ -1,7 +1,8 @@
-/* admin_token: minting. The claims are those issuer.c puts in a login's
- * access token (RFC 9068 2.2): iss, aud, sub, client_id, iat, nbf, exp,
- * jti, roles, permissions (from permissions.json for --roles) and scope;
- * then --claims is merged over them, so a lesson can mint a token that
+/* admin_token: minting. The claims are built by issuer_claims, exactly as
+ * for a login's access token (RFC 9068 2.2): iss, aud, sub, client_id,
+ * iat, nbf, exp, jti, username (--username, default the sub), roles,
+ * permissions (from permissions.json for --roles) and scope; then --claims
+ * is merged over them, so a lesson can mint a token that
  * is expired, for another audience, or without a permission, and watch
  * the verifier refuse it. The token is signed with typ "at+jwt" by the
  * configured private key. */
@@ -21,16 +22,17 @@
 
 #include "admin_inspect.h"
 #include "b64url.h"
+#include "issuer.h"
 #include "json_util.h"
 #include "jws.h"
 #include "permissions.h"
 #include "secret.h"
 
-#define ADMIN_TOKEN_JTI_BYTES 16
 #define ADMIN_TOKEN_MAX_CLAIMS 8192
 
 struct admin_token_opts {
 	const char *sub;
+	const char *username;
 	const char *claims;
 	const char *roles;
 	const char *out_dir;
@@ -42,10 +44,10 @@ static void
 admin_token_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: jwt-admin token mint --sub SUB [--roles R1,R2] "
-	    "[--claims JSON]\n"
-	    "                            [--ttl SECONDS] [--out DIR] "
-	    "[--key PEM]\n"
+	    "usage: jwt-admin token mint --sub SUB [--username NAME] "
+	    "[--roles R1,R2]\n"
+	    "                            [--claims JSON] [--ttl SECONDS] "
+	    "[--out DIR] [--key PEM]\n"
 	    "       jwt-admin token inspect [TOKEN|-] [--key PEM] [--jwks "
 	    "FILE]\n"
 	    "                            [--jwks-url URL] [--iss ISS] [--aud "
@@ -66,6 +68,7 @@ admin_token_parse(
 {
 	static const struct option opts[] = {
 		{ "sub", required_argument, NULL, 's' },
+		{ "username", required_argument, NULL, 'u' },
 		{ "claims", required_argument, NULL, 'c' },
 		{ "roles", required_argument, NULL, 'r' },
 		{ "ttl", required_argument, NULL, 't' },
@@ -84,6 +87,9 @@ admin_token_parse(
 		switch (c) {
 		case 's':
 			o->sub = optarg;
+			break;
+		case 'u':
+			o->username = optarg;
 			break;
 		case 'c':
 			o->claims = optarg;
@@ -173,95 +179,33 @@ admin_token_scope_of(struct json_object *claims, struct err *e)
 	return 0;
 }
 
-/* roles, permissions and scope (RFC 9068 2.2.3: the permissions joined
- * by spaces; one holding a space cannot be a scope token and stays out). */
-static int
-admin_token_grants(struct admin_cli *cli, const char *list,
-    struct json_object *claims, struct err *e)
-{
-	struct permissions *perms = NULL;
-	struct json_object *roles = NULL, *plist = NULL;
-	const char **granted = NULL;
-	char **names = NULL, *scope = NULL;
-	size_t n = 0, n_granted = 0, len = 1, o = 0;
-	int rc = -1;
-
-	if (admin_cli_split(list != NULL ? list : "", &names, &n, e) == -1)
-		return -1;
-	if (n > 0 && (permissions_load(cli->cfg.permissions, &perms, e) == -1 ||
-	                 permissions_resolve(
-	                     perms, names, n, &granted, &n_granted, e) == -1))
-		goto out;
-	for (size_t i = 0; i < n_granted; i++)
-		len += strlen(granted[i]) + 1;
-	if ((roles = json_object_new_array()) == NULL ||
-	    (plist = json_object_new_array()) == NULL ||
-	    (scope = malloc(len)) == NULL) {
-		err_set(e, ERR_NOMEM, "claims");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(roles, json_object_new_string(names[i]));
-	for (size_t i = 0; i < n_granted; i++) {
-		json_object_array_add(
-		    plist, json_object_new_string(granted[i]));
-		if (strchr(granted[i], ' ') != NULL)
-			continue;
-		if (o > 0)
-			scope[o++] = ' ';
-		memcpy(scope + o, granted[i], strlen(granted[i]));
-		o += strlen(granted[i]);
-	}
-	scope[o] = '\0';
-	/* admin_token_put takes each value, also when it fails. */
-	rc = admin_token_put(claims, "roles", roles);
-	roles = NULL;
-	if (rc == 0)
-		rc = admin_token_put(claims, "permissions", plist);
-	plist = NULL;
-	if (rc == 0)
-		rc = admin_token_put(
-		    claims, "scope", json_object_new_string(scope));
-	if (rc == -1)
-		err_set(e, ERR_NOMEM, "claims");
-out:
-	json_object_put(roles);
-	json_object_put(plist);
-	free(scope);
-	free(granted);
-	permissions_free(perms);
-	admin_cli_strv_free(names);
-	return rc;
-}
-
+/* The claims a login's access token would carry for --sub with --roles
+ * (issuer_claims, the one issuing policy), then --claims merged over
+ * them. */
 static struct json_object *
 admin_token_claims(struct admin_cli *cli, const struct admin_token_opts *o,
     int64_t now, struct err *e)
 {
-	struct json_object *c = json_object_new_object(), *extra = NULL;
-	unsigned char raw[ADMIN_TOKEN_JTI_BYTES];
-	char *jti = NULL;
+	const struct issuer is = { NULL, cli->cfg.issuer, cli->cfg.audience,
+		cli->cfg.client_id, o->ttl };
+	struct json_object *c = NULL, *extra = NULL;
+	struct permissions *perms = NULL;
+	char **roles = NULL;
+	size_t n_roles = 0;
 
-	/* jti: 128 random bits, as issuer.c makes them (RFC 9068 2.2). */
-	secret_random(raw, sizeof(raw));
-	if (c == NULL || (jti = b64url_encode(raw, sizeof(raw))) == NULL ||
-	    admin_token_put(
-	        c, "iss", json_object_new_string(cli->cfg.issuer)) == -1 ||
-	    admin_token_put(
-	        c, "aud", json_object_new_string(cli->cfg.audience)) == -1 ||
-	    admin_token_put(c, "sub", json_object_new_string(o->sub)) == -1 ||
-	    admin_token_put(c, "client_id",
-	        json_object_new_string(cli->cfg.client_id)) == -1 ||
-	    admin_token_put(c, "iat", json_object_new_int64(now)) == -1 ||
-	    admin_token_put(c, "nbf", json_object_new_int64(now)) == -1 ||
-	    admin_token_put(c, "exp", json_object_new_int64(now + o->ttl)) ==
-	        -1 ||
-	    admin_token_put(c, "jti", json_object_new_string(jti)) == -1) {
-		err_set(e, ERR_NOMEM, "claims");
+	if (admin_cli_split(
+	        o->roles != NULL ? o->roles : "", &roles, &n_roles, e) == -1 ||
+	    (n_roles > 0 &&
+	        permissions_load(cli->cfg.permissions, &perms, e) == -1))
 		goto fail;
+	{
+		struct issuer_subject subject = { o->sub,
+			o->username != NULL ? o->username : o->sub, roles,
+			n_roles };
+		if ((c = issuer_claims(&is, &subject, perms, now, o->ttl, e)) ==
+		    NULL)
+			goto fail;
 	}
-	if (admin_token_grants(cli, o->roles, c, e) == -1)
-		goto fail;
 	if (o->claims != NULL) {
 		struct err pe = { 0 };
 		if (json_parse_strict(o->claims, strlen(o->claims),
@@ -299,12 +243,14 @@ admin_token_claims(struct admin_cli *cli, const struct admin_token_opts *o,
 			goto fail;
 	}
 	json_object_put(extra);
-	free(jti);
+	permissions_free(perms);
+	admin_cli_strv_free(roles);
 	return c;
 fail:
 	json_object_put(extra);
 	json_object_put(c);
-	free(jti);
+	permissions_free(perms);
+	admin_cli_strv_free(roles);
 	return NULL;
 }
 

@@ -31,6 +31,9 @@ struct store_user {
 struct store_grant {
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	int64_t user_id;
+	/* The family's user, read with the token (rotate and revoke) so the
+	 * audit line needs no second read; "" when unknown. */
+	char username[STORE_MAX_USERNAME + 1];
 	int64_t family_expires; /* absolute: rotation never extends it */
 	int64_t token_expires;  /* min(now + refresh_ttl, family_expires) */
 };

@@ -107,8 +107,8 @@ class Dockerfile(unittest.TestCase):
                     "libjson-c-dev", "libsodium-dev", "libsqlite3-dev"):
             self.assertIn(pkg, build)
         # Every directory CMakeLists.txt globs or names is in the context.
-        for d in ("common", "auth_service", "resource_service", "tests",
-                  "bench"):
+        for d in ("common", "auth_service", "resource_service", "tools",
+                  "tests", "bench"):
             self.assertRegex(build, rf"COPY {d} {d}\b")
 
     def test_entrypoint_script(self):
@@ -215,7 +215,7 @@ class FlowDiagram(unittest.TestCase):
                                    text):
                 self.assertIn(f'"{path}"', self.code, text)
         for event in re.findall(r'audit "([a-z_]+)"', self.puml):
-            self.assertIn(f'"{event}"', read("auth_service", "routes.c"))
+            self.assertIn(f'"{event}"', read("auth_service", "session.c"))
         for section in ("Startup", "Login", "A protected call", "A 403",
                         "Refresh with rotation", "Reuse detection",
                         "Logout"):

@@ -12,8 +12,9 @@
 
 static const char refresh_sql_lookup[] =
     "SELECT t.id, t.family_id, t.expires_at, t.used_at, t.revoked_at,"
-    " f.user_id, f.expires_at, f.revoked_at"
+    " f.user_id, f.expires_at, f.revoked_at, u.username"
     " FROM refresh_tokens t JOIN families f ON f.id = t.family_id"
+    " LEFT JOIN users u ON u.id = f.user_id"
     " WHERE t.token_hash = ?1";
 static const char refresh_sql_insert_family[] =
     "INSERT INTO families (id, user_id, client_id, created_at, expires_at)"
@@ -41,6 +42,7 @@ struct token_row {
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	int64_t expires, user_id, family_expires;
 	bool used, revoked, family_revoked;
+	char username[STORE_MAX_USERNAME + 1]; /* for the audit; may be "" */
 };
 
 static int
@@ -83,6 +85,9 @@ lookup(struct db *db, const unsigned char hash[STORE_HASH_LEN],
 	};
 	snprintf(
 	    row->family_id, sizeof(row->family_id), "%s", (const char *)fid);
+	if (sqlite3_column_type(st, 8) == SQLITE_TEXT)
+		snprintf(row->username, sizeof(row->username), "%s",
+		    (const char *)sqlite3_column_text(st, 8));
 	*found = true;
 	rc = 0;
 out:
@@ -147,6 +152,16 @@ revoke_family(struct db *db, const char *family_id, const char *reason,
 out:
 	db_stmt_done(st);
 	return rc;
+}
+
+/* What the caller learns about the token's family. */
+static void
+grant_from_row(struct store_grant *g, const struct token_row *row)
+{
+	memcpy(g->family_id, row->family_id, sizeof(g->family_id));
+	memcpy(g->username, row->username, sizeof(g->username));
+	g->user_id = row->user_id;
+	g->family_expires = row->family_expires;
 }
 
 static int64_t
@@ -240,9 +255,7 @@ refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
 		err_set(e, ERR_INVALID_GRANT, "unknown refresh token");
 		goto out;
 	}
-	memcpy(out->family_id, row.family_id, sizeof(out->family_id));
-	out->user_id = row.user_id;
-	out->family_expires = row.family_expires;
+	grant_from_row(out, &row);
 	if (row.family_revoked || row.revoked) {
 		*why = STORE_REFUSED_REVOKED;
 		err_set(e, ERR_INVALID_GRANT, "family revoked");
@@ -317,9 +330,7 @@ refresh_revoke(struct db *db, const unsigned char token_hash[STORE_HASH_LEN],
 		db_rollback(db);
 		return 0;
 	}
-	memcpy(out->family_id, row.family_id, sizeof(out->family_id));
-	out->user_id = row.user_id;
-	out->family_expires = row.family_expires;
+	grant_from_row(out, &row);
 	if (revoke_family(db, row.family_id, reason, now, e) == -1)
 		goto fail;
 	return db_commit(db, e);
