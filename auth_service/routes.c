@@ -269,23 +269,15 @@ static void
 auth_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
-	struct err e = { 0 };
 
-	if (http_request_check(req, (size_t)ctx->cfg->max_headers, &e) == -1) {
-		http_reply_bad_framing(req, &e);
-		return;
-	}
-	http_route(req, auth_routes,
-	    sizeof(auth_routes) / sizeof(auth_routes[0]), ctx);
+	http_dispatch(req, auth_routes,
+	    sizeof(auth_routes) / sizeof(auth_routes[0]),
+	    (size_t)ctx->cfg->max_headers, ctx);
 }
 
 void
 routes_install(struct evhttp *http, struct auth_ctx *ctx)
 {
 	http_set_realm("auth_service");
-	/* Sets the methods evhttp accepts; the callback is then ours, which
-	 * checks the headers before the shared dispatch. */
-	http_routes_install(http, auth_routes,
-	    sizeof(auth_routes) / sizeof(auth_routes[0]), ctx);
-	evhttp_set_gencb(http, auth_dispatch, ctx);
+	http_serve(http, auth_dispatch, ctx);
 }

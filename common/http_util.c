@@ -6,7 +6,6 @@
 #include <event2/event.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,12 +443,12 @@ http_reply_bad_framing(struct evhttp_request *req, const struct err *e)
 }
 
 void
-http_dispatch(
-    struct evhttp_request *req, const struct route *routes, size_t n, void *arg)
+http_dispatch(struct evhttp_request *req, const struct route *routes, size_t n,
+    size_t max_headers, void *arg)
 {
 	struct err e = { 0 };
 
-	if (http_request_check(req, 0, &e) == -1)
+	if (http_request_check(req, max_headers, &e) == -1)
 		http_reply_bad_framing(req, &e);
 	else
 		http_route(req, routes, n, arg);
@@ -494,47 +493,16 @@ http_route(
 	http_reply_error(req, &e);
 }
 
-/* Routers stay reachable from this list for the life of the process: their
- * evhttp holds only a raw pointer. */
-struct http_router {
-	const struct route *routes;
-	size_t n;
-	void *arg;
-	struct http_router *next;
-};
-
-static struct http_router *http_routers;
-static pthread_mutex_t http_routers_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void
-router_cb(struct evhttp_request *req, void *arg)
-{
-	const struct http_router *r = arg;
-	http_dispatch(req, r->routes, r->n, r->arg);
-}
-
 void
-http_routes_install(
-    struct evhttp *http, const struct route *routes, size_t n, void *arg)
+http_serve(struct evhttp *http, http_handler cb, void *arg)
 {
-	struct http_router *r = calloc(1, sizeof(*r));
-
-	if (r == NULL)
-		abort(); /* at start-up only: nothing sensible to do */
-	r->routes = routes;
-	r->n = n;
-	r->arg = arg;
-	pthread_mutex_lock(&http_routers_lock);
-	r->next = http_routers;
-	http_routers = r;
-	pthread_mutex_unlock(&http_routers_lock);
 	/* Accept every method, so 405 and 404 are ours, never libevent's
 	 * 501. */
 	evhttp_set_allowed_methods(
 	    http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 	              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 	              EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(http, router_cb, r);
+	evhttp_set_gencb(http, cb, arg);
 }
 
 int

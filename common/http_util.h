@@ -29,16 +29,14 @@ struct route {
  * "auth_service". Set once at start; a static string. */
 void http_set_realm(const char *realm);
 
-/* Allows every method on http (so libevent never answers 501 itself) and
- * installs one generic callback that dispatches over routes, passing arg to
- * the handler. The table must outlive http. */
-void http_routes_install(
-    struct evhttp *http, const struct route *routes, size_t n, void *arg);
+/* Every request to http, whatever its method (so 404 and 405 are ours,
+ * never libevent's 501), goes to cb with arg. Both daemons serve so. */
+void http_serve(struct evhttp *http, http_handler cb, void *arg);
 
-/* Dispatches one request over a table: http_request_check, then
- * http_route. For servers whose table changes at run time. */
+/* Dispatches one request over a table: http_request_check (max_headers
+ * as there), then http_route. */
 void http_dispatch(struct evhttp_request *req, const struct route *routes,
-    size_t n, void *arg);
+    size_t n, size_t max_headers, void *arg);
 
 /* The routing alone: handler, or 404, or 405 with Allow. For a callback
  * that made http_request_check itself (to answer a CORS preflight

@@ -26,8 +26,8 @@
 #include <sodium.h>
 
 #include "b64url.h"
+#include "file_util.h"
 #include "json_util.h"
-#include "jws.h"
 #include "log.h"
 
 /* e is normally 65537; OpenSSL refuses larger exponents for big moduli
@@ -46,39 +46,6 @@ struct jwk_public {
 	const char *value[JWK_MAX_MEMBERS];
 	char *owned[JWK_MAX_MEMBERS]; /* the base64url values, freed */
 };
-
-const char *
-jws_alg_name(enum jws_alg alg)
-{
-	switch (alg) {
-	case JWS_ALG_RS256:
-		return "RS256";
-	case JWS_ALG_ES256:
-		return "ES256";
-	case JWS_ALG_EDDSA:
-		return "EdDSA";
-	default:
-		return NULL;
-	}
-}
-
-enum jws_alg
-jws_alg_from_name(const char *name, size_t len)
-{
-	static const enum jws_alg algs[] = { JWS_ALG_RS256, JWS_ALG_ES256,
-		JWS_ALG_EDDSA };
-
-	if (name == NULL)
-		return JWS_ALG_UNKNOWN;
-	/* RFC 7515 section 4.1.1: alg is case-sensitive. */
-	for (size_t i = 0; i < sizeof(algs) / sizeof(*algs); i++) {
-		const char *s = jws_alg_name(algs[i]);
-
-		if (strlen(s) == len && memcmp(s, name, len) == 0)
-			return algs[i];
-	}
-	return JWS_ALG_UNKNOWN;
-}
 
 /* The last OpenSSL reason, for the log; the queue is cleared so that a
  * failure here never shows up in an unrelated later call. */
@@ -451,114 +418,6 @@ jwk_generate(enum jws_alg alg, int bits, struct err *e)
 }
 
 static int
-jwk_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes a completed rename durable; a failure here loses nothing that is
- * already visible, so it is not an error. */
-static void
-jwk_sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	(void)fsync(fd);
-	close(fd);
-}
-
-/* Without overwrite the file is created with O_EXCL, so an existing key is
- * never clobbered, even by a concurrent writer. With overwrite the data
- * goes to a temporary file in the same directory that is renamed over the
- * target: readers see the old file or the new one, never half of one. */
-static int
-jwk_save_file(const char *path, const char *data, size_t len, mode_t mode,
-    bool overwrite, struct err *e)
-{
-	char tmp[PATH_MAX];
-	const char *target = path;
-	int fd = -1, rc = -1;
-	bool created = false;
-
-	if (!overwrite) {
-		fd = open(path,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd == -1) {
-			if (errno == EEXIST)
-				err_set(e, ERR_IO,
-				    "%s: already exists, not "
-				    "overwritten",
-				    path);
-			else
-				err_set(
-				    e, ERR_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-	} else {
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
-		    sizeof(tmp)) {
-			err_set(e, ERR_IO, "%s: path too long", path);
-			goto out;
-		}
-		/* mkostemp creates the file 0600; only then is it widened. */
-		if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-			err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		target = tmp;
-		if (fchmod(fd, mode) == -1) {
-			err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
-			created = true;
-			goto out;
-		}
-	}
-	created = true;
-	if (jwk_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-		err_set(e, ERR_IO, "%s: %s", target, strerror(errno));
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		err_set(e, ERR_IO, "%s: %s", target, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (overwrite && rename(tmp, path) == -1) {
-		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	jwk_sync_dir(path);
-	rc = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	/* Never leave a partial key file behind. */
-	if (rc == -1 && created)
-		unlink(target);
-	return rc;
-}
-
-static int
 jwk_save_pem(const struct jws_key *k, const char *path, bool private_key,
     bool overwrite, struct err *e)
 {
@@ -587,7 +446,7 @@ jwk_save_pem(const struct jws_key *k, const char *path, bool private_key,
 		    ossl_reason());
 		goto out;
 	}
-	rc = jwk_save_file(
+	rc = file_write_atomic(
 	    path, data, (size_t)len, private_key ? 0600 : 0644, overwrite, e);
 out:
 	BIO_free(bio);

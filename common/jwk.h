@@ -10,37 +10,12 @@
 #include <stdbool.h>
 
 #include "err.h"
+#include "jws_key.h"
 
-enum jws_alg {
-	JWS_ALG_UNKNOWN = 0,
-	JWS_ALG_RS256,
-	JWS_ALG_ES256,
-	JWS_ALG_EDDSA
-};
-
-#define JWK_KID_MAX 64 /* base64url SHA-256 is 43 chars */
 #define JWK_RSA_MIN_BITS 2048
 /* RFC 7518 section 3.3 sets only the minimum; the maximum bounds what one
  * token can cost a verifier. */
 #define JWK_RSA_MAX_BITS 8192
-
-struct jws_key {
-	EVP_PKEY *pkey;
-	enum jws_alg alg;
-	bool has_private;
-	char kid[JWK_KID_MAX + 1];
-	/* RS256 and ES256: contexts set up once (jws_key_prepare), never
-	 * used themselves, only duplicated per operation, so threads share
-	 * them read-only. NULL for EdDSA; sign_template NULL without a
-	 * private key. */
-	EVP_PKEY_CTX *verify_template;
-	EVP_PKEY_CTX *sign_template;
-};
-
-/* "RS256", "ES256", "EdDSA"; NULL for unknown. */
-const char *jws_alg_name(enum jws_alg alg);
-/* Parses "RS256" / "ES256" / "EdDSA" (exact, case-sensitive). */
-enum jws_alg jws_alg_from_name(const char *name, size_t len);
 
 /* Takes ownership of pkey (freed on failure too). Decides alg, checks the
  * key is acceptable (ERR_KEY otherwise) and sets kid to the thumbprint. */

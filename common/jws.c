@@ -6,7 +6,6 @@
  * decoded parts are allocated. */
 #include "jws.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,67 +53,6 @@ jws_ossl_clear(void)
 	ERR_clear_error();
 }
 
-static EVP_MD *jws_sha256;
-static pthread_once_t jws_sha256_once = PTHREAD_ONCE_INIT;
-
-static void
-jws_sha256_fetch(void)
-{
-	jws_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-}
-
-/* SHA-256, fetched from the provider once and kept for the process: a
- * fetch by name costs a locked lookup on every call. A fetched EVP_MD is
- * immutable and may be shared between threads (crypto(7), "Fetching
- * algorithms"). NULL if the provider has none. */
-static const EVP_MD *
-jws_sha256_md(void)
-{
-	pthread_once(&jws_sha256_once, jws_sha256_fetch);
-	return jws_sha256;
-}
-
-/* A context for key with init (EVP_PKEY_sign_init or EVP_PKEY_verify_init)
- * done and SHA-256 and, for RS256, RSASSA-PKCS1-v1_5 (RFC 7518 section
- * 3.3, never PSS) set. NULL on failure. */
-static EVP_PKEY_CTX *
-jws_template(const struct jws_key *key, int (*init)(EVP_PKEY_CTX *))
-{
-	EVP_PKEY_CTX *ctx = NULL;
-	const EVP_MD *md;
-	bool ok;
-
-	ok =
-	    (md = jws_sha256_md()) != NULL &&
-	    (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL)) != NULL &&
-	    init(ctx) == 1 && EVP_PKEY_CTX_set_signature_md(ctx, md) == 1;
-	if (ok && key->alg == JWS_ALG_RS256)
-		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
-	if (!ok) {
-		EVP_PKEY_CTX_free(ctx);
-		ctx = NULL;
-	}
-	return ctx;
-}
-
-int
-jws_key_prepare(struct jws_key *key, struct err *e)
-{
-	/* Ed25519 signs the message itself, not a digest (RFC 8032 5.1.6):
-	 * it keeps the one-shot EVP_DigestSign and EVP_DigestVerify. */
-	if (key->alg != JWS_ALG_RS256 && key->alg != JWS_ALG_ES256)
-		return 0;
-	if ((key->verify_template = jws_template(key, EVP_PKEY_verify_init)) ==
-	        NULL ||
-	    (key->has_private && (key->sign_template = jws_template(
-	                              key, EVP_PKEY_sign_init)) == NULL)) {
-		jws_ossl_clear();
-		return err_set(e, ERR_INTERNAL, "jws: cannot set up %s",
-		    jws_alg_name(key->alg));
-	}
-	return 0;
-}
-
 /* RS256 and ES256: SHA-256 of msg into digest, and a copy of one of the
  * key's templates. EVP_PKEY_CTX_dup only reads its (const) source, so
  * threads using one key at once never write to shared state; the copy is
@@ -127,7 +65,8 @@ jws_digest_ctx(const struct jws_key *key, const EVP_PKEY_CTX *tmpl,
 {
 	EVP_PKEY_CTX *ctx = NULL;
 
-	if (EVP_Digest(msg, msglen, digest, dlen, jws_sha256_md(), NULL) != 1 ||
+	if (EVP_Digest(msg, msglen, digest, dlen, jws_key_sha256(), NULL) !=
+	        1 ||
 	    (ctx = EVP_PKEY_CTX_dup(tmpl)) == NULL) {
 		jws_ossl_clear();
 		err_set(e, ERR_INTERNAL, "jws: cannot set up %s",

@@ -10,8 +10,8 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
-#include "jwk.h"
 #include "jwks.h"
+#include "jws_key.h"
 
 #define JWT_MAX_TOKEN_LEN 8192
 #define JWT_MAX_HEADER_LEN 1024 /* decoded header bytes */
@@ -32,12 +32,6 @@ int jws_sign(const struct jws_key *key, const char *typ,
 int jws_verify(const char *token, size_t len, const struct jwks *set,
     struct json_object **header, struct json_object **payload,
     const struct jws_key **key, struct err *e);
-
-/* Called once when a key is made (jwk_from_pkey, after has_private is
- * set): for RS256 and ES256, sets up key->verify_template and, with a
- * private key, key->sign_template, so that each operation skips the
- * provider fetch and init. Nothing to do for EdDSA. ERR_INTERNAL. */
-int jws_key_prepare(struct jws_key *key, struct err *e);
 
 /* Raw signature primitives, exposed for tests and benchmarks. */
 int jws_sign_raw(const struct jws_key *key, const unsigned char *msg,

@@ -467,11 +467,5 @@ routes_worker_install(
 	w->max_header_size = max_header_size;
 	http_set_header_limit(http, max_header_size);
 	evhttp_set_max_body_size(http, ROUTES_MAX_BODY);
-	/* Every method reaches our table: 404 and 405 are ours, never
-	 * libevent's 501. */
-	evhttp_set_allowed_methods(
-	    http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-	              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-	              EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(http, routes_request_cb, w);
+	http_serve(http, routes_request_cb, w);
 }

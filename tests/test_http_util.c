@@ -258,6 +258,13 @@ test_status_table(void)
 	CHECK(http_status_for(ERR_OK) == 500);
 }
 
+static void
+test_dispatch(struct evhttp_request *req, void *arg)
+{
+	http_dispatch(req, test_routes,
+	    sizeof(test_routes) / sizeof(*test_routes), 0, arg);
+}
+
 int
 main(void)
 {
@@ -268,8 +275,7 @@ main(void)
 	base = event_base_new();
 	server = evhttp_new(base);
 	http_set_realm("test");
-	http_routes_install(server, test_routes,
-	    sizeof(test_routes) / sizeof(*test_routes), NULL);
+	http_serve(server, test_dispatch, NULL);
 	bound = evhttp_bind_socket_with_handle(server, "127.0.0.1", 0);
 	if (bound == NULL)
 		return 1;

@@ -26,7 +26,7 @@ serve(struct evhttp_request *req, void *arg)
 	};
 
 	(void)arg;
-	http_dispatch(req, table, 2, served);
+	http_dispatch(req, table, 2, 0, served);
 }
 
 static char dir[] = "/tmp/test_static_files_XXXXXX";

@@ -1,12 +1,9 @@
-/* store: backend choice and the backend-neutral wrappers. */
+/* store: the backend-neutral wrappers over a backend's ops table. */
 #include "store.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include "sqlite_store.h"
 
 void
 store_token_hash(
@@ -32,30 +29,6 @@ store_refusal_name(enum store_refusal why)
 	default:
 		return "none";
 	}
-}
-
-/* "sqlite:PATH" or a plain path: the SQLite file's path. */
-static const char *
-store_sqlite_path(const char *database)
-{
-	return strncmp(database, "sqlite:", 7) == 0 ? database + 7 : database;
-}
-
-bool
-store_exists(const char *database)
-{
-	return access(store_sqlite_path(database), F_OK) == 0;
-}
-
-struct store *
-store_open(const char *database, int busy_timeout_ms, struct err *e)
-{
-	database = store_sqlite_path(database);
-	if (database[0] == '\0') {
-		err_set(e, ERR_CONFIG, "database: empty path");
-		return NULL;
-	}
-	return store_open_sqlite(database, busy_timeout_ms, e);
 }
 
 void
