@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "log.h"
+
 #define F(name, type, min, max, help)                                          \
 	{                                                                      \
 #name, type, offsetof(struct auth_config, name), min, max,     \
@@ -13,77 +15,65 @@
 	}
 
 const struct config_field auth_config_fields[] = {
-	F(bind, CONFIG_STRING, 1, 0, "listen address (127.0.0.1)"),
-	F(port, CONFIG_INT, 0, 65535, "listen port, 0 = any free (5000)"),
-	F(issuer, CONFIG_STRING, 1, 0,
-	    "iss of access tokens (http://127.0.0.1:5000)"),
-	F(audience, CONFIG_STRING, 1, 0,
-	    "aud of access tokens (resource_service)"),
-	F(client_id, CONFIG_STRING, 1, 0,
-	    "client_id claim of access tokens (demo-client)"),
-	F(access_ttl, CONFIG_INT, 60, 86400,
-	    "access token lifetime, seconds (900)"),
+	F(bind, CONFIG_STRING, 1, 0, "listen address"),
+	F(port, CONFIG_INT, 0, 65535, "listen port, 0 = any free"),
+	F(issuer, CONFIG_STRING, 1, 0, "iss of access tokens"),
+	F(audience, CONFIG_STRING, 1, 0, "aud of access tokens"),
+	F(client_id, CONFIG_STRING, 1, 0, "client_id claim of access tokens"),
+	F(access_ttl, CONFIG_INT, 60, 86400, "access token lifetime, seconds"),
 	F(refresh_ttl, CONFIG_INT, 60, 31536000,
-	    "refresh token lifetime, seconds (604800)"),
+	    "refresh token lifetime, seconds"),
 	F(family_ttl, CONFIG_INT, 60, 31536000,
-	    "absolute lifetime of a login's refresh tokens, seconds "
-	    "(2592000)"),
-	F(private_key, CONFIG_STRING, 1, 0,
-	    "signing key, PKCS#8 PEM (keys/private_key.pem)"),
+	    "absolute lifetime of a login's refresh tokens, seconds"),
+	F(private_key, CONFIG_STRING, 1, 0, "signing key, PKCS#8 PEM"),
 	F(public_keys, CONFIG_STRLIST, 0, 0,
-	    "further public keys (SPKI PEM) published in the JWKS (none)"),
-	F(db, CONFIG_STRING, 1, 0, "SQLite database file (data/auth.db)"),
-	F(secrets, CONFIG_STRING, 1, 0,
-	    "users to import (config/secrets.json)"),
-	F(permissions, CONFIG_STRING, 1, 0,
-	    "role permissions (config/permissions.json)"),
+	    "further public keys (SPKI PEM) published in the JWKS"),
+	F(db, CONFIG_STRING, 1, 0, "SQLite database file"),
+	F(secrets, CONFIG_STRING, 1, 0, "users to import"),
+	F(permissions, CONFIG_STRING, 1, 0, "role permissions"),
 	F(argon2_opslimit, CONFIG_INT, 1, 16,
-	    "argon2id passes t for new hashes (2)"),
+	    "argon2id passes t for new hashes"),
 	F(argon2_memlimit_kib, CONFIG_INT, 8, 4194304,
-	    "argon2id memory m for new hashes, KiB (19456 = 19 MiB)"),
+	    "argon2id memory m for new hashes, KiB"),
 	F(hash_threads, CONFIG_INT, 0, 64,
-	    "password hashing threads, 0 = one per CPU (0)"),
+	    "password hashing threads, 0 = one per CPU"),
 	F(hash_queue, CONFIG_INT, 1, 100000,
-	    "logins waiting for a hashing thread before 503 (64)"),
+	    "logins waiting for a hashing thread before 503"),
 	F(hash_nice, CONFIG_INT, 0, 19,
-	    "niceness added to hashing threads so the event loop runs first "
-	    "(10)"),
-	F(max_body, CONFIG_INT, 64, 1048576,
-	    "request body limit, bytes (8192)"),
+	    "niceness added to hashing threads so the event loop runs first"),
+	F(max_body, CONFIG_INT, 64, 1048576, "request body limit, bytes"),
 	F(max_headers, CONFIG_INT, 1024, 1048576,
-	    "request header limit, bytes (8192)"),
+	    "request header limit, bytes"),
 	F(request_timeout, CONFIG_INT, 1, 3600,
-	    "read/write timeout of a connection, seconds (10)"),
+	    "read/write timeout of a connection, seconds"),
 	F(jwks_max_age, CONFIG_INT, 0, 86400,
-	    "Cache-Control max-age of the JWKS, seconds (300)"),
+	    "Cache-Control max-age of the JWKS, seconds"),
 	F(db_busy_timeout_ms, CONFIG_INT, 0, 60000,
-	    "wait for a database lock, milliseconds (5000)"),
+	    "wait for a database lock, milliseconds"),
 	F(shutdown_grace, CONFIG_INT, 0, 300,
-	    "on SIGTERM, wait this long for in-flight requests, seconds (10)"),
+	    "on SIGTERM, wait this long for in-flight requests, seconds"),
 	F(throttle_user_free, CONFIG_INT, 0, 1000000,
-	    "failed logins per username before delays start (5)"),
+	    "failed logins per username before delays start"),
 	F(throttle_addr_free, CONFIG_INT, 0, 1000000,
-	    "failed logins per client address before delays start (20)"),
+	    "failed logins per client address before delays start"),
 	F(throttle_base_delay, CONFIG_INT, 1, 3600,
-	    "first throttle delay, doubled per failure, seconds (1)"),
+	    "first throttle delay, doubled per failure, seconds"),
 	F(throttle_max_delay, CONFIG_INT, 1, 3600,
-	    "throttle delay cap, seconds (60)"),
+	    "throttle delay cap, seconds"),
 	F(throttle_window, CONFIG_INT, 1, 86400,
-	    "quiet time that clears a throttled key, seconds (900)"),
+	    "quiet time that clears a throttled key, seconds"),
 	F(throttle_max_entries, CONFIG_INT, 16, 10000000,
-	    "throttle table size, entries (10000)"),
-	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error (info)"),
+	    "throttle table size, entries"),
+	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error"),
 	F(public_keys_dir, CONFIG_STRING, 0, 0,
 	    "directory of earlier keys still published, as jwt-admin keys "
 	    "rotate leaves them; reloaded on SIGHUP (none)"),
 	F(demo_dir, CONFIG_STRING, 0, 0,
-	    "teaching demo page served at /demo, \"\" = off (web/demo)"),
+	    "teaching demo page served at /demo, \"\" = off"),
 	F(demo_resource_origin, CONFIG_STRING, 0, 0,
-	    "resource service origin the demo page calls "
-	    "(http://127.0.0.1:5001)"),
+	    "resource service origin the demo page calls"),
 	F(openapi_dir, CONFIG_STRING, 0, 0,
-	    "directory of auth.json served at /openapi.json, \"\" = off "
-	    "(docs/openapi)"),
+	    "directory of auth.json served at /openapi.json, \"\" = off"),
 };
 
 const size_t auth_config_n_fields =
@@ -158,6 +148,8 @@ int
 auth_config_check(
     const struct auth_config *c, const char *source, struct err *e)
 {
+	enum log_level level;
+
 	if (check_bind(c->bind, source, e) == -1)
 		return -1;
 	if (c->refresh_ttl > c->family_ttl)
@@ -169,10 +161,7 @@ auth_config_check(
 		    "%s: throttle_base_delay: must not exceed "
 		    "throttle_max_delay (%lld)",
 		    source, (long long)c->throttle_max_delay);
-	if (strcmp(c->log_level, "debug") != 0 &&
-	    strcmp(c->log_level, "info") != 0 &&
-	    strcmp(c->log_level, "warn") != 0 &&
-	    strcmp(c->log_level, "error") != 0)
+	if (log_level_parse(c->log_level, &level) == -1)
 		return err_set(e, ERR_CONFIG,
 		    "%s: log_level: expected debug, info, warn or error",
 		    source);

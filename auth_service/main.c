@@ -34,18 +34,6 @@ struct main_state {
 	struct timespec drain_deadline;
 };
 
-static enum log_level
-level_of(const char *name)
-{
-	if (strcmp(name, "debug") == 0)
-		return LOG_DEBUG;
-	if (strcmp(name, "warn") == 0)
-		return LOG_WARN;
-	if (strcmp(name, "error") == 0)
-		return LOG_ERROR;
-	return LOG_INFO;
-}
-
 /* Prints the one line tests and scripts wait for. */
 static int
 announce(struct evhttp_bound_socket *b, struct err *e)
@@ -233,15 +221,23 @@ main(int argc, char **argv)
 	        &cli, &e) == -1)
 		goto out;
 	if (cli.help) {
+		struct auth_config defaults;
+
+		auth_config_defaults(&defaults);
 		config_usage(stdout, "auth_service", AUTH_CONFIG_DEFAULT_PATH,
 		    auth_config_fields, auth_config_n_fields,
-		    AUTH_CONFIG_ENV_PREFIX);
+		    AUTH_CONFIG_ENV_PREFIX, &defaults);
 		status = 0;
 		goto out;
 	}
 	if (auth_config_check(&cfg, cli.config_path, &e) == -1)
 		goto out;
-	log_set_level(level_of(cfg.log_level));
+	{
+		enum log_level level = LOG_INFO;
+
+		(void)log_level_parse(cfg.log_level, &level); /* checked */
+		log_set_level(level);
+	}
 	if (secret_init() == -1) {
 		err_set(&e, ERR_INTERNAL, "libsodium failed to initialise");
 		goto out;

@@ -535,9 +535,45 @@ config_load(const char *default_path, const struct config_field *fields,
 	return 0;
 }
 
+/* A field's value in dst as --help shows a default: "none" when empty. */
+static void
+config_show(
+    const struct config_field *f, const void *dst, char *buf, size_t len)
+{
+	const char *base = dst;
+	size_t o = 0;
+
+	switch (f->type) {
+	case CONFIG_STRING: {
+		const char *v = *(char *const *)(base + f->offset);
+		snprintf(
+		    buf, len, "%s", v != NULL && v[0] != '\0' ? v : "none");
+		return;
+	}
+	case CONFIG_INT:
+		snprintf(buf, len, "%lld",
+		    (long long)*(const int64_t *)(base + f->offset));
+		return;
+	case CONFIG_BOOL:
+		snprintf(buf, len, "%s",
+		    *(const bool *)(base + f->offset) ? "true" : "false");
+		return;
+	case CONFIG_STRLIST:
+		buf[0] = '\0';
+		for (char *const *p = *(char **const *)(base + f->offset);
+		     p != NULL && *p != NULL && o < len; p++)
+			o += (size_t)snprintf(
+			    buf + o, len - o, "%s%s", o > 0 ? "," : "", *p);
+		if (buf[0] == '\0')
+			snprintf(buf, len, "none");
+		return;
+	}
+}
+
 void
 config_usage(FILE *out, const char *program, const char *default_path,
-    const struct config_field *fields, size_t n, const char *env_prefix)
+    const struct config_field *fields, size_t n, const char *env_prefix,
+    const void *defaults)
 {
 	fprintf(out,
 	    "usage: %s [--config FILE] [--check-config] [--help] [options]\n"
@@ -547,13 +583,18 @@ config_usage(FILE *out, const char *program, const char *default_path,
 	    "'-')\nor in the environment (%s_KEY); flags win over both.\n",
 	    program, default_path, env_prefix);
 	for (size_t i = 0; i < n; i++) {
-		char flag[CONFIG_MAX_NAME + 3] = "--";
+		char flag[CONFIG_MAX_NAME + 3] = "--", value[256];
 		size_t o = 2;
 		for (const char *p = fields[i].name;
 		     *p != '\0' && o + 1 < sizeof(flag); p++)
 			flag[o++] = *p == '_' ? '-' : *p;
 		flag[o] = '\0';
-		fprintf(out, "  %-24s %s\n", flag,
+		fprintf(out, "  %-24s %s", flag,
 		    fields[i].help != NULL ? fields[i].help : "");
+		if (defaults != NULL) {
+			config_show(&fields[i], defaults, value, sizeof(value));
+			fprintf(out, " (%s)", value);
+		}
+		fputc('\n', out);
 	}
 }

@@ -28,7 +28,8 @@ struct config_field {
 	size_t offset;    /* offsetof(struct your_config, member) */
 	int64_t min, max; /* CONFIG_INT bounds; CONFIG_STRING: min 1 = must
 	                     not be empty */
-	const char *help; /* one line, with the unit and the default */
+	const char *help; /* one line, with the unit; config_usage adds the
+	                     default */
 };
 
 struct config_cli {
@@ -53,9 +54,12 @@ int config_load(const char *default_path, const struct config_field *fields,
 void config_free(const struct config_field *fields, size_t n, void *dst);
 
 /* Prints "usage: program [--config FILE] [--check-config] [options]" and
- * one line per field: flag, environment variable, help. */
+ * one line per field: flag, help and, in parentheses, its value in
+ * defaults, if not NULL (so a default is written once: where the struct
+ * is filled). */
 void config_usage(FILE *out, const char *program, const char *default_path,
-    const struct config_field *fields, size_t n, const char *env_prefix);
+    const struct config_field *fields, size_t n, const char *env_prefix,
+    const void *defaults);
 
 /* Reads a whole small file (bounded by max bytes) into a malloc'd
  * NUL-terminated buffer. ERR_IO / ERR_CONFIG naming the path. */

@@ -20,6 +20,19 @@ log_set_level(enum log_level level)
 	log_min = level;
 }
 
+int
+log_level_parse(const char *name, enum log_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(*level_names);
+	     i++) {
+		if (strcmp(name, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 void
 log_set_program(const char *name)
 {

@@ -9,6 +9,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level level);
 
+/* "debug", "info", "warn" or "error" (exact); -1 for anything else. */
+int log_level_parse(const char *name, enum log_level *out);
+
 /* "2026-11-23T01:02:03Z auth_service warn: <message>"; control bytes in the
  * formatted message are escaped so untrusted text cannot forge lines. */
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "http_url.h"
 #include "jwk.h"
 #include "log.h"
 
@@ -127,93 +128,41 @@ publish(struct key_source *ks, struct jwks *set, const char *from)
 int
 key_source_check_url(const char *url, struct err *e)
 {
-	struct evhttp_uri *u = evhttp_uri_parse_with_flags(url, 0);
-	const char *scheme, *host;
-	int rc = -1;
+	struct http_url u;
+	struct err ue = { 0 };
 
-	if (u == NULL) {
-		err_set(e, ERR_CONFIG, "jwks_url: not a URL");
-		goto out;
-	}
-	scheme = evhttp_uri_get_scheme(u);
-	host = evhttp_uri_get_host(u);
-	/* Plain http only: this build has no TLS client. An issuer on
-	 * another host must be reached through a local TLS proxy. */
-	if (scheme == NULL || strcasecmp(scheme, "http") != 0) {
-		err_set(e, ERR_CONFIG, "jwks_url: expected an http:// URL");
-		goto out;
-	}
-	if (host == NULL || host[0] == '\0' ||
-	    evhttp_uri_get_userinfo(u) != NULL ||
-	    evhttp_uri_get_fragment(u) != NULL) {
-		err_set(e, ERR_CONFIG,
-		    "jwks_url: expected http://host[:port]/path without "
-		    "userinfo or fragment");
-		goto out;
-	}
-	rc = 0;
-out:
-	evhttp_uri_free(u);
-	return rc;
+	if (http_url_parse(url, &u, &ue) == -1)
+		return err_set(e, ue.code, "jwks_url: %s", ue.msg);
+	http_url_clear(&u);
+	return 0;
 }
 
 static int
 setup_remote(struct key_source *ks, struct err *e)
 {
-	struct evhttp_uri *u = NULL;
-	const char *host, *path, *query;
-	int port, rc = -1;
-	size_t len;
+	struct http_url u;
+	struct err ue = { 0 };
 
-	if (key_source_check_url(ks->cfg.jwks_url, e) == -1 ||
-	    (u = evhttp_uri_parse_with_flags(ks->cfg.jwks_url, 0)) == NULL)
-		return -1;
-	host = evhttp_uri_get_host(u);
-	port = evhttp_uri_get_port(u);
-	path = evhttp_uri_get_path(u);
-	query = evhttp_uri_get_query(u);
-	if (path == NULL || path[0] == '\0')
-		path = "/";
-	len = strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1;
-	ks->host_header = malloc(strlen(host) + 8);
-	ks->target = malloc(len);
-	/* An IPv6 literal keeps its brackets in the URL and in Host (RFC
-	 * 3986 3.2.2), but the address connected to is what lies inside. */
-	if (host[0] == '[' && strlen(host) > 2)
-		ks->connect_host = strndup(host + 1, strlen(host) - 2);
-	else
-		ks->connect_host = strdup(host);
-	if (ks->host_header == NULL || ks->target == NULL ||
-	    ks->connect_host == NULL) {
-		err_set(e, ERR_NOMEM, "jwks_url");
-		goto out;
-	}
-	if (port > 0)
-		snprintf(
-		    ks->host_header, strlen(host) + 8, "%s:%d", host, port);
-	else
-		snprintf(ks->host_header, strlen(host) + 8, "%s", host);
-	snprintf(ks->target, len, "%s%s%s", path, query != NULL ? "?" : "",
-	    query != NULL ? query : "");
+	if (http_url_parse(ks->cfg.jwks_url, &u, &ue) == -1)
+		return err_set(e, ue.code, "jwks_url: %s", ue.msg);
+	/* The key source keeps the three strings; u gives them up. */
+	ks->connect_host = u.connect_host;
+	ks->host_header = u.host_header;
+	ks->target = u.target;
 	/* Names resolve through evdns so a slow resolver never blocks the
 	 * control loop (signals, timers); /etc/hosts is honoured. */
 	ks->dns =
 	    evdns_base_new(ks->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	                                 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	ks->conn = evhttp_connection_base_new(ks->base, ks->dns,
-	    ks->connect_host, (unsigned short)(port > 0 ? port : 80));
-	if (ks->conn == NULL) {
-		err_set(e, ERR_NOMEM, "jwks_url: connection");
-		goto out;
-	}
+	ks->conn = evhttp_connection_base_new(
+	    ks->base, ks->dns, ks->connect_host, (unsigned short)u.port);
+	if (ks->conn == NULL)
+		return err_set(e, ERR_NOMEM, "jwks_url: connection");
 	evhttp_connection_set_timeout(ks->conn, (int)ks->cfg.timeout);
 	evhttp_connection_set_max_body_size(ks->conn, KEY_SOURCE_MAX_JWKS);
 	evhttp_connection_set_max_headers_size(ks->conn, 16L * 1024);
 	evhttp_connection_set_retries(ks->conn, 0);
-	rc = 0;
-out:
-	evhttp_uri_free(u);
-	return rc;
+	return 0;
 }
 
 static void fetch_start(struct key_source *ks, const char *why);

@@ -137,22 +137,18 @@ struct daemon {
 	struct event *sig_int, *sig_term, *sig_hup;
 };
 
-static const char *const main_levels[] = { "debug", "info", "warn", "error" };
-
 /* Checks that need more than one field, or a file. */
 static int
 validate(const struct daemon *d, struct err *e)
 {
 	const struct resource_config *c = &d->cfg;
-	size_t level = 0;
+	enum log_level level;
 
-	while (level < 4 && strcmp(main_levels[level], c->log_level) != 0)
-		level++;
-	if (level == 4)
+	if (log_level_parse(c->log_level, &level) == -1)
 		return err_set(e, ERR_CONFIG,
 		    "%s: log_level: expected debug, info, warn or error",
 		    d->config_path);
-	log_set_level((enum log_level)level);
+	log_set_level(level);
 
 	if (c->cors_origin[0] != '\0') {
 		struct err ce = { 0 };
@@ -559,7 +555,7 @@ main(int argc, char **argv)
 	d.config_path = cli.config_path;
 	if (cli.help) {
 		config_usage(stdout, "resource_service", MAIN_DEFAULT_CONFIG,
-		    main_fields, MAIN_N_FIELDS, MAIN_ENV_PREFIX);
+		    main_fields, MAIN_N_FIELDS, MAIN_ENV_PREFIX, NULL);
 		status = 0;
 		goto out;
 	}

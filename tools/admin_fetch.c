@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_url.h"
+
 struct admin_fetch_state {
 	struct event_base *base;
 	char *body;
@@ -61,37 +63,21 @@ int
 admin_fetch(const char *url, char **body, size_t *len, struct err *e)
 {
 	struct admin_fetch_state s = { .e = e };
-	struct evhttp_uri *uri = NULL;
+	struct http_url u = { 0 };
 	struct evhttp_connection *conn = NULL;
 	struct evhttp_request *req = NULL;
-	const char *scheme, *host, *path, *query;
-	char target[2048];
-	int port, rc = -1;
+	struct err ue = { 0 };
+	int rc = -1;
 
 	*body = NULL;
 	*len = 0;
-	if ((uri = evhttp_uri_parse(url)) == NULL ||
-	    (scheme = evhttp_uri_get_scheme(uri)) == NULL ||
-	    strcasecmp(scheme, "http") != 0 ||
-	    (host = evhttp_uri_get_host(uri)) == NULL || host[0] == '\0' ||
-	    evhttp_uri_get_userinfo(uri) != NULL) {
-		err_set(
-		    e, ERR_CONFIG, "%s: expected http://host[:port]/path", url);
-		goto out;
-	}
-	port = evhttp_uri_get_port(uri);
-	path = evhttp_uri_get_path(uri);
-	query = evhttp_uri_get_query(uri);
-	if ((size_t)snprintf(target, sizeof(target), "%s%s%s",
-	        path != NULL && path[0] != '\0' ? path : "/",
-	        query != NULL ? "?" : "",
-	        query != NULL ? query : "") >= sizeof(target)) {
-		err_set(e, ERR_CONFIG, "%s: URL too long", url);
+	if (http_url_parse(url, &u, &ue) == -1) {
+		err_set(e, ue.code, "%s: %s", url, ue.msg);
 		goto out;
 	}
 	if ((s.base = event_base_new()) == NULL ||
-	    (conn = evhttp_connection_base_new(s.base, NULL, host,
-	         (ev_uint16_t)(port > 0 ? port : 80))) == NULL) {
+	    (conn = evhttp_connection_base_new(
+	         s.base, NULL, u.connect_host, (ev_uint16_t)u.port)) == NULL) {
 		err_set(e, ERR_NOMEM, "HTTP client");
 		goto out;
 	}
@@ -101,11 +87,12 @@ admin_fetch(const char *url, char **body, size_t *len, struct err *e)
 		err_set(e, ERR_NOMEM, "HTTP request");
 		goto out;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", host);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Host", u.host_header);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Accept",
 	    "application/json");
 	/* evhttp_make_request owns req from here, even on failure. */
-	if (evhttp_make_request(conn, req, EVHTTP_REQ_GET, target) == -1) {
+	if (evhttp_make_request(conn, req, EVHTTP_REQ_GET, u.target) == -1) {
 		err_set(e, ERR_IO, "%s: request failed", url);
 		goto out;
 	}
@@ -126,7 +113,6 @@ out:
 		evhttp_connection_free(conn);
 	if (s.base != NULL)
 		event_base_free(s.base);
-	if (uri != NULL)
-		evhttp_uri_free(uri);
+	http_url_clear(&u);
 	return rc;
 }

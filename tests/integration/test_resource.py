@@ -767,6 +767,9 @@ class ConfigTests(Base):
             (["--public-keys", os.path.join(self.tmp, "missing.pem")],
              "missing.pem"),
             (["--jwks-url", "https://issuer.example/jwks"], "jwks_url"),
+            # Not even a URL: libevent's parser gives up (this crashed).
+            (["--jwks-url", "http://["], "jwks_url: not a URL"),
+            (["--jwks-url", "http://issuer/jwks#kid"], "jwks_url"),
             (["--jwks-min-age", "100", "--jwks-max-age", "10"],
              "jwks_max_age"),
             (["--routes", os.path.join(self.tmp, "none.json")],
