@@ -26,7 +26,10 @@ struct auth_config {
 	int64_t family_ttl;
 	char *private_key;
 	char **public_keys; /* extra keys published for rotation */
-	char *db;
+	char *db;           /* a SQLite path (store_open) */
+	int64_t db_threads; /* 0: one per online CPU */
+	int64_t db_queue;
+	char *refresh_key; /* the MAC key of refresh tokens */
 	char *secrets;
 	char *permissions;
 	int64_t argon2_opslimit;

@@ -1,4 +1,4 @@
-/* issuer: builds every access token's claims, signs, mints refresh tokens. */
+/* issuer: builds every access token's claims and signs them. */
 #include "issuer.h"
 
 #include <stdlib.h>
@@ -135,29 +135,6 @@ issuer_access_token(const struct issuer *is, const struct store_user *u,
 	rc = jws_sign(is->key, "at+jwt", claims, token, e);
 	json_object_put(claims);
 	*expires_in = is->access_ttl;
-	return rc;
-}
-
-int
-issuer_refresh_token(char token[ISSUER_REFRESH_LEN + 1],
-    unsigned char hash[STORE_HASH_LEN], struct err *e)
-{
-	unsigned char raw[ISSUER_REFRESH_BYTES];
-	char *enc;
-	int rc = -1;
-
-	secret_random(raw, sizeof(raw));
-	enc = b64url_encode(raw, sizeof(raw));
-	if (enc == NULL || strlen(enc) != ISSUER_REFRESH_LEN) {
-		err_set(e, ERR_NOMEM, "refresh token");
-		goto out;
-	}
-	memcpy(token, enc, ISSUER_REFRESH_LEN + 1);
-	store_token_hash(token, ISSUER_REFRESH_LEN, hash);
-	rc = 0;
-out:
-	secret_wipe(raw, sizeof(raw));
-	secret_free_str(enc);
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 /* issuer: the one issuing policy. What the service hands out: access
  * tokens (RFC 9068 JWTs signed with the current key), whose claims are
  * built here and only here, for the daemon and `jwt-admin token mint`
- * alike; opaque refresh tokens (256 random bits, stored only as a hash);
- * and the token response of RFC 6749 5.1. */
+ * alike, and the token response of RFC 6749 5.1 (the refresh token in it
+ * comes from refresh_token.h). */
 #ifndef AUTH_ISSUER_H
 #define AUTH_ISSUER_H
 
@@ -13,8 +13,6 @@
 #include "permissions.h"
 #include "store.h"
 
-#define ISSUER_REFRESH_BYTES 32
-#define ISSUER_REFRESH_LEN 43 /* base64url of 32 bytes */
 #define ISSUER_JTI_BYTES 16
 
 struct issuer {
@@ -48,10 +46,6 @@ struct json_object *issuer_claims(const struct issuer *is,
 int issuer_access_token(const struct issuer *is, const struct store_user *u,
     const struct permissions *perms, int64_t now, char **token,
     int64_t *expires_in, struct err *e);
-
-/* A new refresh token and the hash under which it is stored. */
-int issuer_refresh_token(char token[ISSUER_REFRESH_LEN + 1],
-    unsigned char hash[STORE_HASH_LEN], struct err *e);
 
 /* {"access_token","refresh_token","token_type":"Bearer","expires_in"}. */
 struct json_object *issuer_token_reply(

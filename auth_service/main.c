@@ -16,13 +16,12 @@
 #include "auth_config.h"
 #include "http_util.h"
 #include "log.h"
+#include "purge.h"
 #include "reload.h"
 #include "routes.h"
 #include "secret.h"
 #include "service.h"
 
-#define MAIN_PURGE_INTERVAL 3600 /* seconds between purges of old rows */
-#define MAIN_PURGE_AFTER 86400   /* keep expired families a day, for audit */
 #define MAIN_WIRE_BODY_FLOOR ((ev_ssize_t)1088 * 1024) /* 1 MiB + 64 KiB */
 
 struct main_state {
@@ -81,6 +80,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if ((m->ctx.active == 0 && password_pool_busy(m->ctx.pool) == 0 &&
+	        store_pool_busy(m->ctx.db) == 0 &&
 	        !reloader_busy(m->reloader)) ||
 	    deadline_passed(&m->drain_deadline)) {
 		if (m->ctx.active > 0)
@@ -122,19 +122,6 @@ hup_cb(evutil_socket_t sig, short what, void *arg)
 	reloader_start(m->reloader);
 }
 
-static void
-purge_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct main_state *m = arg;
-	struct err e = { 0 };
-
-	(void)fd;
-	(void)what;
-	if (store_purge(
-	        m->ctx.store, (int64_t)time(NULL) - MAIN_PURGE_AFTER, &e) == -1)
-		log_msg(LOG_WARN, "purge: %s", e.msg);
-}
-
 static ev_ssize_t
 wire_body_limit(const struct auth_config *cfg)
 {
@@ -146,8 +133,8 @@ wire_body_limit(const struct auth_config *cfg)
 static int
 serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 {
-	struct event *sigs[3] = { NULL }, *purge = NULL;
-	struct timeval hour = { MAIN_PURGE_INTERVAL, 0 };
+	struct event *sigs[3] = { NULL };
+	struct purger *purge = NULL;
 	struct event_base *base = m->ctx.base;
 	int rc = -1;
 
@@ -156,9 +143,8 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	sigs[0] = evsignal_new(base, SIGTERM, stop_cb, m);
 	sigs[1] = evsignal_new(base, SIGINT, stop_cb, m);
 	sigs[2] = evsignal_new(base, SIGHUP, hup_cb, m);
-	purge = event_new(base, -1, EV_PERSIST, purge_cb, m);
 	if (m->http == NULL || m->drain_ev == NULL || sigs[0] == NULL ||
-	    sigs[1] == NULL || sigs[2] == NULL || purge == NULL ||
+	    sigs[1] == NULL || sigs[2] == NULL ||
 	    (m->reloader = reloader_new(&m->ctx, e)) == NULL) {
 		err_set(e, ERR_NOMEM, "event set-up");
 		goto out;
@@ -179,9 +165,8 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	}
 	for (int i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
-	event_add(purge, &hour);
-	purge_cb(-1, 0, m);
-	if (announce(m->listener, e) == -1)
+	if ((purge = purger_new(&m->ctx, e)) == NULL ||
+	    announce(m->listener, e) == -1)
 		goto out;
 	event_base_dispatch(base);
 	rc = 0;
@@ -189,15 +174,17 @@ out:
 	reloader_free(m->reloader);
 	/* Workers finish; queued logins are answered 503 before the
 	 * connections go. */
+	m->ctx.closing = true;
 	password_pool_free(m->ctx.pool);
 	m->ctx.pool = NULL;
+	store_pool_free(m->ctx.db);
+	m->ctx.db = NULL;
 	if (m->http != NULL)
 		evhttp_free(m->http);
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
-	if (purge != NULL)
-		event_free(purge);
+	purger_free(purge);
 	if (m->drain_ev != NULL)
 		event_free(m->drain_ev);
 	return rc;

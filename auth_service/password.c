@@ -2,16 +2,12 @@
  * 15-30 ms of hashing never stalls the event loop. */
 #include "password.h"
 
-#include <errno.h>
-
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "secret.h"
+#include "workq.h"
 
 int
 password_hash(const struct password_cost *cost, const char *pw, size_t len,
@@ -56,6 +52,8 @@ password_hash_valid(const char *hash)
 }
 
 struct password_job {
+	struct workq_job job; /* first: the workq hands this back */
+	struct password_pool *pool;
 	char hash[PASSWORD_HASH_MAX];
 	char *pw;
 	size_t len;
@@ -63,52 +61,12 @@ struct password_job {
 	password_done_fn done;
 	void *arg;
 	struct password_result result;
-	struct password_job *next;
-};
-
-struct job_list {
-	struct password_job *head, *tail;
-	size_t n;
 };
 
 struct password_pool {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct job_list queue, finished;
-	size_t queue_max, busy;
-	int nice;
-	bool stopping;
+	struct workq *q;
 	struct password_cost cost;
-	struct event *done_ev; /* activated by workers, runs on the loop */
-	pthread_t *threads;
-	int n_threads;
 };
-
-static void
-list_push(struct job_list *l, struct password_job *j)
-{
-	j->next = NULL;
-	if (l->tail != NULL)
-		l->tail->next = j;
-	else
-		l->head = j;
-	l->tail = j;
-	l->n++;
-}
-
-static struct password_job *
-list_pop(struct job_list *l)
-{
-	struct password_job *j = l->head;
-
-	if (j == NULL)
-		return NULL;
-	l->head = j->next;
-	if (l->head == NULL)
-		l->tail = NULL;
-	l->n--;
-	return j;
-}
 
 static void
 job_free(struct password_job *j)
@@ -122,16 +80,20 @@ job_free(struct password_job *j)
 	free(j);
 }
 
+/* On a worker. */
 static void
-job_run(struct password_pool *p, struct password_job *j)
+job_run(struct workq_job *wj, void *state)
 {
+	struct password_job *j = (struct password_job *)wj;
+	const struct password_cost *cost = &j->pool->cost;
 	char fresh[PASSWORD_HASH_MAX];
 	struct err e = { 0 };
 
+	(void)state;
 	j->result.match = password_verify(j->hash, j->pw, j->len);
 	if (j->result.match && j->rehash &&
-	    password_needs_rehash(j->hash, &p->cost)) {
-		if (password_hash(&p->cost, j->pw, j->len, fresh, &e) == 0)
+	    password_needs_rehash(j->hash, cost)) {
+		if (password_hash(cost, j->pw, j->len, fresh, &e) == 0)
 			j->result.new_hash = strdup(fresh);
 		else
 			log_msg(LOG_WARN, "re-hash failed: %s", e.msg);
@@ -140,65 +102,18 @@ job_run(struct password_pool *p, struct password_job *j)
 	secret_wipe(j->pw, j->len);
 }
 
-static void *
-worker_main(void *arg)
-{
-	struct password_pool *p = arg;
-	struct password_job *j;
-	id_t self = (id_t)gettid();
-	int current;
-
-	/* Linux: PRIO_PROCESS with a thread id sets that thread only. */
-	errno = 0;
-	current = getpriority(PRIO_PROCESS, self);
-	if (p->nice > 0 && errno == 0 &&
-	    setpriority(PRIO_PROCESS, self, current + p->nice) == -1)
-		log_msg(LOG_DEBUG, "hash worker keeps its priority");
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		while (!p->stopping && p->queue.n == 0)
-			pthread_cond_wait(&p->wake, &p->lock);
-		if (p->stopping)
-			break;
-		j = list_pop(&p->queue);
-		pthread_mutex_unlock(&p->lock);
-		job_run(p, j);
-		pthread_mutex_lock(&p->lock);
-		list_push(&p->finished, j);
-		/* Thread-safe with evthread_use_pthreads(): wakes the loop. */
-		event_active(p->done_ev, EV_READ, 0);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
-
+/* On the loop. */
 static void
-deliver(struct password_pool *p, struct password_job *j)
+job_done(struct workq_job *wj, bool cancelled)
 {
+	struct password_job *j = (struct password_job *)wj;
+
+	j->result.cancelled = cancelled;
+	if (cancelled)
+		j->result.match = false;
 	j->done(&j->result, j->arg);
 	j->result.new_hash = NULL; /* the callee's now */
 	job_free(j);
-	pthread_mutex_lock(&p->lock);
-	p->busy--;
-	pthread_mutex_unlock(&p->lock);
-}
-
-/* On the loop thread: hand every finished job to its callback. */
-static void
-done_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct password_pool *p = arg;
-	struct job_list ready;
-
-	(void)fd;
-	(void)what;
-	pthread_mutex_lock(&p->lock);
-	ready = p->finished;
-	p->finished = (struct job_list){ 0 };
-	pthread_mutex_unlock(&p->lock);
-	for (struct password_job *j = list_pop(&ready); j != NULL;
-	     j = list_pop(&ready))
-		deliver(p, j);
 }
 
 struct password_pool *
@@ -206,30 +121,19 @@ password_pool_new(struct event_base *base, int threads, int niceness,
     size_t queue_max, const struct password_cost *cost, struct err *e)
 {
 	struct password_pool *p = calloc(1, sizeof(*p));
+	struct workq_config wc = { .name = "hash",
+		.threads = threads,
+		.niceness = niceness,
+		.queue_max = queue_max };
 
 	if (p == NULL) {
 		err_set(e, ERR_NOMEM, "password pool");
 		return NULL;
 	}
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
-	p->queue_max = queue_max;
-	p->nice = niceness;
 	p->cost = *cost;
-	if ((p->done_ev = event_new(base, -1, 0, done_cb, p)) == NULL ||
-	    (p->threads = calloc((size_t)threads, sizeof(*p->threads))) ==
-	        NULL) {
-		err_set(e, ERR_NOMEM, "password pool");
-		password_pool_free(p);
+	if ((p->q = workq_new(base, &wc, e)) == NULL) {
+		free(p);
 		return NULL;
-	}
-	for (; p->n_threads < threads; p->n_threads++) {
-		if (pthread_create(
-		        &p->threads[p->n_threads], NULL, worker_main, p) != 0) {
-			err_set(e, ERR_INTERNAL, "cannot start hash worker");
-			password_pool_free(p);
-			return NULL;
-		}
 	}
 	return p;
 }
@@ -248,6 +152,8 @@ password_pool_verify(struct password_pool *p, const char *hash, const char *pw,
 		free(j);
 		return err_set(e, ERR_NOMEM, "password job");
 	}
+	j->job = (struct workq_job){ .run = job_run, .done = job_done };
+	j->pool = p;
 	memcpy(j->hash, hash, hlen + 1);
 	memcpy(j->pw, pw, len);
 	j->pw[len] = '\0';
@@ -255,59 +161,30 @@ password_pool_verify(struct password_pool *p, const char *hash, const char *pw,
 	j->rehash = rehash;
 	j->done = done;
 	j->arg = arg;
-	pthread_mutex_lock(&p->lock);
-	if (p->stopping || p->queue.n >= p->queue_max) {
-		pthread_mutex_unlock(&p->lock);
+	if (workq_submit(p->q, &j->job, e) == -1) {
 		job_free(j);
-		return err_set(e, ERR_UNAVAILABLE, "hash queue full");
+		return -1;
 	}
-	list_push(&p->queue, j);
-	p->busy++;
-	pthread_cond_signal(&p->wake);
-	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 
 size_t
 password_pool_busy(struct password_pool *p)
 {
-	size_t n;
-
-	pthread_mutex_lock(&p->lock);
-	n = p->busy;
-	pthread_mutex_unlock(&p->lock);
-	return n;
+	return workq_busy(p->q);
 }
 
 int
 password_pool_threads(const struct password_pool *p)
 {
-	return p->n_threads;
+	return workq_threads(p->q);
 }
 
 void
 password_pool_free(struct password_pool *p)
 {
-	struct password_job *j;
-
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->lock);
-	p->stopping = true;
-	pthread_cond_broadcast(&p->wake);
-	pthread_mutex_unlock(&p->lock);
-	for (int i = 0; i < p->n_threads; i++)
-		pthread_join(p->threads[i], NULL);
-	if (p->done_ev != NULL)
-		done_cb(-1, 0, p);
-	while ((j = list_pop(&p->queue)) != NULL) {
-		j->result.cancelled = true;
-		deliver(p, j);
-	}
-	if (p->done_ev != NULL)
-		event_free(p->done_ev);
-	free(p->threads);
-	pthread_cond_destroy(&p->wake);
-	pthread_mutex_destroy(&p->lock);
+	workq_free(p->q);
 	free(p);
 }

@@ -10,10 +10,22 @@
 #include "config.h"
 #include "json_util.h"
 
+struct permissions *
+permissions_retain(struct permissions *p)
+{
+	if (p != NULL)
+		__atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
 void
 permissions_free(struct permissions *p)
 {
 	if (p == NULL)
+		return;
+	/* The last reference frees (a worker may still sign with a set
+	 * that a reload has replaced). */
+	if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	for (size_t i = 0; i < p->n_roles; i++) {
 		for (size_t j = 0; j < p->roles[i].n_perms; j++)
@@ -101,7 +113,9 @@ permissions_parse(const char *text, size_t len, const char *label,
 		err_set(e, ERR_CONFIG, "%s: roles: expected an object", label);
 		goto out;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	if ((p = calloc(1, sizeof(*p))) != NULL)
+		p->refs = 1;
+	if (p == NULL ||
 	    (p->roles = calloc((size_t)json_object_object_length(roles) + 1,
 	         sizeof(*p->roles))) == NULL) {
 		err_set(e, ERR_NOMEM, "permissions");

@@ -26,13 +26,17 @@ struct permissions {
 		ino_t ino;
 		off_t size;
 		struct timespec mtime;
-	} stamp; /* of the file when loaded; zero if parsed from memory */
+	} stamp;  /* of the file when loaded; zero if parsed from memory */
+	int refs; /* atomic; starts at 1 */
 };
 
 /* Errors are ERR_CONFIG naming the file and the member. */
 int permissions_load(const char *path, struct permissions **out, struct err *e);
 int permissions_parse(const char *text, size_t len, const char *label,
     struct permissions **out, struct err *e);
+/* Reference counted, so a worker can keep using a set the loop has
+ * replaced: retain takes one more, free drops one. NULL is fine. */
+struct permissions *permissions_retain(struct permissions *p);
 void permissions_free(struct permissions *p);
 
 /* Reloads *p from path if the file changed since it was loaded (a stat

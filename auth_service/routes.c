@@ -65,34 +65,68 @@ reply_tokens(struct evhttp_request *req, const struct token_pair *pair)
 	http_reply_json(req, HTTP_OK, reply, HTTP_NO_STORE);
 }
 
-/* The request of a login whose password is being checked. */
-struct login_request {
+/* A request whose use case finishes later, on the loop. */
+struct pending {
 	struct auth_ctx *ctx;
 	struct evhttp_request *req;
 };
 
-static void
-login_replied(
-    const struct token_pair *pair, const struct session_refusal *r, void *arg)
+static struct pending *
+pending_new(struct auth_ctx *ctx, struct evhttp_request *req, struct err *e)
 {
-	struct login_request *lr = arg;
+	struct pending *p = malloc(sizeof(*p));
 
-	untrack_if_orphaned(lr->req, lr->ctx);
-	if (pair != NULL)
-		reply_tokens(lr->req, pair);
-	else
-		reply_refusal(lr->req, r);
-	free(lr);
+	if (p == NULL) {
+		err_set(e, ERR_NOMEM, "request");
+		return NULL;
+	}
+	*p = (struct pending){ ctx, req };
+	return p;
 }
 
-/* POST /login {"username","password"}: answered from login_replied once
- * the password has been checked on a worker (session_login). */
+/* Login and refresh end here: the tokens, or the refusal. */
+static void
+tokens_replied(
+    const struct token_pair *pair, const struct session_refusal *r, void *arg)
+{
+	struct pending *p = arg;
+
+	untrack_if_orphaned(p->req, p->ctx);
+	if (r != NULL)
+		reply_refusal(p->req, r);
+	else
+		reply_tokens(p->req, pair);
+	free(p);
+}
+
+/* Logout ends here. */
+static void
+logout_replied(
+    const struct token_pair *pair, const struct session_refusal *r, void *arg)
+{
+	struct pending *p = arg;
+	struct json_object *reply;
+
+	(void)pair;
+	untrack_if_orphaned(p->req, p->ctx);
+	if (r != NULL) {
+		reply_refusal(p->req, r);
+	} else {
+		if ((reply = json_object_new_object()) != NULL)
+			json_add_string(reply, "status", "ok");
+		http_reply_json(p->req, HTTP_OK, reply, HTTP_NO_STORE);
+	}
+	free(p);
+}
+
+/* POST /login {"username","password"}: session_login; answered from
+ * tokens_replied once the password has been checked on a worker. */
 static void
 route_login(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 	struct json_object *body = NULL;
-	struct login_request *lr = NULL;
+	struct pending *p = NULL;
 	struct session_refusal r = { 0 };
 	char addr[SESSION_ADDR_MAX];
 	const char *name, *pw;
@@ -103,22 +137,13 @@ route_login(struct evhttp_request *req, void *arg)
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
 	    json_get_string(body, "username", &name, &name_len, &r.e) == -1 ||
-	    json_get_string(body, "password", &pw, &pw_len, &r.e) == -1)
-		goto fail;
-	if ((lr = malloc(sizeof(*lr))) == NULL) {
-		err_set(&r.e, ERR_NOMEM, "login");
-		goto fail;
+	    json_get_string(body, "password", &pw, &pw_len, &r.e) == -1 ||
+	    (p = pending_new(ctx, req, &r.e)) == NULL ||
+	    session_login(ctx, name, name_len, pw, pw_len, addr, tokens_replied,
+	        p, &r) == -1) {
+		free(p);
+		reply_refusal(req, &r);
 	}
-	*lr = (struct login_request){ ctx, req };
-	if (session_login(ctx, name, name_len, pw, pw_len, addr, login_replied,
-	        lr, &r) == -1)
-		goto fail;
-	lr = NULL; /* login_replied frees it */
-	goto out;
-fail:
-	reply_refusal(req, &r);
-out:
-	free(lr);
 	json_object_put(body);
 }
 
@@ -139,7 +164,7 @@ route_refresh(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 	struct json_object *body = NULL;
-	struct token_pair pair = { 0 };
+	struct pending *p = NULL;
 	struct session_refusal r = { 0 };
 	char addr[SESSION_ADDR_MAX];
 	const char *tok;
@@ -148,11 +173,11 @@ route_refresh(struct evhttp_request *req, void *arg)
 	track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
-	    session_refresh(ctx, tok, len, addr, &pair, &r) == -1)
+	    (p = pending_new(ctx, req, &r.e)) == NULL ||
+	    session_refresh(ctx, tok, len, addr, tokens_replied, p, &r) == -1) {
+		free(p);
 		reply_refusal(req, &r);
-	else
-		reply_tokens(req, &pair);
-	token_pair_wipe(&pair);
+	}
 	json_object_put(body);
 }
 
@@ -161,7 +186,8 @@ static void
 route_logout(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
-	struct json_object *body = NULL, *reply = NULL;
+	struct json_object *body = NULL;
+	struct pending *p = NULL;
 	struct session_refusal r = { 0 };
 	char addr[SESSION_ADDR_MAX];
 	const char *tok;
@@ -170,14 +196,11 @@ route_logout(struct evhttp_request *req, void *arg)
 	track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
-	    session_logout(ctx, tok, len, addr, &r) == -1) {
+	    (p = pending_new(ctx, req, &r.e)) == NULL ||
+	    session_logout(ctx, tok, len, addr, logout_replied, p, &r) == -1) {
+		free(p);
 		reply_refusal(req, &r);
-		goto out;
 	}
-	if ((reply = json_object_new_object()) != NULL)
-		json_add_string(reply, "status", "ok");
-	http_reply_json(req, HTTP_OK, reply, HTTP_NO_STORE);
-out:
 	json_object_put(body);
 }
 
@@ -197,27 +220,36 @@ route_jwks(struct evhttp_request *req, void *arg)
 	http_reply_json(req, HTTP_OK, json_object_get(ctx->jwks_json), 0);
 }
 
-/* GET /health: ready when the database answers and a key signs. */
+/* Ready: the database answered the last work and probes (read and
+ * write), a key signs, and no shutdown is under way. Never a database
+ * round trip here: the answer comes from the store pool's record. */
+static bool
+ready_state(struct auth_ctx *ctx, struct store_health *h)
+{
+	store_pool_health(ctx->db, h);
+	return h->reachable && h->writable && ctx->keys != NULL &&
+	       ctx->keys->n > 0 && !ctx->draining;
+}
+
+/* GET /health and /health/ready: readiness, with what it is made of. */
 static void
 route_health(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 	struct json_object *o = json_object_new_object();
-	struct err e = { 0 };
-	bool db_ok = store_ping(ctx->store, &e) == 0;
-	bool ready =
-	    db_ok && ctx->keys != NULL && ctx->keys->n > 0 && !ctx->draining;
+	struct store_health h;
+	bool ready = ready_state(ctx, &h);
 
 	track(req, ctx);
-	if (!db_ok)
-		log_msg(LOG_ERROR, "health: %s", e.msg);
 	if (o != NULL) {
-		json_object_object_add(o, "status",
-		    json_object_new_string(ready           ? "ok"
-		                           : ctx->draining ? "stopping"
-		                                           : "unavailable"));
-		json_object_object_add(o, "database",
-		    json_object_new_string(db_ok ? "ok" : "error"));
+		json_add_string(o, "status",
+		    ready           ? "ok"
+		    : ctx->draining ? "stopping"
+		                    : "unavailable");
+		json_add_string(
+		    o, "database", h.reachable && h.writable ? "ok" : "error");
+		json_object_object_add(o, "database_writable",
+		    json_object_new_boolean(h.reachable && h.writable));
 		json_object_object_add(o, "keys",
 		    json_object_new_int64(
 		        ctx->keys != NULL ? (int64_t)ctx->keys->n : 0));
@@ -226,8 +258,25 @@ route_health(struct evhttp_request *req, void *arg)
 		json_object_object_add(o, "hash_busy",
 		    json_object_new_int64(
 		        (int64_t)password_pool_busy(ctx->pool)));
+		json_object_object_add(o, "db_threads",
+		    json_object_new_int(store_pool_threads(ctx->db)));
+		json_object_object_add(o, "db_busy",
+		    json_object_new_int64((int64_t)store_pool_busy(ctx->db)));
 	}
 	http_reply_json(req, ready ? HTTP_OK : 503, o, HTTP_NO_STORE);
+}
+
+/* GET /health/live: the process answers; nothing else is asked. */
+static void
+route_live(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+	struct json_object *o = json_object_new_object();
+
+	track(req, ctx);
+	if (o != NULL)
+		json_add_string(o, "status", "ok");
+	http_reply_json(req, HTTP_OK, o, HTTP_NO_STORE);
 }
 
 /* GET /demo...: the teaching page, from an allow-list (static_files.h). */
@@ -256,6 +305,8 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_POST, "/logout", route_logout },
 	{ EVHTTP_REQ_GET, "/.well-known/jwks.json", route_jwks },
 	{ EVHTTP_REQ_GET, "/health", route_health },
+	{ EVHTTP_REQ_GET, "/health/ready", route_health },
+	{ EVHTTP_REQ_GET, "/health/live", route_live },
 	{ EVHTTP_REQ_GET, "/demo", route_demo },
 	{ EVHTTP_REQ_GET, "/demo/", route_demo },
 	{ EVHTTP_REQ_GET, "/demo/demo.css", route_demo },

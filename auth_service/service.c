@@ -1,6 +1,8 @@
 /* service: build and tear down auth_service's state. */
 #include "service.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +12,8 @@
 #include "log.h"
 #include "secret.h"
 #include "seed.h"
+
+#define SERVICE_PROBE_MS 1000 /* database health probe interval */
 
 static const struct static_file service_openapi[] = {
 	{ "/openapi.json", "auth.json", "application/json" },
@@ -100,13 +104,22 @@ out:
 	return rc;
 }
 
+/* Opens the database (creating and migrating it) and imports the seed
+ * users, before the loop runs: the pool's connections then open a
+ * database that is already at the current schema. */
 static int
 import_seed(struct auth_ctx *ctx, const struct seed *seed, struct err *e)
 {
 	struct seed_stats st;
+	struct store *s;
+	int rc;
 
-	if (seed_apply(ctx->store, seed, &ctx->cost, (int64_t)time(NULL), &st,
-	        e) == -1)
+	if ((s = store_open(
+	         ctx->cfg->db, (int)ctx->cfg->db_busy_timeout_ms, e)) == NULL)
+		return -1;
+	rc = seed_apply(s, seed, &ctx->cost, (int64_t)time(NULL), &st, e);
+	store_free(s);
+	if (rc == -1)
 		return -1;
 	log_msg(LOG_INFO,
 	    "users imported: %zu created, %zu password set, "
@@ -115,10 +128,31 @@ import_seed(struct auth_ctx *ctx, const struct seed *seed, struct err *e)
 	return 0;
 }
 
+/* The refresh_key setting, or by default refresh_token.key in the
+ * private key's directory: the secrets of an issuer live together. */
 static int
-hash_threads(const struct auth_config *cfg)
+load_refresh_key(
+    const struct auth_config *cfg, struct refresh_key *out, struct err *e)
 {
-	long n = cfg->hash_threads;
+	char path[PATH_MAX];
+	const char *slash = strrchr(cfg->private_key, '/');
+
+	if (cfg->refresh_key[0] != '\0')
+		return refresh_key_load(cfg->refresh_key, true, out, e);
+	if (slash == NULL)
+		snprintf(path, sizeof(path), "refresh_token.key");
+	else if ((size_t)snprintf(path, sizeof(path), "%.*s/refresh_token.key",
+	             (int)(slash - cfg->private_key),
+	             cfg->private_key) >= sizeof(path))
+		return err_set(e, ERR_CONFIG, "refresh_key: path too long");
+	return refresh_key_load(path, true, out, e);
+}
+
+/* A thread count setting: 0 means one per online CPU. */
+static int
+threads_of(int64_t setting)
+{
+	long n = (long)setting;
 
 	if (n == 0)
 		n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -163,8 +197,7 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	}
 	ctx->issuer = (struct issuer){ ctx->keys->keys[0], cfg->issuer,
 		cfg->audience, cfg->client_id, cfg->access_ttl };
-	if ((ctx->store = store_open(
-	         cfg->db, (int)cfg->db_busy_timeout_ms, e)) == NULL ||
+	if (load_refresh_key(cfg, &ctx->refresh_key, e) == -1 ||
 	    import_seed(ctx, seed, e) == -1)
 		goto fail;
 	seed_free(seed);
@@ -178,10 +211,18 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	secret_wipe(dummy, sizeof(dummy));
 	if ((ctx->throttle = throttle_new(
 	         tp, (size_t)cfg->throttle_max_entries, e)) == NULL ||
-	    (ctx->pool = password_pool_new(base, hash_threads(cfg),
+	    (ctx->pool = password_pool_new(base, threads_of(cfg->hash_threads),
 	         (int)cfg->hash_nice, (size_t)cfg->hash_queue, &ctx->cost,
 	         e)) == NULL)
 		goto fail;
+	{
+		struct store_pool_config pc = { cfg->db,
+			(int)cfg->db_busy_timeout_ms,
+			threads_of(cfg->db_threads), (size_t)cfg->db_queue,
+			SERVICE_PROBE_MS };
+		if ((ctx->db = store_pool_new(base, &pc, e)) == NULL)
+			goto fail;
+	}
 	return 0;
 fail:
 	seed_free(seed);
@@ -192,15 +233,19 @@ fail:
 void
 service_close(struct auth_ctx *ctx)
 {
+	/* Each pool delivers what it still holds as cancelled; a login
+	 * between its steps must then not queue on the other pool. */
+	ctx->closing = true;
 	password_pool_free(ctx->pool);
 	ctx->pool = NULL;
 	throttle_free(ctx->throttle);
-	store_free(ctx->store);
+	store_pool_free(ctx->db);
 	json_object_put(ctx->jwks_json);
 	jwks_free(ctx->keys);
 	permissions_free(ctx->perms);
 	static_files_free(ctx->demo);
 	static_files_free(ctx->openapi);
 	secret_wipe(ctx->dummy_hash, sizeof(ctx->dummy_hash));
+	secret_wipe(&ctx->refresh_key, sizeof(ctx->refresh_key));
 	*ctx = (struct auth_ctx){ 0 };
 }

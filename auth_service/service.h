@@ -15,14 +15,17 @@
 #include "jwks.h"
 #include "password.h"
 #include "permissions.h"
+#include "refresh_token.h"
 #include "static_files.h"
 #include "store.h"
+#include "store_pool.h"
 #include "throttle.h"
 
 struct auth_ctx {
 	const struct auth_config *cfg;
 	struct event_base *base;
-	struct store *store;
+	struct store_pool *db; /* every database step, off the loop */
+	struct refresh_key refresh_key;
 	struct password_pool *pool;
 	struct throttle *throttle;
 	struct permissions *perms; /* replaced on SIGHUP */
@@ -37,6 +40,7 @@ struct auth_ctx {
 	struct static_files *openapi; /* NULL: /openapi.json answers 404 */
 	size_t active; /* requests whose reply is not fully sent */
 	bool draining; /* SIGTERM seen: no new logins */
+	bool closing;  /* service_close runs: no step may start another */
 };
 
 /* Seconds on a clock that never jumps back, for the throttle. */

@@ -1,6 +1,10 @@
-/* session: login, refresh and logout, end to end. */
+/* session: login, refresh and logout, end to end. Each use case is a
+ * short chain of steps; a step that needs the database or the CPU for
+ * long (argon2id, signing) runs on a worker and the next step continues
+ * on the loop. */
 #include "session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,13 +18,6 @@ static int64_t
 wall_now(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static int
-refuse(struct session_refusal *r, int64_t retry_after)
-{
-	r->retry_after = retry_after;
-	return -1;
 }
 
 struct json_object *
@@ -57,7 +54,7 @@ audit(const char *event, const char *user, size_t user_len, const char *addr,
 	log_event(event, o);
 }
 
-/* An audit line about a family: its user came with the token's row. */
+/* An audit line about a family: its user came with the family's row. */
 static void
 audit_grant(const char *event, const struct store_grant *g, const char *addr,
     const char *reason)
@@ -66,31 +63,86 @@ audit_grant(const char *event, const struct store_grant *g, const char *addr,
 	    reason);
 }
 
-/* The access token of a pair, for u. It carries the permissions of now
- * (a refresh re-reads permissions.json); a broken file keeps the running
- * set. */
-static int
-issue_access(struct auth_ctx *ctx, const struct store_user *u,
-    struct token_pair *out, struct err *e)
+/* A failed step as the client hears it: a database that cannot be
+ * reached or is busy is 503 with Retry-After, never a 200 for work that
+ * was not committed. */
+static void
+refusal_from(struct session_refusal *r, const struct err *e)
+{
+	r->e = *e;
+	r->retry_after = 0;
+	if (e->code == ERR_IO) {
+		err_set(&r->e, ERR_UNAVAILABLE, "database: %s", e->msg);
+		r->retry_after = 1;
+	} else if (e->code == ERR_UNAVAILABLE) {
+		r->retry_after = 1;
+	}
+}
+
+/* Signing ---------------------------------------------------------------- */
+
+/* What signing needs, taken on the loop and used on a worker: a reload
+ * may replace the loop's keys and permissions meanwhile. */
+struct signer {
+	struct jwks *keys;
+	struct permissions *perms;
+	struct issuer issuer;
+	const struct refresh_key *refresh_key;
+};
+
+static void
+signer_take(struct auth_ctx *ctx, struct signer *s)
 {
 	struct err pe = { 0 };
 
+	/* The token carries the permissions of now (a refresh re-reads
+	 * permissions.json); a broken file keeps the running set. */
 	if (permissions_refresh(&ctx->perms, ctx->cfg->permissions, &pe) == -1)
 		log_msg(LOG_ERROR, "permissions kept: %s", pe.msg);
-	return issuer_access_token(&ctx->issuer, u, ctx->perms, wall_now(),
+	s->keys = jwks_retain(ctx->keys);
+	s->perms = permissions_retain(ctx->perms);
+	s->issuer = ctx->issuer;
+	s->issuer.key = s->keys->keys[0];
+	s->refresh_key = &ctx->refresh_key;
+}
+
+static void
+signer_drop(struct signer *s)
+{
+	jwks_free(s->keys);
+	permissions_free(s->perms);
+	*s = (struct signer){ 0 };
+}
+
+/* On a worker: the pair for a family's live generation and its user. */
+static int
+signer_pair(const struct signer *s, const struct store_grant *g,
+    const struct store_user *u, struct token_pair *out, struct err *e)
+{
+	if (refresh_token_make(s->refresh_key, g->family_id, g->generation,
+	        out->refresh_token) == -1)
+		return err_set(e, ERR_INTERNAL, "refresh token");
+	return issuer_access_token(&s->issuer, u, s->perms, wall_now(),
 	    &out->access_token, &out->expires_in, e);
 }
 
-/* Login --------------------------------------------------------------- */
+/* Login ------------------------------------------------------------------ */
 
-/* One login while its password is checked on a worker. */
 struct login {
+	struct store_task task; /* first: the pool hands this back */
 	struct auth_ctx *ctx;
 	struct store_user *user; /* NULL: unknown user, dummy hash used */
 	char *username;
 	size_t username_len;
+	char *password; /* until it is handed to the hashing pool */
+	size_t password_len;
+	char *new_hash; /* a re-hash at the configured cost, or NULL */
 	char addr[SESSION_ADDR_MAX];
-	session_login_done done;
+	char family_id[STORE_FAMILY_ID_LEN + 1];
+	struct store_grant grant;
+	struct signer signer;
+	struct token_pair pair;
+	session_done done;
 	void *arg;
 };
 
@@ -101,6 +153,12 @@ login_free(struct login *l)
 		return;
 	store_user_free(l->user);
 	free(l->username);
+	if (l->password != NULL)
+		secret_wipe(l->password, l->password_len);
+	free(l->password);
+	secret_free_str(l->new_hash);
+	signer_drop(&l->signer);
+	token_pair_wipe(&l->pair);
 	free(l);
 }
 
@@ -113,49 +171,77 @@ login_settle(struct login *l)
 	throttle_end(l->ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr));
 }
 
-/* Right password: re-hash if asked, a new family, the tokens. */
-static int
-login_succeeded(struct login *l, const char *new_hash, struct token_pair *out,
-    struct err *e)
+static void
+login_refuse(struct login *l, const struct err *e)
 {
-	struct auth_ctx *ctx = l->ctx;
-	unsigned char hash[STORE_HASH_LEN];
-	struct store_grant grant;
-	struct err re = { 0 };
+	struct session_refusal r;
 
-	throttle_success(
-	    ctx->throttle, THROTTLE_USER, l->username, l->username_len);
-	/* The stored hash is below the configured cost: upgrade it now that
-	 * the password is known to be right. */
-	if (new_hash != NULL &&
-	    store_update_password_hash(ctx->store, l->user->id,
-	        l->user->password_hash, new_hash, &re) == -1)
-		log_msg(LOG_WARN, "re-hash not stored: %s", re.msg);
-	if (issuer_refresh_token(out->refresh_token, hash, e) == -1 ||
-	    store_create_family(ctx->store, l->user->id, ctx->cfg->client_id,
-	        hash, wall_now(), ctx->cfg->refresh_ttl, ctx->cfg->family_ttl,
-	        &grant, e) == -1 ||
-	    issue_access(ctx, l->user, out, e) == -1)
-		return -1;
-	audit("login_ok", l->username, l->username_len, l->addr,
-	    grant.family_id, NULL);
-	return 0;
+	refusal_from(&r, e);
+	l->done(NULL, &r, l->arg);
+	login_free(l);
 }
 
+/* Step 4, worker: re-hash if asked, then a new family. */
+static int
+login_open_family(struct store *s, struct store_task *t, struct err *e)
+{
+	struct login *l = (struct login *)t;
+	const struct auth_config *cfg = l->ctx->cfg;
+	struct err re = { 0 };
+
+	/* The stored hash is below the configured cost: upgrade it now that
+	 * the password is known to be right (only if still the same). */
+	if (l->new_hash != NULL &&
+	    store_update_password_hash(
+	        s, l->user->id, l->user->password_hash, l->new_hash, &re) == -1)
+		log_msg(LOG_WARN, "re-hash not stored: %s", re.msg);
+	return store_create_family(s, l->family_id, l->user->id, cfg->client_id,
+	    wall_now(), cfg->refresh_ttl, cfg->family_ttl, &l->grant, e);
+}
+
+/* Step 4, worker, after the commit: the tokens. */
+static int
+login_sign(struct store_task *t, struct err *e)
+{
+	struct login *l = (struct login *)t;
+
+	return signer_pair(&l->signer, &l->grant, l->user, &l->pair, e);
+}
+
+/* Step 5, loop: answer. */
+static void
+login_opened(struct store_task *t, const struct err *e)
+{
+	struct login *l = (struct login *)t;
+
+	if (e->code != ERR_OK) {
+		login_refuse(l, e);
+		return;
+	}
+	audit("login_ok", l->username, l->username_len, l->addr,
+	    l->grant.family_id, NULL);
+	l->done(&l->pair, NULL, l->arg);
+	login_free(l);
+}
+
+/* Step 3, loop: the password was checked. */
 static void
 login_checked(struct password_result *res, void *arg)
 {
 	struct login *l = arg;
 	struct auth_ctx *ctx = l->ctx;
-	struct session_refusal r = { 0 };
-	struct token_pair pair = { 0 };
+	struct err e = { 0 };
 	int64_t now = service_monotonic();
 
 	login_settle(l);
-	if (res->cancelled) {
-		err_set(&r.e, ERR_UNAVAILABLE, "shutting down");
-		r.retry_after = 1;
-	} else if (!res->match || l->user == NULL) {
+	l->new_hash = res->new_hash;
+	res->new_hash = NULL;
+	if (res->cancelled || ctx->closing) {
+		err_set(&e, ERR_UNAVAILABLE, "shutting down");
+		login_refuse(l, &e);
+		return;
+	}
+	if (!res->match || l->user == NULL) {
 		throttle_failure(ctx->throttle, THROTTLE_USER, l->username,
 		    l->username_len, now);
 		throttle_failure(ctx->throttle, THROTTLE_ADDR, l->addr,
@@ -163,16 +249,56 @@ login_checked(struct password_result *res, void *arg)
 		audit("login_failed", l->username, l->username_len, l->addr,
 		    NULL, l->user == NULL ? "unknown_user" : "bad_password");
 		/* One answer for both: no user enumeration. */
-		err_set(&r.e, ERR_INVALID_CREDENTIALS, "login failed");
-	} else if (login_succeeded(l, res->new_hash, &pair, &r.e) == 0) {
-		l->done(&pair, NULL, l->arg);
-		goto out;
+		err_set(&e, ERR_INVALID_CREDENTIALS, "login failed");
+		login_refuse(l, &e);
+		return;
 	}
-	l->done(NULL, &r, l->arg);
-out:
-	token_pair_wipe(&pair);
-	secret_free_str(res->new_hash);
-	login_free(l);
+	throttle_success(
+	    ctx->throttle, THROTTLE_USER, l->username, l->username_len);
+	refresh_family_new(l->family_id);
+	signer_take(ctx, &l->signer);
+	l->task = (struct store_task){ .run = login_open_family,
+		.compute = login_sign,
+		.done = login_opened,
+		.writes = true };
+	if (store_pool_submit(ctx->db, &l->task, &e) == -1)
+		login_refuse(l, &e);
+}
+
+/* Step 1, worker: who is this? */
+static int
+login_find(struct store *s, struct store_task *t, struct err *e)
+{
+	struct login *l = (struct login *)t;
+
+	return store_find_user(s, l->username, l->username_len, &l->user, e);
+}
+
+/* Step 2, loop: check the password (or the dummy) on the hash pool. */
+static void
+login_found(struct store_task *t, const struct err *e)
+{
+	struct login *l = (struct login *)t;
+	struct auth_ctx *ctx = l->ctx;
+	struct err pe = { 0 };
+	int rc;
+
+	if (e->code != ERR_OK || ctx->closing) {
+		login_settle(l);
+		if (e->code == ERR_OK)
+			err_set(&pe, ERR_UNAVAILABLE, "shutting down");
+		login_refuse(l, e->code != ERR_OK ? e : &pe);
+		return;
+	}
+	rc = password_pool_verify(ctx->pool,
+	    l->user != NULL ? l->user->password_hash : ctx->dummy_hash,
+	    l->password, l->password_len, l->user != NULL, login_checked, l,
+	    &pe);
+	secret_wipe(l->password, l->password_len);
+	if (rc == -1) {
+		login_settle(l);
+		login_refuse(l, &pe);
+	}
 }
 
 /* Longest wait either key owes; 0 when neither is throttled. */
@@ -189,18 +315,24 @@ login_wait(struct auth_ctx *ctx, const struct login *l)
 }
 
 static struct login *
-login_new(
-    struct auth_ctx *ctx, const char *name, size_t name_len, const char *addr)
+login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
+    const char *pw, size_t pw_len, const char *addr)
 {
 	struct login *l = calloc(1, sizeof(*l));
 
-	if (l == NULL || (l->username = malloc(name_len + 1)) == NULL) {
+	if (l == NULL || (l->username = malloc(name_len + 1)) == NULL ||
+	    (l->password = malloc(pw_len + 1)) == NULL) {
+		if (l != NULL)
+			free(l->username);
 		free(l);
 		return NULL;
 	}
 	memcpy(l->username, name, name_len);
 	l->username[name_len] = '\0';
 	l->username_len = name_len;
+	memcpy(l->password, pw, pw_len);
+	l->password[pw_len] = '\0';
+	l->password_len = pw_len;
 	l->ctx = ctx;
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
 	return l;
@@ -209,9 +341,9 @@ login_new(
 int
 session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
     const char *password, size_t password_len, const char *addr,
-    session_login_done done, void *arg, struct session_refusal *r)
+    session_done done, void *arg, struct session_refusal *r)
 {
-	struct login *l = NULL;
+	struct login *l;
 	int64_t wait;
 
 	*r = (struct session_refusal){ 0 };
@@ -220,22 +352,24 @@ session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
 		return err_set(
 		    &r->e, ERR_INVALID_REQUEST, "username or password length");
 	if (ctx->draining) {
-		err_set(&r->e, ERR_UNAVAILABLE, "shutting down");
-		return refuse(r, 1);
+		r->retry_after = 1;
+		return err_set(&r->e, ERR_UNAVAILABLE, "shutting down");
 	}
-	if ((l = login_new(ctx, name, name_len, addr)) == NULL)
+	if ((l = login_new(
+	         ctx, name, name_len, password, password_len, addr)) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "login");
 	l->done = done;
 	l->arg = arg;
 	if ((wait = login_wait(ctx, l)) > 0) {
 		audit("login_throttled", name, name_len, l->addr, NULL, NULL);
-		err_set(&r->e, ERR_THROTTLED, "throttled");
 		login_free(l);
-		return refuse(r, wait);
+		r->retry_after = wait;
+		return err_set(&r->e, ERR_THROTTLED, "throttled");
 	}
-	if (store_find_user(ctx->store, name, name_len, &l->user, &r->e) ==
-	    -1) {
+	l->task = (struct store_task){ .run = login_find, .done = login_found };
+	if (store_pool_submit(ctx->db, &l->task, &r->e) == -1) {
 		login_free(l);
+		r->retry_after = 1;
 		return -1;
 	}
 	/* In flight until login_checked: concurrent guesses count. */
@@ -243,82 +377,205 @@ session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
 	    l->username_len, service_monotonic());
 	throttle_begin(ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr),
 	    service_monotonic());
-	if (password_pool_verify(ctx->pool,
-	        l->user != NULL ? l->user->password_hash : ctx->dummy_hash,
-	        password, password_len, l->user != NULL, login_checked, l,
-	        &r->e) == -1) {
-		login_settle(l);
-		login_free(l);
-		/* A full hashing queue: come back in a second. */
-		return refuse(r, r->e.code == ERR_UNAVAILABLE ? 1 : 0);
-	}
 	return 0;
 }
 
-/* Refresh and logout --------------------------------------------------- */
+/* Refresh ---------------------------------------------------------------- */
 
-/* Any non-empty string, however long (the body limit bounds it), is a
- * token this server may not know: that is invalid_grant on /refresh and
- * 200 on /logout (RFC 7009 2.2), never a hint about its form. */
-static int
-presented_hash(const char *token, size_t len,
-    unsigned char hash[STORE_HASH_LEN], struct err *e)
+struct rotation {
+	struct store_task task; /* first */
+	struct auth_ctx *ctx;
+	char family_id[STORE_FAMILY_ID_LEN + 1];
+	uint64_t generation;
+	char addr[SESSION_ADDR_MAX];
+	enum store_refusal why;
+	struct store_grant grant;
+	struct store_user *user;
+	struct signer signer;
+	struct token_pair pair;
+	session_done done;
+	void *arg;
+};
+
+static void
+rotation_free(struct rotation *t)
 {
-	if (len == 0)
-		return err_set(e, ERR_INVALID_REQUEST, "empty refresh_token");
-	store_token_hash(token, len, hash);
-	return 0;
+	store_user_free(t->user);
+	signer_drop(&t->signer);
+	token_pair_wipe(&t->pair);
+	free(t);
+}
+
+/* Worker: the single-use step, decided by the database. */
+static int
+rotation_run(struct store *s, struct store_task *task, struct err *e)
+{
+	struct rotation *t = (struct rotation *)task;
+
+	return store_rotate(s, t->family_id, t->generation, wall_now(),
+	    t->ctx->cfg->refresh_ttl, &t->grant, &t->user, &t->why, e);
+}
+
+/* Worker, after the commit. */
+static int
+rotation_sign(struct store_task *task, struct err *e)
+{
+	struct rotation *t = (struct rotation *)task;
+
+	return signer_pair(&t->signer, &t->grant, t->user, &t->pair, e);
+}
+
+/* Loop: audit and answer. */
+static void
+rotation_done(struct store_task *task, const struct err *e)
+{
+	struct rotation *t = (struct rotation *)task;
+	struct session_refusal r;
+
+	if (e->code == ERR_OK) {
+		audit("refresh", t->user->username, strlen(t->user->username),
+		    t->addr, t->grant.family_id, NULL);
+		t->done(&t->pair, NULL, t->arg);
+		rotation_free(t);
+		return;
+	}
+	if (t->why == STORE_REFUSED_REUSED)
+		audit_grant("refresh_reuse_family_revoked", &t->grant, t->addr,
+		    "reuse");
+	else if (t->why != STORE_REFUSED_NONE)
+		audit_grant("refresh_failed", &t->grant, t->addr,
+		    store_refusal_name(t->why));
+	refusal_from(&r, e);
+	t->done(NULL, &r, t->arg);
+	rotation_free(t);
 }
 
 int
 session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
-    const char *addr, struct token_pair *out, struct session_refusal *r)
+    const char *addr, session_done done, void *arg, struct session_refusal *r)
 {
-	unsigned char old_hash[STORE_HASH_LEN], new_hash[STORE_HASH_LEN];
-	enum store_refusal why = STORE_REFUSED_NONE;
-	struct store_grant grant = { 0 };
-	struct store_user *u = NULL;
-	int rc = -1;
+	struct rotation *t;
 
 	*r = (struct session_refusal){ 0 };
-	if (presented_hash(token, len, old_hash, &r->e) == -1 ||
-	    issuer_refresh_token(out->refresh_token, new_hash, &r->e) == -1)
-		goto out;
-	if (store_rotate(ctx->store, old_hash, new_hash, wall_now(),
-	        ctx->cfg->refresh_ttl, &grant, &u, &why, &r->e) == -1) {
-		if (why == STORE_REFUSED_REUSED)
-			audit_grant("refresh_reuse_family_revoked", &grant,
-			    addr, "reuse");
-		else if (why != STORE_REFUSED_NONE)
-			audit_grant("refresh_failed", &grant, addr,
-			    store_refusal_name(why));
-		goto out;
+	if (len == 0)
+		return err_set(
+		    &r->e, ERR_INVALID_REQUEST, "empty refresh_token");
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return err_set(&r->e, ERR_NOMEM, "refresh");
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	/* Any string, however long (the body limit bounds it), that is not
+	 * one of ours is an unknown token: no database work at all. */
+	if (refresh_token_open(&ctx->refresh_key, token, len, t->family_id,
+	        &t->generation) == -1) {
+		audit("refresh_failed", NULL, 0, addr, NULL, "unknown");
+		rotation_free(t);
+		return err_set(
+		    &r->e, ERR_INVALID_GRANT, "unknown refresh token");
 	}
-	if (issue_access(ctx, u, out, &r->e) == -1)
-		goto out;
-	audit("refresh", u->username, strlen(u->username), addr,
-	    grant.family_id, NULL);
-	rc = 0;
-out:
-	if (rc == -1)
-		token_pair_wipe(out);
-	store_user_free(u);
-	return rc;
+	t->ctx = ctx;
+	t->done = done;
+	t->arg = arg;
+	signer_take(ctx, &t->signer);
+	t->task = (struct store_task){ .run = rotation_run,
+		.compute = rotation_sign,
+		.done = rotation_done,
+		.writes = true };
+	if (store_pool_submit(ctx->db, &t->task, &r->e) == -1) {
+		rotation_free(t);
+		r->retry_after = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Logout ----------------------------------------------------------------- */
+
+struct logout {
+	struct store_task task; /* first */
+	struct auth_ctx *ctx;
+	char family_id[STORE_FAMILY_ID_LEN + 1];
+	char addr[SESSION_ADDR_MAX];
+	bool found;
+	struct store_grant grant;
+	session_done done;
+	void *arg;
+};
+
+static int
+logout_run(struct store *s, struct store_task *task, struct err *e)
+{
+	struct logout *t = (struct logout *)task;
+
+	return store_revoke(
+	    s, t->family_id, "logout", wall_now(), &t->grant, &t->found, e);
+}
+
+static void
+logout_done(struct store_task *task, const struct err *e)
+{
+	struct logout *t = (struct logout *)task;
+	struct session_refusal r;
+
+	if (e->code == ERR_OK) {
+		audit_grant("logout", &t->grant, t->addr,
+		    t->found ? NULL : "unknown_token");
+		t->done(NULL, NULL, t->arg);
+	} else {
+		refusal_from(&r, e);
+		t->done(NULL, &r, t->arg);
+	}
+	free(t);
+}
+
+/* An unknown token: nothing to revoke, answered as a revocation is, on
+ * the next turn of the loop. */
+static void
+logout_unknown(evutil_socket_t fd, short what, void *arg)
+{
+	struct logout *t = arg;
+
+	(void)fd;
+	(void)what;
+	audit("logout", NULL, 0, t->addr, NULL, "unknown_token");
+	t->done(NULL, NULL, t->arg);
+	free(t);
 }
 
 int
 session_logout(struct auth_ctx *ctx, const char *token, size_t len,
-    const char *addr, struct session_refusal *r)
+    const char *addr, session_done done, void *arg, struct session_refusal *r)
 {
-	unsigned char hash[STORE_HASH_LEN];
-	struct store_grant grant = { 0 };
-	bool found = false;
+	struct logout *t;
+	uint64_t generation;
 
 	*r = (struct session_refusal){ 0 };
-	if (presented_hash(token, len, hash, &r->e) == -1 ||
-	    store_revoke(ctx->store, hash, "logout", wall_now(), &grant, &found,
-	        &r->e) == -1)
+	if (len == 0)
+		return err_set(
+		    &r->e, ERR_INVALID_REQUEST, "empty refresh_token");
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return err_set(&r->e, ERR_NOMEM, "logout");
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->ctx = ctx;
+	t->done = done;
+	t->arg = arg;
+	/* Any generation of the family ends it: a client may log out with
+	 * the token it holds, whatever came after. */
+	if (refresh_token_open(&ctx->refresh_key, token, len, t->family_id,
+	        &generation) == -1) {
+		if (event_base_once(ctx->base, -1, EV_TIMEOUT, logout_unknown,
+		        t, NULL) == -1) {
+			free(t);
+			return err_set(&r->e, ERR_NOMEM, "logout");
+		}
+		return 0;
+	}
+	t->task = (struct store_task){
+		.run = logout_run, .done = logout_done, .writes = true
+	};
+	if (store_pool_submit(ctx->db, &t->task, &r->e) == -1) {
+		free(t);
+		r->retry_after = 1;
 		return -1;
-	audit_grant("logout", &grant, addr, found ? NULL : "unknown_token");
+	}
 	return 0;
 }

@@ -1,8 +1,10 @@
 /* session: the issuer's use cases, one function each: log in, refresh,
  * log out. Input is what the request said (credentials or a refresh
- * token, and the client's address); output is a token pair or a struct
- * err. HTTP stays in routes.c, stored data behind store.h, token contents
- * in issuer.c; each use case writes its own audit line. */
+ * token, and the client's address); output is a token pair or a refusal.
+ * HTTP stays in routes.c, stored data behind store.h (reached through the
+ * store pool, so the event loop never waits on the database), token
+ * contents in issuer.c and refresh_token.c; each use case writes its own
+ * audit line. */
 #ifndef AUTH_SESSION_H
 #define AUTH_SESSION_H
 
@@ -10,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "issuer.h"
+#include "refresh_token.h"
 #include "service.h"
 
 #define SESSION_ADDR_MAX 64 /* a client address as text */
@@ -18,7 +20,7 @@
 /* What a successful login or refresh hands the client. */
 struct token_pair {
 	char *access_token;
-	char refresh_token[ISSUER_REFRESH_LEN + 1];
+	char refresh_token[REFRESH_TOKEN_LEN + 1];
 	int64_t expires_in; /* the access token's lifetime, as its exp says */
 };
 
@@ -27,7 +29,7 @@ struct json_object *token_pair_to_json(const struct token_pair *p);
 /* Frees and wipes; the pair can be reused. */
 void token_pair_wipe(struct token_pair *p);
 
-/* How a use case ended when it did not succeed: e->code is the error
+/* How a use case ended when it did not succeed: e.code is the error
  * (common/http_util.c maps it to a status); retry_after > 0 asks the
  * client to wait that many seconds (429 throttled, 503 unavailable). */
 struct session_refusal {
@@ -35,28 +37,32 @@ struct session_refusal {
 	int64_t retry_after;
 };
 
-/* Called once, on the loop, when a login started by session_login ends:
- * pair on success, else NULL and r says why. */
-typedef void (*session_login_done)(
+/* Called once, on the loop, when a use case that returned 0 ends: on
+ * success r is NULL (and pair, for login and refresh, the tokens); on
+ * failure pair is NULL and r says why. */
+typedef void (*session_done)(
     const struct token_pair *pair, const struct session_refusal *r, void *arg);
+
+/* Each returns -1 when refused at once (r filled, done never called), 0
+ * when done will be called. */
 
 /* POST /login: throttle check, user lookup, argon2id on a worker (an
  * unknown user is checked against a dummy hash of the same cost, so both
- * failures cost and answer the same), then a new family and its tokens.
- * 0: done will be called; -1: refused at once (r filled). */
+ * failures cost and answer the same), then a new family and its tokens. */
 int session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
     const char *password, size_t password_len, const char *addr,
-    session_login_done done, void *arg, struct session_refusal *r);
+    session_done done, void *arg, struct session_refusal *r);
 
 /* POST /refresh: single-use rotation; a reused token revokes its family
  * (RFC 9700 4.14.2). The new access token carries the user's roles and
  * permissions of now. */
 int session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
-    const char *addr, struct token_pair *out, struct session_refusal *r);
+    const char *addr, session_done done, void *arg, struct session_refusal *r);
 
 /* POST /logout: revokes the token's family. An unknown token is not an
- * error (RFC 7009 2.2): the answer must not tell which tokens exist. */
+ * error (RFC 7009 2.2): the answer must not tell which tokens exist, so
+ * it ends as a success too. */
 int session_logout(struct auth_ctx *ctx, const char *token, size_t len,
-    const char *addr, struct session_refusal *r);
+    const char *addr, session_done done, void *arg, struct session_refusal *r);
 
 #endif

@@ -1,6 +1,7 @@
-/* test_refresh_store: families and refresh tokens in a real SQLite file:
- * rotation, reuse revoking the family (committed), expiry, absolute family
- * lifetime, logout, purge, and concurrent rotation from many connections. */
+/* test_refresh_store: refresh-token families in a real SQLite file:
+ * rotation by generation, reuse revoking the family (committed), expiry,
+ * absolute family lifetime, flat storage per login, logout, batched
+ * purge, and concurrent rotation from many connections. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "refresh_token.h"
 #include "secret.h"
 #include "store.h"
 #include "test.h"
@@ -27,24 +29,26 @@ open_store(void)
 	return s;
 }
 
-static void
-token(const char *text, unsigned char h[STORE_HASH_LEN])
+/* Opening must work: a test that cannot open its store fails. */
+static struct store *
+must_open(void)
 {
-	store_token_hash(text, strlen(text), h);
+	struct store *s = open_store();
+
+	CHECK(s != NULL);
+	return s;
 }
 
 static int
-rotate(struct store *s, const char *old, const char *new, int64_t now,
-    enum store_refusal *why, struct store_grant *g)
+rotate(struct store *s, const struct store_grant *from, uint64_t generation,
+    int64_t now, enum store_refusal *why, struct store_grant *g)
 {
-	unsigned char a[STORE_HASH_LEN], b[STORE_HASH_LEN];
 	struct store_user *u = NULL;
 	struct err e = { 0 };
 	int rc;
 
-	token(old, a);
-	token(new, b);
-	rc = store_rotate(s, a, b, now, 100, g, &u, why, &e);
+	rc = store_rotate(
+	    s, from->family_id, generation, now, 100, g, &u, why, &e);
 	if (rc == -1 && e.code != ERR_INVALID_GRANT)
 		fprintf(stderr, "rotate: %s\n", e.msg);
 	/* A rotation reads the family's user; a refusal returns none. */
@@ -55,14 +59,14 @@ rotate(struct store *s, const char *old, const char *new, int64_t now,
 }
 
 static int
-login(struct store *s, const char *tok, int64_t now, struct store_grant *g)
+login(struct store *s, int64_t now, struct store_grant *g)
 {
-	unsigned char h[STORE_HASH_LEN];
+	char family[STORE_FAMILY_ID_LEN + 1];
 	struct err e = { 0 };
 
-	token(tok, h);
+	refresh_family_new(family);
 	return store_create_family(
-	    s, user_id, "demo-client", h, now, 100, 1000, g, &e);
+	    s, family, user_id, "demo-client", now, 100, 1000, g, &e);
 }
 
 static int64_t
@@ -86,62 +90,90 @@ scalar(const char *sql, const char *arg)
 static void
 test_rotation_and_reuse(void)
 {
-	struct store *s = open_store();
-	struct store_grant g, g2;
+	struct store *s = must_open();
+	struct store_grant g, g2,
+	    unknown = { .family_id = "AAAAAAAAAAAAAAAAAAAAAA" };
 	enum store_refusal why;
 
 	if (s == NULL)
 		return;
-	CHECK(login(s, "r1", 1000, &g) == 0);
+	CHECK(login(s, 1000, &g) == 0);
 	CHECK(strlen(g.family_id) == STORE_FAMILY_ID_LEN);
+	CHECK(g.generation == 0);
 	CHECK(g.token_expires == 1100 && g.family_expires == 2000);
-	CHECK(rotate(s, "r1", "r2", 1010, &why, &g2) == 0);
+	CHECK(rotate(s, &g, 0, 1010, &why, &g2) == 0);
 	CHECK(strcmp(g.family_id, g2.family_id) == 0 && g2.user_id == user_id);
-	CHECK(rotate(s, "r2", "r3", 1020, &why, &g2) == 0);
-	/* r1 again: reuse. The whole family dies, newest token included. */
-	CHECK(rotate(s, "r1", "x1", 1030, &why, &g2) == -1);
+	CHECK(g2.generation == 1 && g2.token_expires == 1110);
+	CHECK(strcmp(g2.username, "u") == 0);
+	CHECK(rotate(s, &g, 1, 1020, &why, &g2) == 0);
+	CHECK(g2.generation == 2);
+	/* Generation 0 again: reuse. The whole family dies, newest token
+	 * (generation 2) included. */
+	CHECK(rotate(s, &g, 0, 1030, &why, &g2) == -1);
 	CHECK(why == STORE_REFUSED_REUSED);
 	CHECK(strcmp(g2.family_id, g.family_id) == 0);
-	CHECK(rotate(s, "r3", "x2", 1031, &why, &g2) == -1);
+	CHECK(strcmp(g2.username, "u") == 0);
+	CHECK(rotate(s, &g, 2, 1031, &why, &g2) == -1);
 	CHECK(why == STORE_REFUSED_REVOKED);
 	/* Committed: another connection sees the revocation. */
 	CHECK(scalar("SELECT revoked_reason = 'reuse' FROM families WHERE "
 	             "id = ?1",
 	          g.family_id) == 1);
-	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1 "
-	             "AND revoked_at IS NULL",
-	          g.family_id) == 0);
-	/* The tokens that failed were never stored. */
-	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
-	          g.family_id) == 3);
-	CHECK(rotate(s, "never-issued", "x3", 1031, &why, &g2) == -1);
+	/* A generation never issued, and a family never made. */
+	CHECK(login(s, 1000, &g) == 0);
+	CHECK(rotate(s, &g, 5, 1001, &why, &g2) == -1);
 	CHECK(why == STORE_REFUSED_UNKNOWN);
+	CHECK(rotate(s, &unknown, 0, 1001, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_UNKNOWN);
+	/* Neither refusal touched the family. */
+	CHECK(rotate(s, &g, 0, 1002, &why, &g2) == 0);
+	store_free(s);
+}
+
+/* One row per login whatever the number of refreshes: nothing grows. */
+static void
+test_storage_per_login_is_flat(void)
+{
+	struct store *s = must_open();
+	struct store_grant g, g2;
+	enum store_refusal why;
+	int64_t pages_before, pages_after;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, 7000, &g) == 0);
+	pages_before = scalar("PRAGMA page_count", NULL);
+	for (uint64_t i = 0; i < 500; i++)
+		CHECK(rotate(s, &g, i, 7000 + (int64_t)i / 10, &why, &g2) == 0);
+	CHECK(g2.generation == 500);
+	CHECK(scalar("SELECT count(*) FROM families WHERE id = ?1",
+	          g.family_id) == 1);
+	pages_after = scalar("PRAGMA page_count", NULL);
+	CHECK(pages_after == pages_before);
 	store_free(s);
 }
 
 static void
 test_expiry_and_absolute_lifetime(void)
 {
-	struct store *s = open_store();
+	struct store *s = must_open();
 	struct store_grant g, g2;
 	enum store_refusal why;
-	char old[16], new[16];
+	uint64_t gen = 1;
 
 	if (s == NULL)
 		return;
-	CHECK(login(s, "e1", 5000, &g) == 0);
+	CHECK(login(s, 5000, &g) == 0);
 	/* exp is exclusive: usable at 5099, not at 5100. */
-	CHECK(rotate(s, "e1", "e2", 5100, &why, &g2) == -1);
+	CHECK(rotate(s, &g, 0, 5100, &why, &g2) == -1);
 	CHECK(why == STORE_REFUSED_EXPIRED);
-	CHECK(rotate(s, "e1", "e2", 5099, &why, &g2) == 0);
+	CHECK(rotate(s, &g, 0, 5099, &why, &g2) == 0);
 	CHECK(g2.token_expires == 5199);
 	/* Rotating every 90 s never reaches past the family's 1000 s. */
 	int64_t now = 5099;
-	for (int i = 2; i < 20; i++) {
-		snprintf(old, sizeof(old), "e%d", i);
-		snprintf(new, sizeof(new), "e%d", i + 1);
+	for (int i = 2; i < 20; i++, gen++) {
 		now += 90;
-		int rc = rotate(s, old, new, now, &why, &g2);
+		int rc = rotate(s, &g, gen, now, &why, &g2);
 		if (now < 6000) {
 			CHECK(rc == 0);
 			CHECK(g2.token_expires <= 6000);
@@ -153,56 +185,96 @@ test_expiry_and_absolute_lifetime(void)
 	store_free(s);
 }
 
+/* The family's absolute expiry is checked by the rotation itself, not
+ * only through the token's expiry (which rotation caps at it): a token
+ * expiry beyond the family's, as a bug elsewhere or an old row could
+ * leave, still ends at the family's. */
+static void
+test_family_expiry_checked_on_its_own(void)
+{
+	struct store *s = must_open();
+	struct store_grant g, g2;
+	enum store_refusal why;
+	sqlite3 *db = NULL;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, 8000, &g) == 0); /* family ends at 9000 */
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+	          "UPDATE families SET token_expires_at = 99999 WHERE "
+	          "expires_at = 9000",
+	          NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(rotate(s, &g, 0, 9000, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_EXPIRED);
+	CHECK(rotate(s, &g, 0, 8999, &why, &g2) == 0);
+	CHECK(g2.token_expires == 9000);
+	store_free(s);
+}
+
 static void
 test_logout_revokes_family(void)
 {
-	struct store *s = open_store();
+	struct store *s = must_open();
 	struct store_grant g, g2;
 	enum store_refusal why;
-	unsigned char h[STORE_HASH_LEN];
 	struct err e = { 0 };
 	bool found = true;
 
 	if (s == NULL)
 		return;
-	CHECK(login(s, "l1", 100, &g) == 0);
-	CHECK(rotate(s, "l1", "l2", 101, &why, &g2) == 0);
-	/* Logging out with the older (used) token still ends the family. */
-	token("l1", h);
-	CHECK(store_revoke(s, h, "logout", 102, &g2, &found, &e) == 0);
+	CHECK(login(s, 100, &g) == 0);
+	CHECK(rotate(s, &g, 0, 101, &why, &g2) == 0);
+	CHECK(
+	    store_revoke(s, g.family_id, "logout", 102, &g2, &found, &e) == 0);
 	CHECK(found && strcmp(g2.family_id, g.family_id) == 0);
-	CHECK(rotate(s, "l2", "l3", 103, &why, &g2) == -1);
+	CHECK(rotate(s, &g, 1, 103, &why, &g2) == -1);
 	CHECK(why == STORE_REFUSED_REVOKED);
-	token("not-a-token", h);
-	CHECK(store_revoke(s, h, "logout", 104, &g2, &found, &e) == 0);
+	CHECK(store_revoke(s, "AAAAAAAAAAAAAAAAAAAAAA", "logout", 104, &g2,
+	          &found, &e) == 0);
 	CHECK(!found);
 	/* A second logout of the same family is fine too. */
-	token("l2", h);
-	CHECK(store_revoke(s, h, "logout", 105, &g2, &found, &e) == 0 && found);
+	CHECK(
+	    store_revoke(s, g.family_id, "logout", 105, &g2, &found, &e) == 0 &&
+	    found);
 	store_free(s);
 }
 
 static void
 test_purge(void)
 {
-	struct store *s = open_store();
+	struct store *s = must_open();
 	struct store_grant g;
 	struct err e = { 0 };
+	int64_t deleted = -1, before;
 
 	if (s == NULL)
 		return;
-	CHECK(login(s, "p1", 1, &g) == 0); /* family expires at 1001 */
-	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
-	          g.family_id) == 1);
-	CHECK(store_purge(s, 1001, &e) == 0);
+	CHECK(login(s, 1, &g) == 0); /* family expires at 1001 */
+	CHECK(store_purge(s, 1001, 100, &deleted, &e) == 0);
+	CHECK(deleted == 0);
 	CHECK(scalar("SELECT count(*) FROM families WHERE id = ?1",
 	          g.family_id) == 1);
-	CHECK(store_purge(s, 1002, &e) == 0);
+	CHECK(store_purge(s, 1002, 100, &deleted, &e) == 0);
+	CHECK(deleted == 1);
 	CHECK(scalar("SELECT count(*) FROM families WHERE id = ?1",
 	          g.family_id) == 0);
-	/* Its tokens go with it (ON DELETE CASCADE). */
-	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
-	          g.family_id) == 0);
+	/* Batches: never more than the limit per call, oldest first. What
+	 * earlier tests left is purged first, so 25 families stand alone. */
+	do
+		CHECK(store_purge(s, 300000, 100, &deleted, &e) == 0);
+	while (deleted == 100);
+	for (int i = 0; i < 25; i++)
+		CHECK(login(s, 300000 + i, &g) == 0);
+	before = scalar("SELECT count(*) FROM families", NULL);
+	CHECK(store_purge(s, 400000, 10, &deleted, &e) == 0 && deleted == 10);
+	CHECK(scalar("SELECT min(expires_at) FROM families WHERE "
+	             "expires_at BETWEEN 301000 AND 302000",
+	          NULL) == 301010);
+	CHECK(store_purge(s, 400000, 10, &deleted, &e) == 0 && deleted == 10);
+	CHECK(store_purge(s, 400000, 10, &deleted, &e) == 0 && deleted == 5);
+	CHECK(scalar("SELECT count(*) FROM families", NULL) == before - 25);
 	store_free(s);
 }
 
@@ -210,6 +282,7 @@ test_purge(void)
 
 struct racer {
 	int index;
+	const struct store_grant *from;
 	pthread_barrier_t *start;
 	int rc;
 	enum store_refusal why;
@@ -221,11 +294,9 @@ race(void *arg)
 	struct racer *r = arg;
 	struct store *s = open_store();
 	struct store_grant g;
-	char new[32];
 
-	snprintf(new, sizeof(new), "race-new-%d", r->index);
 	pthread_barrier_wait(r->start);
-	r->rc = s != NULL ? rotate(s, "race-0", new, 200, &r->why, &g) : -2;
+	r->rc = s != NULL ? rotate(s, r->from, 0, 200, &r->why, &g) : -2;
 	store_free(s);
 	return NULL;
 }
@@ -235,7 +306,7 @@ race(void *arg)
 static void
 test_concurrent_rotation(void)
 {
-	struct store *s = open_store();
+	struct store *s = must_open();
 	pthread_t t[RACERS];
 	struct racer r[RACERS];
 	pthread_barrier_t start;
@@ -244,10 +315,11 @@ test_concurrent_rotation(void)
 
 	if (s == NULL)
 		return;
-	CHECK(login(s, "race-0", 199, &g) == 0);
+	CHECK(login(s, 199, &g) == 0);
 	pthread_barrier_init(&start, NULL, RACERS);
 	for (int i = 0; i < RACERS; i++) {
-		r[i] = (struct racer){ .index = i, .start = &start };
+		r[i] =
+		    (struct racer){ .index = i, .from = &g, .start = &start };
 		pthread_create(&t[i], NULL, race, &r[i]);
 	}
 	for (int i = 0; i < RACERS; i++) {
@@ -264,8 +336,6 @@ test_concurrent_rotation(void)
 	CHECK(scalar("SELECT revoked_at IS NOT NULL FROM families WHERE "
 	             "id = ?1",
 	          g.family_id) == 1);
-	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
-	          g.family_id) == 2);
 	store_free(s);
 }
 
@@ -280,21 +350,18 @@ file_size(const char *suffix)
 }
 
 /* SQLite's checkpoints keep the WAL bounded under a steady write load:
- * 2000 logins write about 8000 pages, the WAL stays near its 1000-page
- * checkpoint threshold. */
+ * 5000 logins write many times the 1000-page checkpoint threshold, and
+ * the WAL stays near it. */
 static void
 test_wal_stays_bounded(void)
 {
-	struct store *s = open_store();
+	struct store *s = must_open();
 	struct store_grant g;
-	char tok[32];
 
 	if (s == NULL)
 		return;
-	for (int i = 0; i < 2000; i++) {
-		snprintf(tok, sizeof(tok), "wal-%d", i);
-		CHECK(login(s, tok, 3000, &g) == 0);
-	}
+	for (int i = 0; i < 5000; i++)
+		CHECK(login(s, 3000, &g) == 0);
 	CHECK(file_size("-wal") > 0);
 	CHECK(file_size("-wal") < 8L * 1024 * 1024);
 	CHECK(file_size("") > 256L * 1024); /* checkpointed into the file */
@@ -342,7 +409,9 @@ main(void)
 	store_user_free(u);
 	store_free(s);
 	RUN(test_rotation_and_reuse);
+	RUN(test_storage_per_login_is_flat);
 	RUN(test_expiry_and_absolute_lifetime);
+	RUN(test_family_expiry_checked_on_its_own);
 	RUN(test_logout_revokes_family);
 	RUN(test_purge);
 	RUN(test_concurrent_rotation);

@@ -69,6 +69,75 @@ set_password_directly(const char *name, const char *hash)
 	return changed;
 }
 
+/* A version 1 database (a row per refresh token) moves to version 2: the
+ * users stay, the token table goes, families gain their generation. */
+static void
+test_migration_from_version_1(void)
+{
+	char old[300];
+	sqlite3 *db = NULL;
+	struct store *s;
+	struct store_user *u = NULL;
+	struct err e = { 0 };
+
+	snprintf(old, sizeof(old), "%s.v1", path);
+	CHECK(sqlite3_open(old, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+	          "CREATE TABLE users (id INTEGER PRIMARY KEY, sub TEXT NOT "
+	          "NULL UNIQUE, username TEXT NOT NULL UNIQUE, password_hash "
+	          "TEXT NOT NULL, seed_hash TEXT, roles TEXT NOT NULL DEFAULT "
+	          "'[]', created_at INTEGER NOT NULL, updated_at INTEGER NOT "
+	          "NULL);"
+	          "CREATE TABLE families (id TEXT PRIMARY KEY, user_id INTEGER "
+	          "NOT NULL REFERENCES users(id) ON DELETE CASCADE, client_id "
+	          "TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at "
+	          "INTEGER NOT NULL, revoked_at INTEGER, revoked_reason TEXT);"
+	          "CREATE INDEX families_user ON families(user_id);"
+	          "CREATE INDEX families_expiry ON families(expires_at);"
+	          "CREATE TABLE refresh_tokens (id INTEGER PRIMARY KEY, "
+	          "token_hash BLOB NOT NULL UNIQUE, family_id TEXT NOT NULL "
+	          "REFERENCES families(id) ON DELETE CASCADE, parent_id "
+	          "INTEGER, issued_at INTEGER NOT NULL, expires_at INTEGER NOT "
+	          "NULL, used_at INTEGER, revoked_at INTEGER);"
+	          "INSERT INTO users VALUES (1, "
+	          "'6f1e4f0a-0000-4000-8000-000000000001', 'old', "
+	          "'$argon2id$x', NULL, '[\"user\"]', 1, 1);"
+	          "INSERT INTO families VALUES ('AAAAAAAAAAAAAAAAAAAAAA', 1, "
+	          "'demo-client', 1, 99999999999, NULL, NULL);"
+	          "INSERT INTO refresh_tokens VALUES (1, x'00', "
+	          "'AAAAAAAAAAAAAAAAAAAAAA', NULL, 1, 99999999999, NULL, "
+	          "NULL);"
+	          "PRAGMA user_version = 1;",
+	          NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK((s = store_open(old, 1000, &e)) != NULL);
+	if (s == NULL)
+		return;
+	CHECK(store_find_user(s, "old", 3, &u, &e) == 0 && u != NULL);
+	CHECK(u != NULL && u->n_roles == 1);
+	store_user_free(u);
+	store_free(s);
+	CHECK(sqlite3_open(old, &db) == SQLITE_OK);
+	{
+		sqlite3_stmt *q = NULL;
+		CHECK(
+		    sqlite3_prepare_v2(db,
+		        "SELECT (SELECT user_version FROM pragma_user_version),"
+		        " (SELECT count(*) FROM sqlite_master WHERE name = "
+		        "'refresh_tokens'),"
+		        " (SELECT generation + token_expires_at FROM families)",
+		        -1, &q, NULL) == SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW);
+		CHECK(sqlite3_column_int(q, 0) == DB_SCHEMA_VERSION);
+		CHECK(sqlite3_column_int(q, 1) == 0);
+		/* The old session's token no longer opens: it is expired. */
+		CHECK(sqlite3_column_int(q, 2) == 0);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	unlink(old);
+}
+
 static void
 test_schema_and_pragmas(void)
 {
@@ -78,7 +147,10 @@ test_schema_and_pragmas(void)
 	CHECK(s != NULL);
 	CHECK(scalar("PRAGMA user_version") == DB_SCHEMA_VERSION);
 	CHECK(scalar("SELECT count(*) FROM sqlite_master WHERE name IN "
-	             "('users','families','refresh_tokens')") == 3);
+	             "('users','families','health_probe')") == 3);
+	/* Refresh tokens are MAC'd family pointers: no table of them. */
+	CHECK(scalar("SELECT count(*) FROM sqlite_master WHERE name = "
+	             "'refresh_tokens'") == 0);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 077) == 0);
 	if (s != NULL) {
 		struct db *db = s->impl;
@@ -344,6 +416,7 @@ main(void)
 		return 1;
 	snprintf(path, sizeof(path), "%s/sub/dir/auth.db", dir);
 	RUN(test_schema_and_pragmas);
+	RUN(test_migration_from_version_1);
 	RUN(test_refuses_newer_schema);
 	RUN(test_seed_user_and_lookup);
 	RUN(test_rehash_is_conditional);

@@ -1,17 +1,8 @@
 /* store: the backend-neutral wrappers over a backend's ops table. */
 #include "store.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-void
-store_token_hash(
-    const char *token, size_t len, unsigned char out[STORE_HASH_LEN])
-{
-	crypto_generichash(
-	    out, STORE_HASH_LEN, (const unsigned char *)token, len, NULL, 0);
-}
 
 const char *
 store_refusal_name(enum store_refusal why)
@@ -84,37 +75,41 @@ store_seed_user(struct store *s, const struct store_seed_user *u,
 }
 
 int
-store_create_family(struct store *s, int64_t user_id, const char *client_id,
-    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
-    struct err *e)
+store_create_family(struct store *s, const char *family_id, int64_t user_id,
+    const char *client_id, int64_t now, int64_t token_ttl, int64_t family_ttl,
+    struct store_grant *out, struct err *e)
 {
-	return s->ops->create_family(s->impl, user_id, client_id, token_hash,
+	return s->ops->create_family(s->impl, family_id, user_id, client_id,
 	    now, token_ttl, family_ttl, out, e);
 }
 
 int
-store_rotate(struct store *s, const unsigned char old_hash[STORE_HASH_LEN],
-    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, struct store_user **user,
-    enum store_refusal *why, struct err *e)
+store_rotate(struct store *s, const char *family_id, uint64_t generation,
+    int64_t now, int64_t token_ttl, struct store_grant *out,
+    struct store_user **user, enum store_refusal *why, struct err *e)
 {
 	return s->ops->rotate(
-	    s->impl, old_hash, new_hash, now, token_ttl, out, user, why, e);
+	    s->impl, family_id, generation, now, token_ttl, out, user, why, e);
 }
 
 int
-store_revoke(struct store *s, const unsigned char token_hash[STORE_HASH_LEN],
-    const char *reason, int64_t now, struct store_grant *out, bool *found,
+store_revoke(struct store *s, const char *family_id, const char *reason,
+    int64_t now, struct store_grant *out, bool *found, struct err *e)
+{
+	return s->ops->revoke(s->impl, family_id, reason, now, out, found, e);
+}
+
+int
+store_purge(struct store *s, int64_t before, int64_t limit, int64_t *deleted,
     struct err *e)
 {
-	return s->ops->revoke(s->impl, token_hash, reason, now, out, found, e);
+	return s->ops->purge(s->impl, before, limit, deleted, e);
 }
 
 int
-store_purge(struct store *s, int64_t before, struct err *e)
+store_ping_write(struct store *s, int64_t now, struct err *e)
 {
-	return s->ops->purge(s->impl, before, e);
+	return s->ops->ping_write(s->impl, now, e);
 }
 
 int

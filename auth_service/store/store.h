@@ -11,7 +11,6 @@
 
 #include "err.h"
 
-#define STORE_HASH_LEN 32      /* BLAKE2b-256 of a refresh token */
 #define STORE_FAMILY_ID_LEN 22 /* base64url of 16 random bytes */
 #define STORE_SUB_LEN 36       /* a random UUID (RFC 9562 version 4) */
 #define STORE_MAX_USERNAME 256 /* bytes */
@@ -27,7 +26,8 @@ struct store_user {
 	size_t n_roles;
 };
 
-/* What a new or rotated refresh token belongs to. */
+/* A family (one login) as a call left it: its live refresh token is the
+ * one of generation (refresh_token.h). */
 struct store_grant {
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	int64_t user_id;
@@ -36,6 +36,7 @@ struct store_grant {
 	char username[STORE_MAX_USERNAME + 1];
 	int64_t family_expires; /* absolute: rotation never extends it */
 	int64_t token_expires;  /* min(now + refresh_ttl, family_expires) */
+	uint64_t generation;
 };
 
 /* Why a refresh token was refused, for the audit log. */
@@ -71,6 +72,9 @@ struct store_seed_state {
 };
 
 struct store_ops {
+	/* Writers exclude each other for the whole transaction (SQLite):
+	 * store_pool lets one in-process writer in at a time. */
+	bool serial_writes;
 	void (*close)(void *impl);
 	/* A cheap round trip to the database, for /health. */
 	int (*ping)(void *impl, struct err *e);
@@ -94,27 +98,31 @@ struct store_ops {
 	    const char *new_hash, const char *expected_seed_hash, int64_t now,
 	    struct err *e);
 
-	/* A new family (one login) with its first token. */
-	int (*create_family)(void *impl, int64_t user_id, const char *client_id,
-	    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
-	    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
-	    struct err *e);
-	/* Single-use rotation: marks old used and stores new, atomically,
-	 * and reads the family's user as it is now (*user, the caller's).
-	 * Refusals are ERR_INVALID_GRANT with *why set (a deleted user:
-	 * STORE_REFUSED_UNKNOWN, nothing rotated); a reused token revokes
-	 * its family and that revocation is committed. */
-	int (*rotate)(void *impl, const unsigned char old_hash[STORE_HASH_LEN],
-	    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-	    int64_t token_ttl, struct store_grant *out,
+	/* A new family (one login), family_id made by the caller, its
+	 * first token of generation 0. */
+	int (*create_family)(void *impl, const char *family_id, int64_t user_id,
+	    const char *client_id, int64_t now, int64_t token_ttl,
+	    int64_t family_ttl, struct store_grant *out, struct err *e);
+	/* Single-use rotation: moves the family from generation to
+	 * generation + 1 if it, its token and its user are live, atomically
+	 * (at most one of concurrent callers succeeds), and reads the
+	 * family's user as it is now (*user, the caller's). Refusals are
+	 * ERR_INVALID_GRANT with *why set; an older generation is a reuse:
+	 * the family is revoked and that revocation committed. */
+	int (*rotate)(void *impl, const char *family_id, uint64_t generation,
+	    int64_t now, int64_t token_ttl, struct store_grant *out,
 	    struct store_user **user, enum store_refusal *why, struct err *e);
-	/* Revokes the family of a token. *found false for an unknown token
-	 * (not an error: RFC 7009 2.2). */
-	int (*revoke)(void *impl,
-	    const unsigned char token_hash[STORE_HASH_LEN], const char *reason,
+	/* Revokes a family. *found false for an unknown one (not an error:
+	 * RFC 7009 2.2). */
+	int (*revoke)(void *impl, const char *family_id, const char *reason,
 	    int64_t now, struct store_grant *out, bool *found, struct err *e);
-	/* Deletes families whose absolute expiry is before the given time. */
-	int (*purge)(void *impl, int64_t before, struct err *e);
+	/* Deletes at most limit families whose absolute expiry is before
+	 * the given time, oldest first; *deleted says how many. */
+	int (*purge)(void *impl, int64_t before, int64_t limit,
+	    int64_t *deleted, struct err *e);
+	/* A write that commits (for readiness: a full disk or read-only
+	 * file fails here, where a read does not). */
+	int (*ping_write)(void *impl, int64_t now, struct err *e);
 
 	/* Operators' user management (jwt-admin). */
 	/* All users, ordered by name. */
@@ -149,11 +157,6 @@ void store_user_summaries_free(struct store_user_summary *u, size_t n);
 void store_user_free(struct store_user *u);
 void store_seed_state_clear(struct store_seed_state *st);
 
-/* Hash of a presented refresh token: BLAKE2b-256 of its bytes. A 256-bit
- * random token needs no salt or stretching. */
-void store_token_hash(
-    const char *token, size_t len, unsigned char out[STORE_HASH_LEN]);
-
 const char *store_refusal_name(enum store_refusal why);
 
 /* Thin wrappers so callers read store_find_user(s, ...). */
@@ -169,18 +172,17 @@ int store_seed_state(struct store *s, const char *name, size_t len,
 int store_seed_user(struct store *s, const struct store_seed_user *u,
     const char *new_hash, const char *expected_seed_hash, int64_t now,
     struct err *e);
-int store_create_family(struct store *s, int64_t user_id, const char *client_id,
-    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
-    struct err *e);
-int store_rotate(struct store *s, const unsigned char old_hash[STORE_HASH_LEN],
-    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, struct store_user **user,
-    enum store_refusal *why, struct err *e);
-int store_revoke(struct store *s,
-    const unsigned char token_hash[STORE_HASH_LEN], const char *reason,
+int store_create_family(struct store *s, const char *family_id, int64_t user_id,
+    const char *client_id, int64_t now, int64_t token_ttl, int64_t family_ttl,
+    struct store_grant *out, struct err *e);
+int store_rotate(struct store *s, const char *family_id, uint64_t generation,
+    int64_t now, int64_t token_ttl, struct store_grant *out,
+    struct store_user **user, enum store_refusal *why, struct err *e);
+int store_revoke(struct store *s, const char *family_id, const char *reason,
     int64_t now, struct store_grant *out, bool *found, struct err *e);
-int store_purge(struct store *s, int64_t before, struct err *e);
+int store_purge(struct store *s, int64_t before, int64_t limit,
+    int64_t *deleted, struct err *e);
+int store_ping_write(struct store *s, int64_t now, struct err *e);
 int store_list_users(struct store *s, int64_t now,
     struct store_user_summary **out, size_t *n, struct err *e);
 int store_set_password(struct store *s, const char *name, const char *hash,

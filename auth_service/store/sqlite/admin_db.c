@@ -1,5 +1,5 @@
 /* admin_db: SQL for jwt-admin's user operations, against the schema of
- * db.c (users, families, refresh_tokens). Statements are prepared per
+ * db.c (users, families). Statements are prepared per
  * call and finalized on every path: a short-lived tool gains nothing from
  * db.c's statement cache, whose slots the daemon's modules use. */
 #include "admin_db.h"

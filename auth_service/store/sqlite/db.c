@@ -45,6 +45,19 @@ static const char *const db_migrations[DB_SCHEMA_VERSION] = {
 	" used_at INTEGER,"
 	" revoked_at INTEGER);"
 	"CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);",
+	/* 1 -> 2: a refresh token is a MAC'd (family, generation) pair
+	 * (refresh_token.h), so a family keeps only its live generation and
+	 * that token's expiry: one row per login, however often it refreshes.
+	 * Tokens issued before this step no longer open: their sessions end. */
+	"DROP TABLE refresh_tokens;"
+	"ALTER TABLE families ADD COLUMN generation INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE families ADD COLUMN token_expires_at INTEGER NOT NULL"
+	" DEFAULT 0;"
+	/* One row the readiness check rewrites to prove writes succeed. */
+	"CREATE TABLE health_probe ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" at INTEGER NOT NULL);",
 };
 
 int
@@ -213,6 +226,9 @@ db_open(const char *path, int busy_timeout_ms, struct db **out, struct err *e)
 	st = NULL;
 	if (exec_sql(db,
 	        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+	        /* After a checkpoint the WAL file is cut back to this
+	         * size, so a burst (a large purge) does not keep it big. */
+	        "PRAGMA journal_size_limit = 67108864;"
 	        "PRAGMA trusted_schema = OFF;",
 	        "pragmas", e) == -1 ||
 	    migrate(db, e) == -1)
@@ -291,6 +307,26 @@ db_ping(struct db *db, struct err *e)
 	        &moved) == SQLITE_OK &&
 	    moved)
 		rc = err_set(e, ERR_IO, "database file moved or deleted");
+	return rc;
+}
+
+static const char db_sql_probe[] =
+    "INSERT INTO health_probe (id, at) VALUES (1, ?1)"
+    " ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+
+int
+db_ping_write(struct db *db, int64_t now, struct err *e)
+{
+	sqlite3_stmt *st = db_stmt(db, db_sql_probe, e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
+	             sqlite3_step(st) == SQLITE_DONE
+	         ? 0
+	         : db_fail(db, "write probe", e);
+	db_stmt_done(st);
 	return rc;
 }
 

@@ -5,10 +5,11 @@
 #define AUTH_DB_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "err.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 #define DB_STMT_CACHE 32
 
 struct db_stmt_slot {
@@ -41,6 +42,9 @@ void db_rollback(struct db *db);
 
 /* Ready: a table reads and the file at the path is still ours. */
 int db_ping(struct db *db, struct err *e);
+/* A real write (one row rewritten and committed): fails on a full disk
+ * or a read-only file, which a read never notices. */
+int db_ping_write(struct db *db, int64_t now, struct err *e);
 
 /* Sets e from the connection's last error, naming what was being done. */
 int db_fail(struct db *db, const char *what, struct err *e);

@@ -1,93 +1,87 @@
-/* refresh_store: families and single-use refresh tokens in SQLite, with
- * atomic rotation and family revocation on reuse. */
+/* refresh_store: refresh-token families in SQLite. A family is one login:
+ * its user, client, absolute expiry, and the generation and expiry of its
+ * one live refresh token (refresh_token.h). Rotation is a conditional
+ * UPDATE of that generation inside one BEGIN IMMEDIATE transaction; an
+ * older generation is a reuse and revokes the family (RFC 9700 4.14.2). */
 #include "refresh_store.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "b64url.h"
-#include "secret.h"
 #include "userdb.h"
 
-static const char refresh_sql_lookup[] =
-    "SELECT t.id, t.family_id, t.expires_at, t.used_at, t.revoked_at,"
-    " f.user_id, f.expires_at, f.revoked_at, u.username"
-    " FROM refresh_tokens t JOIN families f ON f.id = t.family_id"
-    " LEFT JOIN users u ON u.id = f.user_id"
-    " WHERE t.token_hash = ?1";
 static const char refresh_sql_insert_family[] =
-    "INSERT INTO families (id, user_id, client_id, created_at, expires_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char refresh_sql_insert_token[] =
-    "INSERT INTO refresh_tokens (token_hash, family_id, parent_id,"
-    " issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
-/* The winner of a race is whoever changes the row: a second user of the
- * same token finds used_at set and changes nothing. */
-static const char refresh_sql_mark_used[] =
-    "UPDATE refresh_tokens SET used_at = ?1"
-    " WHERE id = ?2 AND used_at IS NULL AND revoked_at IS NULL";
+    "INSERT INTO families (id, user_id, client_id, created_at, expires_at,"
+    " generation, token_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)";
+/* The decision of a rotation: exactly one caller can move a family from
+ * generation g to g + 1, and only while it and its token are live. */
+static const char refresh_sql_advance[] =
+    "UPDATE families SET generation = generation + 1,"
+    " token_expires_at = min(?3 + ?4, expires_at)"
+    " WHERE id = ?1 AND generation = ?2 AND revoked_at IS NULL"
+    " AND expires_at > ?3 AND token_expires_at > ?3";
+static const char refresh_sql_family[] =
+    "SELECT f.user_id, f.expires_at, f.token_expires_at, f.generation,"
+    " f.revoked_at IS NOT NULL, u.username"
+    " FROM families f LEFT JOIN users u ON u.id = f.user_id"
+    " WHERE f.id = ?1";
 static const char refresh_sql_revoke_family[] =
     "UPDATE families SET revoked_at = ?1, revoked_reason = ?2"
     " WHERE id = ?3 AND revoked_at IS NULL";
-static const char refresh_sql_revoke_tokens[] =
-    "UPDATE refresh_tokens SET revoked_at = ?1"
-    " WHERE family_id = ?2 AND revoked_at IS NULL";
+/* Oldest first, a bounded batch per transaction: a purge never holds the
+ * write lock for long, whatever has piled up (families_expiry index). */
 static const char refresh_sql_purge[] =
-    "DELETE FROM families WHERE expires_at < ?1";
+    "DELETE FROM families WHERE id IN (SELECT id FROM families"
+    " WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)";
 
-/* One token row joined with its family. */
-struct token_row {
-	int64_t id;
-	char family_id[STORE_FAMILY_ID_LEN + 1];
-	int64_t expires, user_id, family_expires;
-	bool used, revoked, family_revoked;
-	char username[STORE_MAX_USERNAME + 1]; /* for the audit; may be "" */
+/* One family row as a refusal or an audit line needs it. */
+struct family_row {
+	int64_t user_id, expires, token_expires;
+	uint64_t generation;
+	bool revoked;
+	char username[STORE_MAX_USERNAME + 1]; /* "" if the user is gone */
 };
 
 static int
-lookup(struct db *db, const unsigned char hash[STORE_HASH_LEN],
-    struct token_row *row, bool *found, struct err *e)
+bind_id(struct db *db, sqlite3_stmt *st, int col, const char *family_id,
+    struct err *e)
 {
-	sqlite3_stmt *st = db_stmt(db, refresh_sql_lookup, e);
-	const unsigned char *fid;
+	if (sqlite3_bind_text(st, col, family_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		return db_fail(db, "bind", e);
+	return 0;
+}
+
+static int
+read_family(struct db *db, const char *family_id, struct family_row *row,
+    bool *found, struct err *e)
+{
+	sqlite3_stmt *st = db_stmt(db, refresh_sql_family, e);
 	int step, rc = -1;
 
 	*found = false;
 	if (st == NULL)
 		return -1;
-	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		db_fail(db, "bind", e);
+	if (bind_id(db, st, 1, family_id, e) == -1)
 		goto out;
-	}
 	if ((step = sqlite3_step(st)) == SQLITE_DONE) {
 		rc = 0;
 		goto out;
 	}
 	if (step != SQLITE_ROW) {
-		db_fail(db, "token lookup", e);
+		db_fail(db, "family lookup", e);
 		goto out;
 	}
-	fid = sqlite3_column_text(st, 1);
-	if (fid == NULL || strlen((const char *)fid) > STORE_FAMILY_ID_LEN) {
-		err_set(e, ERR_IO, "families.id malformed");
-		goto out;
-	}
-	*row = (struct token_row){
-		.id = sqlite3_column_int64(st, 0),
-		.expires = sqlite3_column_int64(st, 2),
-		.used = sqlite3_column_type(st, 3) != SQLITE_NULL,
-		.revoked = sqlite3_column_type(st, 4) != SQLITE_NULL,
-		.user_id = sqlite3_column_int64(st, 5),
-		.family_expires = sqlite3_column_int64(st, 6),
-		.family_revoked = sqlite3_column_type(st, 7) != SQLITE_NULL,
+	*row = (struct family_row){
+		.user_id = sqlite3_column_int64(st, 0),
+		.expires = sqlite3_column_int64(st, 1),
+		.token_expires = sqlite3_column_int64(st, 2),
+		.generation = (uint64_t)sqlite3_column_int64(st, 3),
+		.revoked = sqlite3_column_int(st, 4) != 0,
 	};
-	snprintf(
-	    row->family_id, sizeof(row->family_id), "%s", (const char *)fid);
-	if (sqlite3_column_type(st, 8) == SQLITE_TEXT)
+	if (sqlite3_column_type(st, 5) == SQLITE_TEXT)
 		snprintf(row->username, sizeof(row->username), "%s",
-		    (const char *)sqlite3_column_text(st, 8));
+		    (const char *)sqlite3_column_text(st, 5));
 	*found = true;
 	rc = 0;
 out:
@@ -96,72 +90,36 @@ out:
 }
 
 static int
-insert_token(struct db *db, const unsigned char hash[STORE_HASH_LEN],
-    const char *family_id, int64_t parent_id, int64_t now, int64_t expires,
-    struct err *e)
+revoke_family(struct db *db, const char *family_id, const char *reason,
+    int64_t now, struct err *e)
 {
-	sqlite3_stmt *st = db_stmt(db, refresh_sql_insert_token, e);
+	sqlite3_stmt *st = db_stmt(db, refresh_sql_revoke_family, e);
 	int rc = -1;
 
 	if (st == NULL)
 		return -1;
-	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN, SQLITE_STATIC) !=
-	        SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, family_id, -1, SQLITE_STATIC) !=
-	        SQLITE_OK ||
-	    (parent_id > 0 ? sqlite3_bind_int64(st, 3, parent_id)
-	                   : sqlite3_bind_null(st, 3)) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, expires) != SQLITE_OK ||
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_id(db, st, 3, family_id, e) == -1 ||
 	    sqlite3_step(st) != SQLITE_DONE)
-		db_fail(db, "insert token", e);
+		db_fail(db, "revoke family", e);
 	else
 		rc = 0;
 	db_stmt_done(st);
 	return rc;
 }
 
-static int
-revoke_family(struct db *db, const char *family_id, const char *reason,
-    int64_t now, struct err *e)
-{
-	sqlite3_stmt *st;
-	int rc = -1;
-
-	if ((st = db_stmt(db, refresh_sql_revoke_family, e)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, family_id, -1, SQLITE_STATIC) !=
-	        SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
-		db_fail(db, "revoke family", e);
-		goto out;
-	}
-	db_stmt_done(st);
-	if ((st = db_stmt(db, refresh_sql_revoke_tokens, e)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, family_id, -1, SQLITE_STATIC) !=
-	        SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
-		db_fail(db, "revoke tokens", e);
-		goto out;
-	}
-	rc = 0;
-out:
-	db_stmt_done(st);
-	return rc;
-}
-
-/* What the caller learns about the token's family. */
+/* What the caller learns about a family. */
 static void
-grant_from_row(struct store_grant *g, const struct token_row *row)
+grant_from_row(
+    struct store_grant *g, const char *family_id, const struct family_row *row)
 {
-	memcpy(g->family_id, row->family_id, sizeof(g->family_id));
+	snprintf(g->family_id, sizeof(g->family_id), "%s", family_id);
 	memcpy(g->username, row->username, sizeof(g->username));
 	g->user_id = row->user_id;
-	g->family_expires = row->family_expires;
+	g->family_expires = row->expires;
+	g->token_expires = row->token_expires;
+	g->generation = row->generation;
 }
 
 static int64_t
@@ -171,75 +129,81 @@ min64(int64_t a, int64_t b)
 }
 
 int
-refresh_store_create_family(struct db *db, int64_t user_id,
-    const char *client_id, const unsigned char token_hash[STORE_HASH_LEN],
-    int64_t now, int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
-    struct err *e)
+refresh_store_create_family(struct db *db, const char *family_id,
+    int64_t user_id, const char *client_id, int64_t now, int64_t token_ttl,
+    int64_t family_ttl, struct store_grant *out, struct err *e)
 {
-	unsigned char raw[16];
-	sqlite3_stmt *st = NULL;
-	char *fid = NULL;
+	sqlite3_stmt *st;
 	int rc = -1;
 
 	*out = (struct store_grant){ .user_id = user_id };
-	secret_random(raw, sizeof(raw));
-	if ((fid = b64url_encode(raw, sizeof(raw))) == NULL ||
-	    strlen(fid) != STORE_FAMILY_ID_LEN) {
-		err_set(e, ERR_NOMEM, "family id");
-		goto out;
-	}
-	memcpy(out->family_id, fid, STORE_FAMILY_ID_LEN + 1);
+	snprintf(out->family_id, sizeof(out->family_id), "%s", family_id);
 	out->family_expires = now + family_ttl;
 	out->token_expires = min64(now + token_ttl, out->family_expires);
-	if (db_begin(db, e) == -1)
-		goto out;
 	if ((st = db_stmt(db, refresh_sql_insert_family, e)) == NULL)
-		goto out;
-	if (sqlite3_bind_text(st, 1, fid, -1, SQLITE_STATIC) != SQLITE_OK ||
+		return -1;
+	/* One statement: its own transaction, no BEGIN needed. */
+	if (bind_id(db, st, 1, family_id, e) == -1 ||
 	    sqlite3_bind_int64(st, 2, user_id) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 3, client_id, -1, SQLITE_STATIC) !=
 	        SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, out->family_expires) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
+	    sqlite3_bind_int64(st, 6, out->token_expires) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
 		db_fail(db, "insert family", e);
-		goto out;
-	}
+	else
+		rc = 0;
 	db_stmt_done(st);
-	st = NULL;
-	if (insert_token(db, token_hash, fid, 0, now, out->token_expires, e) ==
-	    -1)
-		goto out;
-	rc = db_commit(db, e);
-out:
-	db_stmt_done(st);
-	if (rc == -1)
-		db_rollback(db);
-	free(fid);
 	return rc;
 }
 
-/* Reuse of a rotated token means two parties hold the family: revoke all
- * of it and commit, even though this request fails (RFC 9700 4.14.2). */
+/* Why a presented (family, generation) that did not advance is refused.
+ * Reuse is checked before expiry: an old generation proves the family
+ * leaked, even once its tokens have expired. */
 static int
-refuse_reused(struct db *db, const struct token_row *row, int64_t now,
-    enum store_refusal *why, struct err *e)
+refuse(struct db *db, const char *family_id, uint64_t generation, int64_t now,
+    struct store_grant *out, enum store_refusal *why, struct err *e)
 {
-	if (revoke_family(db, row->family_id, "reuse", now, e) == -1 ||
-	    db_commit(db, e) == -1)
+	struct family_row row;
+	bool found;
+
+	if (read_family(db, family_id, &row, &found, e) == -1)
 		return -1;
-	*why = STORE_REFUSED_REUSED;
-	return err_set(e, ERR_INVALID_GRANT, "refresh token reused");
+	if (!found) {
+		*why = STORE_REFUSED_UNKNOWN;
+		return err_set(e, ERR_INVALID_GRANT, "unknown refresh token");
+	}
+	grant_from_row(out, family_id, &row);
+	if (row.revoked) {
+		*why = STORE_REFUSED_REVOKED;
+		return err_set(e, ERR_INVALID_GRANT, "family revoked");
+	}
+	if (generation < row.generation) {
+		/* Two parties hold the family: revoke all of it and commit,
+		 * although this request fails. */
+		if (revoke_family(db, family_id, "reuse", now, e) == -1 ||
+		    db_commit(db, e) == -1)
+			return -1;
+		*why = STORE_REFUSED_REUSED;
+		return err_set(e, ERR_INVALID_GRANT, "refresh token reused");
+	}
+	if (generation > row.generation) {
+		/* Only a database restored from an older backup says so. */
+		*why = STORE_REFUSED_UNKNOWN;
+		return err_set(e, ERR_INVALID_GRANT, "generation not issued");
+	}
+	*why = STORE_REFUSED_EXPIRED;
+	return err_set(e, ERR_INVALID_GRANT, "refresh token expired");
 }
 
 int
-refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
-    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, struct store_grant *out, struct store_user **user,
-    enum store_refusal *why, struct err *e)
+refresh_rotate(struct db *db, const char *family_id, uint64_t generation,
+    int64_t now, int64_t token_ttl, struct store_grant *out,
+    struct store_user **user, enum store_refusal *why, struct err *e)
 {
-	struct token_row row = { 0 };
 	sqlite3_stmt *st = NULL;
+	struct family_row row;
 	bool found;
 	int rc = -1;
 
@@ -248,46 +212,26 @@ refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
 	*why = STORE_REFUSED_NONE;
 	if (db_begin(db, e) == -1)
 		return -1;
-	if (lookup(db, old_hash, &row, &found, e) == -1)
+	if ((st = db_stmt(db, refresh_sql_advance, e)) == NULL)
 		goto out;
-	if (!found) {
-		*why = STORE_REFUSED_UNKNOWN;
-		err_set(e, ERR_INVALID_GRANT, "unknown refresh token");
-		goto out;
-	}
-	grant_from_row(out, &row);
-	if (row.family_revoked || row.revoked) {
-		*why = STORE_REFUSED_REVOKED;
-		err_set(e, ERR_INVALID_GRANT, "family revoked");
-		goto out;
-	}
-	/* Reuse is checked before expiry: an expired but rotated token still
-	 * proves the family leaked while its newer tokens may be alive. */
-	if (row.used) {
-		refuse_reused(db, &row, now, why, e);
-		goto out;
-	}
-	if (now >= row.expires || now >= row.family_expires) {
-		*why = STORE_REFUSED_EXPIRED;
-		err_set(e, ERR_INVALID_GRANT, "refresh token expired");
-		goto out;
-	}
-	if ((st = db_stmt(db, refresh_sql_mark_used, e)) == NULL)
-		goto out;
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, row.id) != SQLITE_OK ||
+	if (bind_id(db, st, 1, family_id, e) == -1 ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)generation) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, token_ttl) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE) {
-		db_fail(db, "mark used", e);
+		db_fail(db, "advance family", e);
 		goto out;
 	}
 	db_stmt_done(st);
 	st = NULL;
-	/* The write lock is ours since BEGIN IMMEDIATE, so the row cannot
-	 * have changed since the lookup; if it did, someone else used it. */
+	/* The row count is the decision, not an assumption about locks. */
 	if (sqlite3_changes(db->conn) != 1) {
-		refuse_reused(db, &row, now, why, e);
+		refuse(db, family_id, generation, now, out, why, e);
 		goto out;
 	}
+	if (read_family(db, family_id, &row, &found, e) == -1)
+		goto out;
+	grant_from_row(out, family_id, &row);
 	/* The user as it is now, in the same transaction: the next access
 	 * token carries the current roles, and a user deleted meanwhile gets
 	 * nothing rotated. */
@@ -298,10 +242,6 @@ refresh_rotate(struct db *db, const unsigned char old_hash[STORE_HASH_LEN],
 		err_set(e, ERR_INVALID_GRANT, "user gone");
 		goto out;
 	}
-	out->token_expires = min64(now + token_ttl, row.family_expires);
-	if (insert_token(db, new_hash, row.family_id, row.id, now,
-	        out->token_expires, e) == -1)
-		goto out;
 	rc = db_commit(db, e);
 out:
 	db_stmt_done(st);
@@ -314,24 +254,22 @@ out:
 }
 
 int
-refresh_revoke(struct db *db, const unsigned char token_hash[STORE_HASH_LEN],
-    const char *reason, int64_t now, struct store_grant *out, bool *found,
-    struct err *e)
+refresh_revoke(struct db *db, const char *family_id, const char *reason,
+    int64_t now, struct store_grant *out, bool *found, struct err *e)
 {
-	struct token_row row = { 0 };
+	struct family_row row;
 
 	*out = (struct store_grant){ 0 };
-	*found = false;
 	if (db_begin(db, e) == -1)
 		return -1;
-	if (lookup(db, token_hash, &row, found, e) == -1)
+	if (read_family(db, family_id, &row, found, e) == -1)
 		goto fail;
 	if (!*found) {
 		db_rollback(db);
 		return 0;
 	}
-	grant_from_row(out, &row);
-	if (revoke_family(db, row.family_id, reason, now, e) == -1)
+	grant_from_row(out, family_id, &row);
+	if (revoke_family(db, family_id, reason, now, e) == -1)
 		goto fail;
 	return db_commit(db, e);
 fail:
@@ -340,18 +278,23 @@ fail:
 }
 
 int
-refresh_purge(struct db *db, int64_t before, struct err *e)
+refresh_purge(struct db *db, int64_t before, int64_t limit, int64_t *deleted,
+    struct err *e)
 {
 	sqlite3_stmt *st = db_stmt(db, refresh_sql_purge, e);
 	int rc = -1;
 
+	*deleted = 0;
 	if (st == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, before) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
+	    sqlite3_bind_int64(st, 2, limit) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
 		db_fail(db, "purge", e);
-	else
+	} else {
+		*deleted = sqlite3_changes(db->conn);
 		rc = 0;
+	}
 	db_stmt_done(st);
 	return rc;
 }

@@ -57,37 +57,41 @@ sq_seed_user(void *impl, const struct store_seed_user *u, const char *new_hash,
 }
 
 static int
-sq_create_family(void *impl, int64_t user_id, const char *client_id,
-    const unsigned char token_hash[STORE_HASH_LEN], int64_t now,
-    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
-    struct err *e)
+sq_create_family(void *impl, const char *family_id, int64_t user_id,
+    const char *client_id, int64_t now, int64_t token_ttl, int64_t family_ttl,
+    struct store_grant *out, struct err *e)
 {
-	return refresh_store_create_family(impl, user_id, client_id, token_hash,
+	return refresh_store_create_family(impl, family_id, user_id, client_id,
 	    now, token_ttl, family_ttl, out, e);
 }
 
 static int
-sq_rotate(void *impl, const unsigned char old_hash[STORE_HASH_LEN],
-    const unsigned char new_hash[STORE_HASH_LEN], int64_t now,
+sq_rotate(void *impl, const char *family_id, uint64_t generation, int64_t now,
     int64_t token_ttl, struct store_grant *out, struct store_user **user,
     enum store_refusal *why, struct err *e)
 {
 	return refresh_rotate(
-	    impl, old_hash, new_hash, now, token_ttl, out, user, why, e);
+	    impl, family_id, generation, now, token_ttl, out, user, why, e);
 }
 
 static int
-sq_revoke(void *impl, const unsigned char token_hash[STORE_HASH_LEN],
-    const char *reason, int64_t now, struct store_grant *out, bool *found,
-    struct err *e)
+sq_revoke(void *impl, const char *family_id, const char *reason, int64_t now,
+    struct store_grant *out, bool *found, struct err *e)
 {
-	return refresh_revoke(impl, token_hash, reason, now, out, found, e);
+	return refresh_revoke(impl, family_id, reason, now, out, found, e);
 }
 
 static int
-sq_purge(void *impl, int64_t before, struct err *e)
+sq_purge(
+    void *impl, int64_t before, int64_t limit, int64_t *deleted, struct err *e)
 {
-	return refresh_purge(impl, before, e);
+	return refresh_purge(impl, before, limit, deleted, e);
+}
+
+static int
+sq_ping_write(void *impl, int64_t now, struct err *e)
+{
+	return db_ping_write(impl, now, e);
 }
 
 static int
@@ -111,6 +115,7 @@ sq_delete_user(void *impl, const char *name, bool *found, struct err *e)
 }
 
 static const struct store_ops store_sqlite_ops = {
+	.serial_writes = true,
 	.close = sq_close,
 	.ping = sq_ping,
 	.find_user = sq_find_user,
@@ -122,6 +127,7 @@ static const struct store_ops store_sqlite_ops = {
 	.rotate = sq_rotate,
 	.revoke = sq_revoke,
 	.purge = sq_purge,
+	.ping_write = sq_ping_write,
 	.list_users = sq_list_users,
 	.set_password = sq_set_password,
 	.delete_user = sq_delete_user,

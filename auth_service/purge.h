@@ -1,0 +1,24 @@
+/* purge: deletes families whose absolute lifetime ended more than a day
+ * ago, in small batches on the store pool, one batch at a time with a
+ * pause between them, so however much has piled up (a million expired
+ * logins after an outage) no request waits behind it. */
+#ifndef AUTH_PURGE_H
+#define AUTH_PURGE_H
+
+#include <stdint.h>
+
+#include "service.h"
+
+#define PURGE_KEEP 86400    /* expired families kept a day, for audits */
+#define PURGE_INTERVAL 3600 /* seconds between purges */
+#define PURGE_BATCH 500     /* families per transaction */
+#define PURGE_PAUSE_MS 20   /* between batches */
+
+struct purger;
+
+/* Starts purging now and every PURGE_INTERVAL seconds. */
+struct purger *purger_new(struct auth_ctx *ctx, struct err *e);
+/* Stops the timer; a batch in flight is delivered by the pool. NULL ok. */
+void purger_free(struct purger *p);
+
+#endif
