@@ -33,9 +33,10 @@ struct main_state {
 	struct timespec drain_deadline;
 };
 
-/* Prints the one line tests and scripts wait for. */
+/* Prints the one line tests and scripts wait for, and fixes the issuer
+ * URL from the port actually listened on (--port 0 included). */
 static int
-announce(struct evhttp_bound_socket *b, struct err *e)
+announce(struct evhttp_bound_socket *b, struct auth_ctx *ctx, struct err *e)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -54,9 +55,12 @@ announce(struct evhttp_bound_socket *b, struct err *e)
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		port = ntohs(in6->sin6_port);
 	}
+	if (service_set_issuer(ctx, port, e) == -1)
+		return -1;
 	printf("listening on %s:%d\n", host, port);
 	fflush(stdout);
-	log_msg(LOG_INFO, "listening on %s:%d", host, port);
+	log_msg(LOG_INFO, "listening on %s:%d, issuer %s", host, port,
+	    ctx->issuer_url);
 	return 0;
 }
 
@@ -166,7 +170,7 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	for (int i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
 	if ((purge = purger_new(&m->ctx, e)) == NULL ||
-	    announce(m->listener, e) == -1)
+	    announce(m->listener, &m->ctx, e) == -1)
 		goto out;
 	event_base_dispatch(base);
 	rc = 0;

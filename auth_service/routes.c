@@ -10,6 +10,7 @@
 #include "http_util.h"
 #include "json_util.h"
 #include "log.h"
+#include "oauth_metadata.h"
 #include "session.h"
 
 /* In-flight accounting for a clean shutdown: a request counts until its
@@ -220,6 +221,30 @@ route_jwks(struct evhttp_request *req, void *arg)
 	http_reply_json(req, HTTP_OK, json_object_get(ctx->jwks_json), 0);
 }
 
+/* GET /.well-known/oauth-authorization-server (RFC 8414 3): the
+ * metadata, every URL under the issuer the tokens name. */
+static void
+route_metadata(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+	struct json_object *o =
+	    oauth_metadata(ctx->issuer_url, ctx->cfg->allow_password_grant);
+	struct err e = { 0 };
+	char cc[64];
+
+	track(req, ctx);
+	if (o == NULL) {
+		err_set(&e, ERR_NOMEM, "metadata");
+		http_reply_error(req, &e);
+		return;
+	}
+	snprintf(cc, sizeof(cc), "public, max-age=%lld",
+	    (long long)ctx->cfg->jwks_max_age);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Cache-Control", cc);
+	http_reply_json(req, HTTP_OK, o, 0);
+}
+
 /* Ready: the database answered the last work and probes (read and
  * write), a key signs, and no shutdown is under way. Never a database
  * round trip here: the answer comes from the store pool's record. */
@@ -304,6 +329,8 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_POST, "/refresh", route_refresh },
 	{ EVHTTP_REQ_POST, "/logout", route_logout },
 	{ EVHTTP_REQ_GET, "/.well-known/jwks.json", route_jwks },
+	{ EVHTTP_REQ_GET, "/.well-known/oauth-authorization-server",
+	    route_metadata },
 	{ EVHTTP_REQ_GET, "/health", route_health },
 	{ EVHTTP_REQ_GET, "/health/ready", route_health },
 	{ EVHTTP_REQ_GET, "/health/live", route_live },

@@ -195,8 +195,10 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 		err_set(e, ERR_NOMEM, "jwks");
 		goto fail;
 	}
-	ctx->issuer = (struct issuer){ ctx->keys->keys[0], cfg->issuer,
+	ctx->issuer = (struct issuer){ ctx->keys->keys[0], ctx->issuer_url,
 		cfg->audience, cfg->client_id, cfg->access_ttl };
+	if (service_set_issuer(ctx, cfg->port, e) == -1)
+		goto fail;
 	if (load_refresh_key(cfg, &ctx->refresh_key, e) == -1 ||
 	    import_seed(ctx, seed, e) == -1)
 		goto fail;
@@ -228,6 +230,13 @@ fail:
 	seed_free(seed);
 	service_close(ctx);
 	return -1;
+}
+
+int
+service_set_issuer(struct auth_ctx *ctx, int64_t port, struct err *e)
+{
+	return auth_config_issuer(
+	    ctx->cfg, port, ctx->issuer_url, sizeof(ctx->issuer_url), e);
 }
 
 void

@@ -25,56 +25,75 @@ struct http_answer {
 	const char *description;
 	bool challenge;   /* 401/400 with WWW-Authenticate: Bearer ... */
 	bool token_error; /* adds error="<error>" to the challenge */
+	bool basic;       /* the challenge is Basic (client authentication) */
 };
 
 static const struct http_answer http_answers[ERR_CODE_COUNT] = {
 	[ERR_INVALID_REQUEST] = { 400, "invalid_request",
-	    "the request is malformed", false, false },
+	    "the request is malformed", false, false, false },
 	[ERR_PAYLOAD_TOO_LARGE] = { 413, "invalid_request",
-	    "the request body is too large", false, false },
+	    "the request body is too large", false, false, false },
 	[ERR_INVALID_CREDENTIALS] = { 401, "invalid_credentials",
-	    "invalid username or password", true, false },
+	    "invalid username or password", true, false, false },
 	[ERR_INVALID_GRANT] = { 400, "invalid_grant",
-	    "the refresh token is invalid, expired or revoked", false, false },
+	    "the refresh token is invalid, expired or revoked", false, false,
+	    false },
 	[ERR_THROTTLED] = { 429, "too_many_requests",
-	    "too many failed attempts; retry later", false, false },
+	    "too many failed attempts; retry later", false, false, false },
 	[ERR_UNAVAILABLE] = { 503, "temporarily_unavailable",
-	    "the service is busy or not ready; retry later", false, false },
+	    "the service is busy or not ready; retry later", false, false,
+	    false },
 	[ERR_NOT_FOUND] = { 404, "not_found", "no such resource", false,
 	    false },
 	[ERR_METHOD] = { 405, "method_not_allowed",
-	    "method not allowed on this resource", false, false },
+	    "method not allowed on this resource", false, false, false },
 	/* RFC 6750 3.1: no error attribute when credentials are missing. */
 	[ERR_TOKEN_MISSING] = { 401, "unauthorized",
-	    "a Bearer access token is required", true, false },
+	    "a Bearer access token is required", true, false, false },
 	[ERR_TOKEN_MALFORMED] = { 401, "invalid_token", "malformed token", true,
 	    true },
 	[ERR_TOKEN_ALG] = { 401, "invalid_token",
-	    "token algorithm not accepted", true, true },
+	    "token algorithm not accepted", true, true, false },
 	[ERR_TOKEN_HEADER] = { 401, "invalid_token",
-	    "token header not accepted", true, true },
+	    "token header not accepted", true, true, false },
 	[ERR_TOKEN_KID] = { 401, "invalid_token",
-	    "token signed by an unknown key", true, true },
+	    "token signed by an unknown key", true, true, false },
 	[ERR_TOKEN_SIGNATURE] = { 401, "invalid_token",
-	    "token signature is invalid", true, true },
+	    "token signature is invalid", true, true, false },
 	[ERR_TOKEN_EXPIRED] = { 401, "invalid_token", "token expired", true,
 	    true },
 	[ERR_TOKEN_NOT_YET_VALID] = { 401, "invalid_token",
-	    "token not yet valid", true, true },
+	    "token not yet valid", true, true, false },
 	[ERR_TOKEN_ISSUER] = { 401, "invalid_token",
-	    "token issuer not accepted", true, true },
+	    "token issuer not accepted", true, true, false },
 	[ERR_TOKEN_AUDIENCE] = { 401, "invalid_token",
-	    "token audience not accepted", true, true },
+	    "token audience not accepted", true, true, false },
 	[ERR_TOKEN_CLAIMS] = { 401, "invalid_token",
-	    "token claims missing or invalid", true, true },
+	    "token claims missing or invalid", true, true, false },
 	[ERR_BEARER_MALFORMED] = { 400, "invalid_request",
-	    "expected one Authorization header: Bearer <token>", true, true },
+	    "expected one Authorization header: Bearer <token>", true, true,
+	    false },
 	[ERR_INSUFFICIENT_SCOPE] = { 403, "insufficient_scope",
-	    "the token lacks the required permission", true, true },
+	    "the token lacks the required permission", true, true, false },
+	/* RFC 6749 5.2: 401 with a challenge for the scheme the client may
+	 * use, whether or not Basic was tried (every 401 carries one). */
+	[ERR_INVALID_CLIENT] = { 401, "invalid_client",
+	    "client authentication failed", true, false, true },
+	[ERR_UNAUTHORIZED_CLIENT] = { 400, "unauthorized_client",
+	    "the client may not use this grant or token", false, false, false },
+	[ERR_UNSUPPORTED_GRANT_TYPE] = { 400, "unsupported_grant_type",
+	    "the grant type is not supported", false, false, false },
+	[ERR_INVALID_SCOPE] = { 400, "invalid_scope",
+	    "the scope asks for more than is held", false, false, false },
+	[ERR_UNSUPPORTED_TOKEN_TYPE] = { 400, "unsupported_token_type",
+	    "access tokens are not revoked: they expire", false, false, false },
+	[ERR_CONFLICT] = { 409, "conflict", "the name is taken", false, false },
+	[ERR_WEAK_PASSWORD] = { 400, "invalid_request",
+	    "the password is too short or too common", false, false, false },
 };
 
 static const struct http_answer http_internal = { 500, "server_error",
-	"internal server error", false, false };
+	"internal server error", false, false, false };
 
 void
 http_set_realm(const char *realm)
@@ -116,6 +135,8 @@ reason_for(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
 	case 413:
 		return "Content Too Large";
 	case 429:
@@ -205,7 +226,8 @@ add_challenge(struct evhttp_request *req, const struct http_answer *a,
 	char value[512];
 	int n;
 
-	n = snprintf(value, sizeof(value), "Bearer realm=\"%s\"", http_realm);
+	n = snprintf(value, sizeof(value), "%s realm=\"%s\"",
+	    a->basic ? "Basic" : "Bearer", http_realm);
 	if (a->token_error && n > 0 && (size_t)n < sizeof(value))
 		n += snprintf(value + n, sizeof(value) - (size_t)n,
 		    ", error=\"%s\", error_description=\"%s\"", a->error,

@@ -51,7 +51,7 @@ admin_inspect_parse(
 	const char *cmd = "token inspect";
 	int c;
 
-	*o = (struct admin_inspect_opts){ .iss = cli->cfg.issuer,
+	*o = (struct admin_inspect_opts){ .iss = cli->issuer,
 		.aud = cli->cfg.audience,
 		.leeway = CLAIMS_DEFAULT_LEEWAY };
 	optind = 0; /* 0: glibc starts a fresh scan */

@@ -186,7 +186,7 @@ static struct json_object *
 admin_token_claims(struct admin_cli *cli, const struct admin_token_opts *o,
     int64_t now, struct err *e)
 {
-	const struct issuer is = { NULL, cli->cfg.issuer, cli->cfg.audience,
+	const struct issuer is = { NULL, cli->issuer, cli->cfg.audience,
 		cli->cfg.client_id, o->ttl };
 	struct json_object *c = NULL, *extra = NULL;
 	struct permissions *perms = NULL;

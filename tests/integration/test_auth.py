@@ -18,7 +18,6 @@ import jwt
 
 import harness
 
-ISSUER = "http://127.0.0.1:5000"
 AUDIENCE = "resource_service"
 ALL_ADMIN = ["read:data", "read:admin_panel", "write:admin_panel",
              "delete:users"]
@@ -88,14 +87,21 @@ def refresh(d, token):
     return d.request("POST", "/refresh", {"refresh_token": token})
 
 
+def issuer_of(d):
+    """The issuer left at its default ("") is http://BIND:PORT as
+    listened: with --port 0, the port the daemon announced."""
+    return f"http://127.0.0.1:{d.port}"
+
+
 def claims_of(d, token):
-    """Verifies token with PyJWT against the daemon's JWKS."""
+    """Verifies token with PyJWT against the daemon's JWKS; iss is the
+    derived issuer."""
     header = jwt.get_unverified_header(token)
     keys = d.request("GET", "/.well-known/jwks.json").json()["keys"]
     jwk = next(k for k in keys if k["kid"] == header["kid"])
     key = jwt.PyJWK(jwk)
     return header, jwt.decode(token, key.key, algorithms=[jwk["alg"]],
-                              audience=AUDIENCE, issuer=ISSUER)
+                              audience=AUDIENCE, issuer=issuer_of(d))
 
 
 def assert_error(tc, resp, status, error):
