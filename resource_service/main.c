@@ -223,7 +223,8 @@ reload(struct daemon *d)
 	struct route_config *routes = NULL;
 	struct err e = { 0 };
 
-	if (routes_load_config(d->cfg.routes, &routes, &e) == -1) {
+	if (routes_load_config(
+	        d->cfg.routes, d->cfg.forward_auth_path, &routes, &e) == -1) {
 		log_msg(
 		    LOG_ERROR, "reload: keeping the running routes: %s", e.msg);
 	} else {
@@ -424,7 +425,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (resource_config_check(&d.cfg, d.config_path, &e) == -1 ||
-	    resource_config_peers(&d.cfg, d.config_path, &peers, &e) == -1)
+	    resource_config_peers(&d.cfg, d.config_path, &peers, &e) == -1 ||
+	    routes_load_config(
+	        d.cfg.routes, d.cfg.forward_auth_path, &routes, &e) == -1)
 		goto fail;
 	log_set_level(resource_config_log_level(&d.cfg));
 	if (secret_init() == -1 || evthread_use_pthreads() == -1) {
@@ -440,10 +443,7 @@ main(int argc, char **argv)
 		    stderr, "resource_service: %s: %s\n", d.config_path, e.msg);
 		goto out;
 	}
-	routes_set_shared(
-	    d.cfg.cors_origin, openapi, d.cfg.forward_auth_path, peers);
-	if (routes_load_config(d.cfg.routes, &routes, &e) == -1)
-		goto fail;
+	routes_set_shared(d.cfg.cors_origin, openapi, peers);
 	if (cli.check_config) {
 		if (check_config(&d, routes, &e) == -1)
 			goto fail;

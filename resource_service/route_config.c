@@ -188,8 +188,8 @@ parse_need(struct json_object *item, size_t idx, const char *label,
 			continue;
 		if (which != RULE_N_NEEDS)
 			return err_set(e, ERR_CONFIG,
-			    "%s: [%zu].%s: not together with %s (a rule has "
-			    "one of permission, all_of, any_of, public)",
+			    "%s: [%zu].%s: not together with %s (one of "
+			    "permission, all_of, any_of, public)",
 			    label, idx, rule_needs[i], rule_needs[which]);
 		which = i;
 		v = found;
@@ -266,9 +266,8 @@ parse_rule(struct json_object *item, size_t idx, const char *label,
 	    route_pattern_compile(json_object_get_string(v),
 	        (size_t)json_object_get_string_len(v), &r->pattern) == -1)
 		return err_set(e, ERR_CONFIG,
-		    "%s: [%zu].path: expected an absolute path of at most %d "
-		    "unencoded characters, with whole {name} segments and at "
-		    "most a final /*",
+		    "%s: [%zu].path: expected /a/{name}/b or /a/* of at most "
+		    "%d unencoded characters",
 		    label, idx, ROUTE_CONFIG_MAX_PATH);
 	r->path = r->pattern.text;
 	return parse_need(item, idx, label, r, e);

@@ -65,16 +65,14 @@ routes_release_config(void *item)
 
 static struct cors_policy routes_cors;
 static struct static_files *routes_openapi_files;
-static const char *routes_forward_auth_path = ROUTES_FORWARD_AUTH_PATH;
 static const struct forward_auth_peers *routes_peers;
 
 void
 routes_set_shared(const char *cors_origin, struct static_files *openapi,
-    const char *forward_auth_path, const struct forward_auth_peers *peers)
+    const struct forward_auth_peers *peers)
 {
 	routes_cors.origin = cors_origin;
 	routes_openapi_files = openapi;
-	routes_forward_auth_path = forward_auth_path;
 	routes_peers = peers;
 }
 
@@ -82,7 +80,7 @@ static void routes_health(struct evhttp_request *req, void *arg);
 static void routes_openapi(struct evhttp_request *req, void *arg);
 static void routes_forward_auth(struct evhttp_request *req, void *arg);
 
-/* The forward-auth row's path is forward_auth_path (routes_load_config). */
+/* The forward-auth row's path is the one routes_load_config is given. */
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
@@ -104,7 +102,8 @@ static const struct {
 };
 
 int
-routes_load_config(const char *path, struct route_config **out, struct err *e)
+routes_load_config(const char *path, const char *forward_auth_path,
+    struct route_config **out, struct err *e)
 {
 	struct route builtin[ROUTES_N_BUILTIN];
 	size_t n = 0;
@@ -112,9 +111,9 @@ routes_load_config(const char *path, struct route_config **out, struct err *e)
 	for (size_t i = 0; i < ROUTES_N_BUILTIN; i++) {
 		builtin[n] = routes_builtin[i];
 		if (builtin[n].handler == routes_forward_auth) {
-			if (routes_forward_auth_path[0] == '\0')
+			if (forward_auth_path[0] == '\0')
 				continue; /* switched off */
-			builtin[n].path = routes_forward_auth_path;
+			builtin[n].path = forward_auth_path;
 		}
 		n++;
 	}

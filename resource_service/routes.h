@@ -42,18 +42,17 @@ void routes_worker_install(
 void routes_worker_sweep(struct routes_worker *w);
 
 /* Loads routes.json beside this service's built-in routes (GET /health,
- * GET /openapi.json, and the forward-auth endpoint at the path given to
- * routes_set_shared, none if ""). */
-int routes_load_config(
-    const char *path, struct route_config **out, struct err *e);
+ * GET /openapi.json, and the forward-auth endpoint at forward_auth_path,
+ * none if ""; the string outlives the table). */
+int routes_load_config(const char *path, const char *forward_auth_path,
+    struct route_config **out, struct err *e);
 
-/* Process-wide, set once before routes_load_config and the workers: the
- * CORS origin ("" = off), the OpenAPI file set (NULL: /openapi.json
- * answers 404), the forward-auth path ("" = off) and the peers besides
- * loopback that may call it (NULL: loopback only). All outlive the
- * workers. */
+/* Process-wide, set once before the workers start: the CORS origin ("" =
+ * off), the OpenAPI file set (NULL: /openapi.json answers 404) and the
+ * peers besides loopback that may call the forward-auth endpoint (NULL:
+ * loopback only). All outlive the workers. */
 void routes_set_shared(const char *cors_origin, struct static_files *openapi,
-    const char *forward_auth_path, const struct forward_auth_peers *peers);
+    const struct forward_auth_peers *peers);
 
 /* Mailbox release functions for the two kinds of object. */
 void routes_release_keys(void *item);
