@@ -206,9 +206,12 @@ route_path_is_canonical(const char *path)
 			/* An unreserved byte has one spelling (RFC 3986
 			 * 6.2.2.2): "%2e" is '.', "%61" is 'a'. An encoded
 			 * slash or backslash is a separator to some
-			 * upstreams. */
+			 * upstreams, an encoded ';' starts parameters to those
+			 * that decode first ("..%3b"), an encoded '%' is a
+			 * second round of decoding ("%252e"). */
 			if (is_unreserved((unsigned char)v) || v == '/' ||
-			    v == '\\' || v < 0x20 || v == 0x7f)
+			    v == '\\' || v == ';' || v == '%' || v < 0x20 ||
+			    v == 0x7f)
 				return false;
 			i += 2;
 		}

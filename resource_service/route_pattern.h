@@ -55,7 +55,8 @@ bool route_pattern_same(
  * ("//admin"); no segment that is "." or ".." once its ";parameters" are
  * cut and its percent-encoding decoded ("/%2e%2e/", "/..;/"); no
  * percent-encoding that is malformed or spells an unreserved character
- * ("/%61dmin", RFC 3986 6.2.2.2), a '/', a '\\' or a control byte; no raw
+ * ("/%61dmin", RFC 3986 6.2.2.2), a '/', a '\\', a ';', a '%' or a control
+ * byte; no raw
  * '\\' or byte outside printable ASCII. A proxy or an upstream may
  * normalise any of these into another route's path; such a path matches
  * no rule at all (RFC 3986 5.2.4, 6.2.2). */

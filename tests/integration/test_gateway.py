@@ -199,6 +199,7 @@ class Gateway(unittest.TestCase):
                   "/public/%2E%2E/admin", "/public/..;/admin",
                   "/public/./x", "/public//x", "/public%2fx",
                   "/public/x%5c..%5cadmin", "/public/%00",
+                  "/public/..%3b/admin", "/public/%252e%252e/admin",
                   "http://evil.example/admin#x", "admin", "*",
                   "/public/" + "a" * 1100]
         for uri in tricks:

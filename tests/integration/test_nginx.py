@@ -268,7 +268,8 @@ class BehindNginx(unittest.TestCase):
                      "/public/../admin", "/public/x/../../admin",
                      "/public/..;/admin", "//admin", "/admin/", "/ADMIN",
                      "/%61dmin", "/admin;x=1", "/admin%3bx=1",
-                     "/public%2f..%2fadmin", "/public/.%2e/admin"):
+                     "/public%2f..%2fadmin", "/public/.%2e/admin",
+                     "/public/..%3b/admin", "/public/%252e%252e/admin"):
             for token in (self.admin, None):
                 with self.subTest(path=path, token=token is not None):
                     r = self.get(path, token)
