@@ -30,70 +30,80 @@ struct http_answer {
 
 static const struct http_answer http_answers[ERR_CODE_COUNT] = {
 	[ERR_INVALID_REQUEST] = { 400, "invalid_request",
-	    "the request is malformed", false, false, false },
+	    "the request is malformed", false, false },
 	[ERR_PAYLOAD_TOO_LARGE] = { 413, "invalid_request",
-	    "the request body is too large", false, false, false },
+	    "the request body is too large", false, false },
 	[ERR_INVALID_CREDENTIALS] = { 401, "invalid_credentials",
-	    "invalid username or password", true, false, false },
+	    "invalid username or password", true, false },
 	[ERR_INVALID_GRANT] = { 400, "invalid_grant",
-	    "the refresh token is invalid, expired or revoked", false, false,
-	    false },
+	    "the refresh token is invalid, expired or revoked", false, false },
 	[ERR_THROTTLED] = { 429, "too_many_requests",
-	    "too many failed attempts; retry later", false, false, false },
+	    "too many failed attempts; retry later", false, false },
 	[ERR_UNAVAILABLE] = { 503, "temporarily_unavailable",
-	    "the service is busy or not ready; retry later", false, false,
-	    false },
+	    "the service is busy or not ready; retry later", false, false },
 	[ERR_NOT_FOUND] = { 404, "not_found", "no such resource", false,
 	    false },
 	[ERR_METHOD] = { 405, "method_not_allowed",
-	    "method not allowed on this resource", false, false, false },
+	    "method not allowed on this resource", false, false },
+	[ERR_FORBIDDEN] = { 403, "access_denied",
+	    "no route allows this request", false, false },
 	/* RFC 6750 3.1: no error attribute when credentials are missing. */
 	[ERR_TOKEN_MISSING] = { 401, "unauthorized",
-	    "a Bearer access token is required", true, false, false },
+	    "a Bearer access token is required", true, false },
 	[ERR_TOKEN_MALFORMED] = { 401, "invalid_token", "malformed token", true,
 	    true },
 	[ERR_TOKEN_ALG] = { 401, "invalid_token",
-	    "token algorithm not accepted", true, true, false },
+	    "token algorithm not accepted", true, true },
 	[ERR_TOKEN_HEADER] = { 401, "invalid_token",
-	    "token header not accepted", true, true, false },
+	    "token header not accepted", true, true },
 	[ERR_TOKEN_KID] = { 401, "invalid_token",
-	    "token signed by an unknown key", true, true, false },
+	    "token signed by an unknown key", true, true },
 	[ERR_TOKEN_SIGNATURE] = { 401, "invalid_token",
-	    "token signature is invalid", true, true, false },
+	    "token signature is invalid", true, true },
 	[ERR_TOKEN_EXPIRED] = { 401, "invalid_token", "token expired", true,
 	    true },
 	[ERR_TOKEN_NOT_YET_VALID] = { 401, "invalid_token",
-	    "token not yet valid", true, true, false },
+	    "token not yet valid", true, true },
 	[ERR_TOKEN_ISSUER] = { 401, "invalid_token",
-	    "token issuer not accepted", true, true, false },
+	    "token issuer not accepted", true, true },
 	[ERR_TOKEN_AUDIENCE] = { 401, "invalid_token",
-	    "token audience not accepted", true, true, false },
+	    "token audience not accepted", true, true },
 	[ERR_TOKEN_CLAIMS] = { 401, "invalid_token",
-	    "token claims missing or invalid", true, true, false },
+	    "token claims missing or invalid", true, true },
 	[ERR_BEARER_MALFORMED] = { 400, "invalid_request",
-	    "expected one Authorization header: Bearer <token>", true, true,
-	    false },
+	    "expected one Authorization header: Bearer <token>", true, true },
 	[ERR_INSUFFICIENT_SCOPE] = { 403, "insufficient_scope",
-	    "the token lacks the required permission", true, true, false },
+	    "the token lacks the required permission", true, true },
 	/* RFC 6749 5.2: 401 with a challenge for the scheme the client may
 	 * use, whether or not Basic was tried (every 401 carries one). */
-	[ERR_INVALID_CLIENT] = { 401, "invalid_client",
-	    "client authentication failed", true, false, true },
-	[ERR_UNAUTHORIZED_CLIENT] = { 400, "unauthorized_client",
-	    "the client may not use this grant or token", false, false, false },
-	[ERR_UNSUPPORTED_GRANT_TYPE] = { 400, "unsupported_grant_type",
-	    "the grant type is not supported", false, false, false },
-	[ERR_INVALID_SCOPE] = { 400, "invalid_scope",
-	    "the scope asks for more than is held", false, false, false },
-	[ERR_UNSUPPORTED_TOKEN_TYPE] = { 400, "unsupported_token_type",
-	    "access tokens are not revoked: they expire", false, false, false },
-	[ERR_CONFLICT] = { 409, "conflict", "the name is taken", false, false },
-	[ERR_WEAK_PASSWORD] = { 400, "invalid_request",
-	    "the password is too short or too common", false, false, false },
+	[ERR_INVALID_CLIENT] = { .status = 401,
+	    .error = "invalid_client",
+	    .description = "client authentication failed",
+	    .challenge = true,
+	    .basic = true },
+	[ERR_UNAUTHORIZED_CLIENT] = { .status = 400,
+	    .error = "unauthorized_client",
+	    .description = "the client may not use this grant or token" },
+	[ERR_UNSUPPORTED_GRANT_TYPE] = { .status = 400,
+	    .error = "unsupported_grant_type",
+	    .description = "the grant type is not supported" },
+	[ERR_INVALID_SCOPE] = { .status = 400,
+	    .error = "invalid_scope",
+	    .description = "the scope asks for more than is held" },
+	[ERR_UNSUPPORTED_TOKEN_TYPE] = { .status = 400,
+	    .error = "unsupported_token_type",
+	    .description = "access tokens are not revoked: they expire" },
+	[ERR_CONFLICT] = { .status = 409,
+	    .error = "conflict",
+	    .description = "the name is taken" },
+	[ERR_WEAK_PASSWORD] = { .status = 400,
+	    .error = "invalid_request",
+	    .description = "the password is too short or too common" },
 };
 
-static const struct http_answer http_internal = { 500, "server_error",
-	"internal server error", false, false, false };
+static const struct http_answer http_internal = { .status = 500,
+	.error = "server_error",
+	.description = "internal server error" };
 
 void
 http_set_realm(const char *realm)
@@ -317,7 +327,12 @@ http_reply_insufficient_scope(struct evhttp_request *req, const char *perm)
 int
 http_request_path(struct evhttp_request *req, char *buf, size_t len)
 {
-	const char *uri = evhttp_request_get_uri(req);
+	return http_target_path(evhttp_request_get_uri(req), buf, len);
+}
+
+int
+http_target_path(const char *uri, char *buf, size_t len)
+{
 	size_t n;
 
 	/* A path and a query, never a fragment (RFC 9112 3.2.1). The path is

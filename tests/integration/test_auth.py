@@ -605,7 +605,9 @@ class PersistenceTest(unittest.TestCase):
                    for t in tokens]
         for t in threads:
             t.start()
-        deadline = time.monotonic() + 10
+        # Bounded, and generous for a loaded sanitizer build: the storm
+        # must reach 40 refreshes before the kill.
+        deadline = time.monotonic() + 60
         while (len(d.log_events("refresh")) < 40
                and time.monotonic() < deadline):
             time.sleep(0.02)
