@@ -1,5 +1,6 @@
-/* routes: /login, /refresh, /logout, /.well-known/jwks.json, /health,
- * /demo and /openapi.json: parse, one call, reply. */
+/* routes: /login, /refresh, /logout, /.well-known/jwks.json, the OAuth
+ * metadata, /health, /demo and /openapi.json: parse, one call, reply; the
+ * route table (the OAuth endpoints' handlers are oauth_routes.c's). */
 #include "routes.h"
 
 #include <event2/http.h>
@@ -11,6 +12,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "oauth_metadata.h"
+#include "oauth_routes.h"
 #include "session.h"
 
 /* In-flight accounting for a clean shutdown: a request counts until its
@@ -25,8 +27,8 @@ request_complete(struct evhttp_request *req, void *arg)
 		ctx->active--;
 }
 
-static void
-track(struct evhttp_request *req, struct auth_ctx *ctx)
+void
+routes_track(struct evhttp_request *req, struct auth_ctx *ctx)
 {
 	ctx->active++;
 	evhttp_request_set_on_complete_cb(req, request_complete, ctx);
@@ -34,16 +36,17 @@ track(struct evhttp_request *req, struct auth_ctx *ctx)
 
 /* A reply to a request whose client has gone is freed unsent, and its
  * completion callback never runs: settle the count here instead. */
-static void
-untrack_if_orphaned(struct evhttp_request *req, struct auth_ctx *ctx)
+void
+routes_untrack_if_orphaned(struct evhttp_request *req, struct auth_ctx *ctx)
 {
 	if (evhttp_request_get_connection(req) == NULL && ctx->active > 0)
 		ctx->active--;
 }
 
 /* A refused use case: its error, with Retry-After when it asks for one. */
-static void
-reply_refusal(struct evhttp_request *req, const struct session_refusal *r)
+void
+routes_reply_refusal(
+    struct evhttp_request *req, const struct session_refusal *r)
 {
 	if (r->retry_after > 0)
 		http_reply_error_retry(req, &r->e, (int)r->retry_after);
@@ -92,9 +95,9 @@ tokens_replied(
 {
 	struct pending *p = arg;
 
-	untrack_if_orphaned(p->req, p->ctx);
+	routes_untrack_if_orphaned(p->req, p->ctx);
 	if (r != NULL)
-		reply_refusal(p->req, r);
+		routes_reply_refusal(p->req, r);
 	else
 		reply_tokens(p->req, pair);
 	free(p);
@@ -109,9 +112,9 @@ logout_replied(
 	struct json_object *reply;
 
 	(void)pair;
-	untrack_if_orphaned(p->req, p->ctx);
+	routes_untrack_if_orphaned(p->req, p->ctx);
 	if (r != NULL) {
-		reply_refusal(p->req, r);
+		routes_reply_refusal(p->req, r);
 	} else {
 		if ((reply = json_object_new_object()) != NULL)
 			json_add_string(reply, "status", "ok");
@@ -133,17 +136,17 @@ route_login(struct evhttp_request *req, void *arg)
 	const char *name, *pw;
 	size_t name_len, pw_len;
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
 	    json_get_string(body, "username", &name, &name_len, &r.e) == -1 ||
 	    json_get_string(body, "password", &pw, &pw_len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
-	    session_login(ctx, name, name_len, pw, pw_len, addr, tokens_replied,
-	        p, &r) == -1) {
+	    session_login(ctx, NULL, name, name_len, pw, pw_len, addr,
+	        tokens_replied, p, &r) == -1) {
 		free(p);
-		reply_refusal(req, &r);
+		routes_reply_refusal(req, &r);
 	}
 	json_object_put(body);
 }
@@ -171,13 +174,14 @@ route_refresh(struct evhttp_request *req, void *arg)
 	const char *tok;
 	size_t len;
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
-	    session_refresh(ctx, tok, len, addr, tokens_replied, p, &r) == -1) {
+	    session_refresh(ctx, NULL, tok, len, addr, tokens_replied, p, &r) ==
+	        -1) {
 		free(p);
-		reply_refusal(req, &r);
+		routes_reply_refusal(req, &r);
 	}
 	json_object_put(body);
 }
@@ -194,13 +198,13 @@ route_logout(struct evhttp_request *req, void *arg)
 	const char *tok;
 	size_t len;
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    session_logout(ctx, tok, len, addr, logout_replied, p, &r) == -1) {
 		free(p);
-		reply_refusal(req, &r);
+		routes_reply_refusal(req, &r);
 	}
 	json_object_put(body);
 }
@@ -213,7 +217,7 @@ route_jwks(struct evhttp_request *req, void *arg)
 	struct auth_ctx *ctx = arg;
 	char cc[64];
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	snprintf(cc, sizeof(cc), "public, max-age=%lld",
 	    (long long)ctx->cfg->jwks_max_age);
 	evhttp_add_header(
@@ -232,7 +236,7 @@ route_metadata(struct evhttp_request *req, void *arg)
 	struct err e = { 0 };
 	char cc[64];
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	if (o == NULL) {
 		err_set(&e, ERR_NOMEM, "metadata");
 		http_reply_error(req, &e);
@@ -265,7 +269,7 @@ route_health(struct evhttp_request *req, void *arg)
 	struct store_health h;
 	bool ready = ready_state(ctx, &h);
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	if (o != NULL) {
 		json_add_string(o, "status",
 		    ready           ? "ok"
@@ -298,7 +302,7 @@ route_live(struct evhttp_request *req, void *arg)
 	struct auth_ctx *ctx = arg;
 	struct json_object *o = json_object_new_object();
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	if (o != NULL)
 		json_add_string(o, "status", "ok");
 	http_reply_json(req, HTTP_OK, o, HTTP_NO_STORE);
@@ -310,7 +314,7 @@ route_demo(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	static_files_handler(req, ctx->demo);
 }
 
@@ -320,7 +324,7 @@ route_openapi(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 
-	track(req, ctx);
+	routes_track(req, ctx);
 	static_files_handler(req, ctx->openapi);
 }
 
@@ -328,6 +332,9 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_POST, "/login", route_login },
 	{ EVHTTP_REQ_POST, "/refresh", route_refresh },
 	{ EVHTTP_REQ_POST, "/logout", route_logout },
+	{ EVHTTP_REQ_POST, "/token", oauth_route_token },
+	{ EVHTTP_REQ_POST, "/revoke", oauth_route_revoke },
+	{ EVHTTP_REQ_POST, "/introspect", oauth_route_introspect },
 	{ EVHTTP_REQ_GET, "/.well-known/jwks.json", route_jwks },
 	{ EVHTTP_REQ_GET, "/.well-known/oauth-authorization-server",
 	    route_metadata },

@@ -112,12 +112,19 @@ import_seed(struct auth_ctx *ctx, const struct seed *seed, struct err *e)
 {
 	struct seed_stats st;
 	struct store *s;
+	bool client_added = false;
 	int rc;
 
 	if ((s = store_open(
 	         ctx->cfg->db, (int)ctx->cfg->db_busy_timeout_ms, e)) == NULL)
 		return -1;
 	rc = seed_apply(s, seed, &ctx->cost, (int64_t)time(NULL), &st, e);
+	if (rc == 0 &&
+	    (rc = seed_default_client(s, ctx->cfg->client_id,
+	         (int64_t)time(NULL), &client_added, e)) == 0 &&
+	    client_added)
+		log_msg(
+		    LOG_INFO, "client %s added (public)", ctx->cfg->client_id);
 	store_free(s);
 	if (rc == -1)
 		return -1;

@@ -199,9 +199,10 @@ admin_token_claims(struct admin_cli *cli, const struct admin_token_opts *o,
 	        permissions_load(cli->cfg.permissions, &perms, e) == -1))
 		goto fail;
 	{
-		struct issuer_subject subject = { o->sub,
-			o->username != NULL ? o->username : o->sub, roles,
-			n_roles };
+		struct issuer_subject subject = { .sub = o->sub,
+			.username = o->username != NULL ? o->username : o->sub,
+			.roles = roles,
+			.n_roles = n_roles };
 		if ((c = issuer_claims(&is, &subject, perms, now, o->ttl, e)) ==
 		    NULL)
 			goto fail;
