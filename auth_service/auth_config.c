@@ -146,7 +146,7 @@ auth_config_defaults(struct auth_config *c)
 		.allow_password_grant = true,
 		.allow_registration = false,
 		.registration_roles = (char **)user_role,
-		.common_passwords = (char *)"config/common-passwords.txt",
+		.common_passwords = (char *)AUTH_COMMON_PASSWORDS_DEFAULT,
 	};
 }
 

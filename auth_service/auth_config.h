@@ -15,6 +15,7 @@
 /* Relative to the working directory, like every default path. */
 #define AUTH_DEMO_DIR_DEFAULT "web/demo"
 #define AUTH_OPENAPI_DIR_DEFAULT "docs/openapi"
+#define AUTH_COMMON_PASSWORDS_DEFAULT "config/common-passwords.txt"
 
 struct auth_config {
 	char *bind;

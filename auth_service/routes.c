@@ -13,6 +13,7 @@
 #include "log.h"
 #include "oauth_metadata.h"
 #include "oauth_routes.h"
+#include "registration.h"
 #include "session.h"
 
 /* In-flight accounting for a clean shutdown: a request counts until its
@@ -145,6 +146,60 @@ route_login(struct evhttp_request *req, void *arg)
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    session_login(ctx, NULL, name, name_len, pw, pw_len, addr,
 	        tokens_replied, p, &r) == -1) {
+		free(p);
+		routes_reply_refusal(req, &r);
+	}
+	json_object_put(body);
+}
+
+/* Registration ends here: 201 with the new user's name and sub. */
+static void
+registered(
+    const struct store_user *u, const struct session_refusal *r, void *arg)
+{
+	struct pending *p = arg;
+	struct json_object *reply;
+
+	routes_untrack_if_orphaned(p->req, p->ctx);
+	if (r != NULL) {
+		routes_reply_refusal(p->req, r);
+	} else {
+		if ((reply = json_object_new_object()) != NULL) {
+			json_add_string(reply, "username", u->username);
+			json_add_string(reply, "sub", u->sub);
+		}
+		http_reply_json(p->req, 201, reply, HTTP_NO_STORE);
+	}
+	free(p);
+}
+
+/* POST /register {"username","password"}: a new user
+ * (registration_start), when allow_registration is on; 404 otherwise. */
+static void
+route_register(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+	struct json_object *body = NULL;
+	struct pending *p = NULL;
+	struct session_refusal r = { 0 };
+	char addr[SESSION_ADDR_MAX];
+	const char *name, *pw;
+	size_t name_len, pw_len;
+
+	routes_track(req, ctx);
+	http_client_addr(req, addr, sizeof(addr));
+	if (!ctx->cfg->allow_registration) {
+		err_set(&r.e, ERR_NOT_FOUND, "registration is off");
+		routes_reply_refusal(req, &r);
+		return;
+	}
+	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
+	        -1 ||
+	    json_get_string(body, "username", &name, &name_len, &r.e) == -1 ||
+	    json_get_string(body, "password", &pw, &pw_len, &r.e) == -1 ||
+	    (p = pending_new(ctx, req, &r.e)) == NULL ||
+	    registration_start(ctx, name, name_len, pw, pw_len, addr,
+	        registered, p, &r) == -1) {
 		free(p);
 		routes_reply_refusal(req, &r);
 	}
@@ -332,6 +387,7 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_POST, "/login", route_login },
 	{ EVHTTP_REQ_POST, "/refresh", route_refresh },
 	{ EVHTTP_REQ_POST, "/logout", route_logout },
+	{ EVHTTP_REQ_POST, "/register", route_register },
 	{ EVHTTP_REQ_POST, "/token", oauth_route_token },
 	{ EVHTTP_REQ_POST, "/revoke", oauth_route_revoke },
 	{ EVHTTP_REQ_POST, "/introspect", oauth_route_introspect },

@@ -179,6 +179,7 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 		    cfg->throttle_window },
 	};
 	struct seed *seed = NULL;
+	bool no_list = false;
 	char dummy[32];
 
 	*ctx = (struct auth_ctx){ .cfg = cfg, .base = base };
@@ -196,8 +197,16 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	        cfg->demo_resource_origin, &ctx->demo, e) == -1 ||
 	    static_files_load_optional(cfg->openapi_dir,
 	        AUTH_OPENAPI_DIR_DEFAULT, "openapi_dir", service_openapi, 1,
-	        NULL, &ctx->openapi, e) == -1)
+	        NULL, &ctx->openapi, e) == -1 ||
+	    password_policy_load(cfg->common_passwords,
+	        strcmp(cfg->common_passwords, AUTH_COMMON_PASSWORDS_DEFAULT) ==
+	            0,
+	        &ctx->policy, &no_list, e) == -1)
 		goto fail;
+	if (no_list)
+		log_msg(LOG_WARN,
+		    "%s missing: new passwords are checked for length only",
+		    cfg->common_passwords);
 	if ((ctx->jwks_json = jwks_to_json(ctx->keys)) == NULL) {
 		err_set(e, ERR_NOMEM, "jwks");
 		goto fail;
@@ -261,6 +270,7 @@ service_close(struct auth_ctx *ctx)
 	permissions_free(ctx->perms);
 	static_files_free(ctx->demo);
 	static_files_free(ctx->openapi);
+	password_policy_free(ctx->policy);
 	secret_wipe(ctx->dummy_hash, sizeof(ctx->dummy_hash));
 	secret_wipe(&ctx->refresh_key, sizeof(ctx->refresh_key));
 	*ctx = (struct auth_ctx){ 0 };

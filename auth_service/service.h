@@ -14,6 +14,7 @@
 #include "issuer.h"
 #include "jwks.h"
 #include "password.h"
+#include "password_policy.h"
 #include "permissions.h"
 #include "refresh_token.h"
 #include "static_files.h"
@@ -37,7 +38,8 @@ struct auth_ctx {
 	/* Unknown users are verified against this, so they cost what a
 	 * wrong password costs. */
 	char dummy_hash[PASSWORD_HASH_MAX];
-	struct static_files *demo;    /* NULL: /demo answers 404 */
+	struct password_policy *policy; /* new passwords (registration) */
+	struct static_files *demo;      /* NULL: /demo answers 404 */
 	struct static_files *openapi; /* NULL: /openapi.json answers 404 */
 	size_t active; /* requests whose reply is not fully sent */
 	bool draining; /* SIGTERM seen: no new logins */

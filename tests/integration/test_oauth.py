@@ -590,5 +590,82 @@ class ClientsCliTest(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (bad, r.stderr))
 
 
+class RegisterTest(unittest.TestCase):
+    def test_off_by_default(self):
+        env = Env()
+        self.addCleanup(env.cleanup)
+        with env.daemon() as d:
+            r = d.request("POST", "/register", {"username": "new",
+                                                "password": "tq8-vmx!zz"})
+            self.assertEqual(r.status, 404, r)
+            self.assertEqual(r.json()["error"], "not_found")
+            stop_clean(d)
+
+    def test_register_policy_login_and_throttle(self):
+        env = Env(allow_registration=True, registration_roles=["user"],
+                  throttle_addr_free=6, throttle_base_delay=60,
+                  throttle_max_delay=60)
+        self.addCleanup(env.cleanup)
+        with env.daemon() as d:
+            reg = lambda u, p: d.request(  # noqa: E731
+                "POST", "/register", {"username": u, "password": p})
+            # Refused by the policy: short, common (any case), the name.
+            for pw in ("sh0rt", "Password", "12345678", "newuser1"):
+                r = reg("newuser1", pw)
+                self.assertEqual(r.status, 400, (pw, r))
+                self.assertEqual(r.json()["error"], "invalid_request")
+                self.assertNotIn(pw, r.body.decode())
+            # A long passphrase is fine; the user can log in at once,
+            # with the configured roles, through /login and /token.
+            pw = "correct horse battery staple " * 4
+            r = reg("newuser1", pw)
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(r.json()["username"], "newuser1")
+            self.assertEqual(len(r.json()["sub"]), 36)
+            r = d.request("POST", "/login", {"username": "newuser1",
+                                             "password": pw})
+            self.assertEqual(r.status, 200, r)
+            c = jwt.decode(r.json()["access_token"],
+                           options={"verify_signature": False})
+            self.assertEqual(c["roles"], ["user"])
+            r = post_form(d, "/token", {
+                "grant_type": "password", "username": "newuser1",
+                "password": pw, "client_id": "demo-client"})
+            self.assertEqual(r.status, 200, r)
+            # Taken: a seeded name too.
+            self.assertEqual(reg("newuser1", pw).status, 409)
+            self.assertEqual(reg("admin", pw).status, 409)
+            # Malformed.
+            self.assertEqual(reg("", pw).status, 400)
+            self.assertEqual(reg("a\nb", pw).status, 400)
+            # Six attempts from this address so far: the next waits.
+            r = reg("another", pw)
+            self.assertEqual(r.status, 429, r)
+            self.assertEqual(r.header("Retry-After"), "60")
+            # Logins are not slowed by registrations.
+            r = d.request("POST", "/login", {"username": "user1",
+                                             "password": "password123"})
+            self.assertEqual(r.status, 200, r)
+            stop_clean(d)
+
+    def test_admin_cli_applies_the_policy(self):
+        env = Env()
+        self.addCleanup(env.cleanup)
+        for pw, rc in (("password1", 1), ("sh0rt", 1), ("Bob-bob-7", 0)):
+            r = subprocess.run(
+                [harness.binary("jwt-admin"), "--config", env.config,
+                 "users", "add", "bob", "--password-stdin"],
+                input=pw + "\n", capture_output=True, text=True)
+            self.assertEqual(r.returncode, rc, (pw, r.stderr))
+            if rc:
+                self.assertNotIn(pw, r.stderr)
+        r = subprocess.run(
+            [harness.binary("jwt-admin"), "--config", env.config,
+             "users", "passwd", "bob", "--password-stdin"],
+            input="qwertyuiop\n", capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("common", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
