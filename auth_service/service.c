@@ -40,7 +40,9 @@ service_load_keys(
 
 	if (set == NULL)
 		return err_set(e, ERR_NOMEM, "jwks");
-	if ((k = jwk_load_private_pem(cfg->private_key, &ke)) == NULL) {
+	if ((k = jwk_load_private_pem(cfg->private_key, &ke)) == NULL ||
+	    key_dir_apply_kid(cfg->private_key, k, &ke) == -1) {
+		jwk_free(k);
 		err_set(e, ERR_CONFIG, "private_key: %s", ke.msg);
 		goto fail;
 	}
@@ -49,7 +51,9 @@ service_load_keys(
 		goto fail;
 	}
 	for (char **p = cfg->public_keys; p != NULL && *p != NULL; p++) {
-		if ((k = jwk_load_public_pem(*p, &ke)) == NULL) {
+		if ((k = jwk_load_public_pem(*p, &ke)) == NULL ||
+		    key_dir_apply_kid(*p, k, &ke) == -1) {
+			jwk_free(k);
 			err_set(e, ERR_CONFIG, "public_keys: %s", ke.msg);
 			goto fail;
 		}

@@ -39,7 +39,7 @@ class Env:
                "common_passwords": harness.source(
                    "config", "common-passwords.txt"),
                "throttle_user_free": 1000, "throttle_addr_free": 1000}
-        cfg.update(settings)
+        cfg.update({k: v for k, v in settings.items() if v is not None})
         with open(self.config, "w", encoding="utf-8") as f:
             json.dump(cfg, f)
 
@@ -665,6 +665,75 @@ class RegisterTest(unittest.TestCase):
             input="qwertyuiop\n", capture_output=True, text=True)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("common", r.stderr)
+
+
+class KidTest(unittest.TestCase):
+    """Keys under a chosen kid: jwt-keygen --kid and jwt-admin keys
+    rotate --kid; tokens carry it, the JWKS publishes it, and a rotation
+    keeps the old chosen kid verifying."""
+
+    def setUp(self):
+        self.env = Env(public_keys_dir=None)
+        self.addCleanup(self.env.cleanup)
+        keys = self.env.path("keys")
+        shutil.rmtree(keys)
+        r = subprocess.run([harness.binary("jwt-keygen"), "--out", keys,
+                            "--kid", "2026-a"], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("kid: 2026-a", r.stdout)
+        with open(self.env.config, encoding="utf-8") as f:
+            cfg = json.load(f)
+        cfg["public_keys_dir"] = os.path.join(keys, "published")
+        with open(self.env.config, "w", encoding="utf-8") as f:
+            json.dump(cfg, f)
+
+    def kid_of(self, d):
+        r = d.request("POST", "/login", {"username": "user1",
+                                         "password": "password123"})
+        self.assertEqual(r.status, 200, r)
+        return r.json()["access_token"], jwt.get_unverified_header(
+            r.json()["access_token"])["kid"]
+
+    def test_chosen_kids_through_a_rotation(self):
+        import signal
+        with self.env.daemon() as d:
+            old, kid = self.kid_of(d)
+            self.assertEqual(kid, "2026-a")
+            kids = [k["kid"] for k in d.request(
+                "GET", "/.well-known/jwks.json").json()["keys"]]
+            self.assertEqual(kids, ["2026-a"])
+            # Taken kids and bad ones are refused.
+            for bad in ("2026-a", "a/b", "-x", "x" * 65, ""):
+                r = self.env.admin("keys", "rotate", "--kid", bad,
+                                   check=False)
+                self.assertNotEqual(r.returncode, 0, bad)
+            self.env.admin("keys", "rotate", "--kid", "2026-b")
+            d.signal(signal.SIGHUP)
+            d.wait_event("reload")
+            _, kid = self.kid_of(d)
+            self.assertEqual(kid, "2026-b")
+            keys = d.request("GET", "/.well-known/jwks.json").json()["keys"]
+            self.assertEqual([k["kid"] for k in keys], ["2026-b", "2026-a"])
+            # The old token still verifies against the published set.
+            key = next(k for k in keys if k["kid"] == "2026-a")
+            jwt.decode(old, jwt.PyJWK(key).key, algorithms=[key["alg"]],
+                       audience=AUDIENCE,
+                       issuer=f"http://127.0.0.1:{d.port}")
+            # A new key under a kid already published is refused.
+            r = subprocess.run(
+                [harness.binary("jwt-keygen"), "--out",
+                 self.env.path("keys"), "--kid", "2026-a", "--force"],
+                capture_output=True, text=True)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("already published", r.stderr)
+            listed = self.env.admin("keys", "list").stdout
+            self.assertIn("2026-b", listed)
+            self.assertIn("2026-a", listed)
+            self.env.admin("keys", "retire", "2026-a")
+            self.assertTrue(os.path.exists(self.env.path(
+                "keys", "retired", "2026-a.kid")))
+            stop_clean(d)
 
 
 if __name__ == "__main__":
