@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cors.h"
+#include "demo_info.h"
 #include "http_util.h"
 #include "jwks.h"
 #include "log.h"
@@ -72,10 +73,12 @@ routes_set_shared(const char *cors_origin, struct static_files *openapi)
 static void routes_health(struct evhttp_request *req, void *arg);
 static void routes_openapi(struct evhttp_request *req, void *arg);
 static void routes_guarded(struct evhttp_request *req, void *arg);
+static void routes_demo_info(struct evhttp_request *req, void *arg);
 
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
+	{ EVHTTP_REQ_GET, "/demo/routes.json", routes_demo_info },
 };
 
 /* The answers of the demo routes (SPEC); any other configured route
@@ -361,6 +364,15 @@ routes_openapi(struct evhttp_request *req, void *arg)
 	w->cur.error = ERR_NOT_FOUND;
 	w->cur.status = 404;
 	static_files_handler(req, NULL);
+}
+
+/* GET /demo/routes.json: public, the table this worker dispatches on. */
+static void
+routes_demo_info(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+
+	w->cur.status = demo_info_reply(req, w->config);
 }
 
 /* New objects from the control thread, taken between requests so a
