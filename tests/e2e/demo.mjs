@@ -98,8 +98,13 @@ async function clickUntil(sel, out, pattern, what, timeout = 15000) {
   check(false, `${what}: ${JSON.stringify(last)}`);
 }
 
+// Screenshots for the tutorial: every one at desktop width, the ones a
+// phone changes most at phone width.
+const PHONE_SHOTS = ["token", "rbac", "keys"];
 async function shot(sel, file) {
   if (!opt.shots) return;
+  if (name === "phone" && !PHONE_SHOTS.some((s) => file.startsWith(`demo-${s}-`)))
+    return;
   const target = sel ? page.locator(sel) : page;
   await target.screenshot({ path: join(opt.shots, file) });
 }
