@@ -366,12 +366,21 @@ routes_openapi(struct evhttp_request *req, void *arg)
 	static_files_handler(req, NULL);
 }
 
-/* GET /demo/routes.json: public, the table this worker dispatches on. */
+/* GET /demo/routes.json: public, the table this worker dispatches on;
+ * only while CORS lets the demo page read it (cors_origin set). */
 static void
 routes_demo_info(struct evhttp_request *req, void *arg)
 {
 	struct routes_worker *w = arg;
+	struct err e = { 0 };
 
+	if (routes_cors.origin == NULL || routes_cors.origin[0] == '\0') {
+		err_set(&e, ERR_NOT_FOUND, "demo routes: cors_origin is off");
+		w->cur.error = e.code;
+		w->cur.status = http_status_for(e.code);
+		http_reply_error(req, &e);
+		return;
+	}
 	w->cur.status = demo_info_reply(req, w->config);
 }
 

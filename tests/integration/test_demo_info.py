@@ -3,7 +3,7 @@ GET /demo/info.json on auth_service (demo_resource_origin and the
 role -> permission map of permissions.json, the map a SIGHUP or a changed
 file shows at once; 404 with the demo off) and GET /demo/routes.json on
 resource_service (routes.json as dispatched, a SIGHUP reload included,
-with the CORS headers of every other route)."""
+with the CORS headers of every other route; 404 with cors_origin off)."""
 import json
 import os
 import shutil
@@ -114,6 +114,17 @@ class ResourceRoutes(unittest.TestCase):
         r = self.resource.request("GET", "/demo/routes.json",
                                   headers={"Origin": "http://evil.test"})
         self.assertIsNone(r.header("Access-Control-Allow-Origin"))
+
+    def test_03_off_without_cors(self):
+        with harness.Daemon("resource_service", [
+                "--public-keys", os.path.join(self.tmp, "keys",
+                                              "public_key.pem"),
+                "--routes", harness.source("config", "routes.json"),
+                "--cors-origin", ""]) as off:
+            off.wait_healthy()
+            r = off.request("GET", "/demo/routes.json")
+            self.assertEqual(r.status, 404, r)
+            self.assertEqual(r.json()["error"], "not_found")
 
     def test_02_a_reload_shows(self):
         with open(self.routes, "w", encoding="utf-8") as f:
