@@ -82,10 +82,11 @@
       .slice(0, 19) + " UTC";
   }
 
-  // "in 14 min", "3 min ago", "in 40 s".
+  // "in 14 min", "3 min ago", "in 40 s", "now".
   function relative(epoch) {
     const d = epoch - now();
     const a = Math.abs(d);
+    if (a < 2) return "now";
     let span;
     if (a < 60) span = `${a} s`;
     else if (a < 3600) span = `${Math.round(a / 60)} min`;
