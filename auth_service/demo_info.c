@@ -1,7 +1,9 @@
 /* demo_info: the demo page's view of the issuer's configuration, so the
  * page never guesses a port and draws the RBAC model from the file the
- * tokens are made from. Nothing here is secret: the roles and permissions
- * are what every access token already shows its holder. */
+ * tokens are made from. No secret is in it, but it shows every role's
+ * permissions to anyone who can load the page, so it is served only while
+ * the demo is (demo_dir): a deployment that turns the demo off turns this
+ * off with it. */
 #include "demo_info.h"
 
 #include <json-c/json.h>
