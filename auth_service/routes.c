@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "demo_info.h"
 #include "http_util.h"
 #include "json_util.h"
 #include "log.h"
@@ -311,6 +312,7 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_GET, "/demo/", route_demo },
 	{ EVHTTP_REQ_GET, "/demo/demo.css", route_demo },
 	{ EVHTTP_REQ_GET, "/demo/demo.js", route_demo },
+	{ EVHTTP_REQ_GET, "/demo/info.json", demo_info_route },
 	{ EVHTTP_REQ_GET, "/openapi.json", route_openapi },
 };
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cors.h"
+#include "demo_info.h"
 #include "forward_auth.h"
 #include "http_util.h"
 #include "jwks.h"
@@ -79,12 +80,14 @@ routes_set_shared(const char *cors_origin, struct static_files *openapi,
 static void routes_health(struct evhttp_request *req, void *arg);
 static void routes_openapi(struct evhttp_request *req, void *arg);
 static void routes_forward_auth(struct evhttp_request *req, void *arg);
+static void routes_demo_info(struct evhttp_request *req, void *arg);
 
 /* The forward-auth row's path is the one routes_load_config is given. */
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
 	{ EVHTTP_REQ_GET, "/auth", routes_forward_auth },
+	{ EVHTTP_REQ_GET, "/demo/routes.json", routes_demo_info },
 };
 
 #define ROUTES_N_BUILTIN (sizeof(routes_builtin) / sizeof(*routes_builtin))
@@ -435,6 +438,24 @@ routes_openapi(struct evhttp_request *req, void *arg)
 	w->cur.error = ERR_NOT_FOUND;
 	w->cur.status = 404;
 	static_files_handler(req, NULL);
+}
+
+/* GET /demo/routes.json: public, the table this worker dispatches on;
+ * only while CORS lets the demo page read it (cors_origin set). */
+static void
+routes_demo_info(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct err e = { 0 };
+
+	if (routes_cors.origin == NULL || routes_cors.origin[0] == '\0') {
+		err_set(&e, ERR_NOT_FOUND, "demo routes: cors_origin is off");
+		w->cur.error = e.code;
+		w->cur.status = http_status_for(e.code);
+		http_reply_error(req, &e);
+		return;
+	}
+	w->cur.status = demo_info_reply(req, w->config);
 }
 
 /* New objects from the control thread, taken between requests so a
