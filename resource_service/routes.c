@@ -78,8 +78,8 @@ static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
 };
 
-/* The answers of the demo routes (SPEC); any other configured route
- * answers with a generic message naming the permission it checked. */
+/* The answers of the demo routes (docs/API.md); any other configured
+ * route answers with a generic message naming the permission it checked. */
 static const struct {
 	enum evhttp_cmd_type method;
 	const char *path;
@@ -278,8 +278,8 @@ note_sub(struct routes_worker *w, const struct access_token *t)
 	w->cur.has_sub = true;
 }
 
-/* Every protected route: the guard decides, the reply follows the SPEC's
- * forms: 401 (RFC 6750 3.1 invalid_token, or a bare challenge when no
+/* Every protected route: the guard decides, the reply takes the forms of
+ * docs/API.md: 401 (RFC 6750 3.1 invalid_token, or a bare challenge when no
  * credentials came), 400 invalid_request, 403 insufficient_scope naming
  * the permission, 503 while no key set is loaded. */
 static void
@@ -322,7 +322,7 @@ out:
 }
 
 /* GET /health: public. 503 until a key set is loaded, since nothing could
- * be verified before (SPEC: 503 when not ready). */
+ * be verified before (a load balancer keeps traffic away meanwhile). */
 static void
 routes_health(struct evhttp_request *req, void *arg)
 {
