@@ -10,7 +10,7 @@
 
 #include "http_util.h"
 #include "log.h"
-#include "routes.h"
+#include "service.h"
 
 /* {"roles":{"<role>":["perm",...]}} in the file's order. */
 static struct json_object *

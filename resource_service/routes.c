@@ -92,8 +92,8 @@ static const struct route routes_builtin[] = {
 
 #define ROUTES_N_BUILTIN (sizeof(routes_builtin) / sizeof(*routes_builtin))
 
-/* The answers of the demo routes (SPEC); any other configured route
- * answers with a generic message naming the permission it checked. */
+/* The answers of the demo routes (docs/API.md); any other configured
+ * route answers with a generic message naming the permission it checked. */
 static const struct {
 	enum evhttp_cmd_type method;
 	const char *path;
@@ -334,7 +334,7 @@ reply_refused(struct routes_worker *w, struct evhttp_request *req,
 }
 
 /* A request a rule matched: the guard decides, the reply follows the
- * SPEC's forms. */
+ * forms docs/API.md describes. */
 static void
 routes_guarded(struct routes_worker *w, struct evhttp_request *req,
     const struct route_rule *rule)
@@ -399,7 +399,7 @@ out:
 }
 
 /* GET /health: public. 503 until a key set is loaded, since nothing could
- * be verified before (SPEC: 503 when not ready). */
+ * be verified before (a load balancer keeps traffic away meanwhile). */
 static void
 routes_health(struct evhttp_request *req, void *arg)
 {

@@ -412,7 +412,8 @@ class RefreshTest(unittest.TestCase):
 
     def test_bad_refresh_requests(self):
         assert_error(self, refresh(self.d, "A" * 43), 400, "invalid_grant")
-        # Unknown whatever its length, an access token included (SPEC).
+        # Unknown whatever its length, an access token included: any
+        # string is only ever a token this server may not know.
         assert_error(self, refresh(self.d, "A" * 5000), 400, "invalid_grant")
         access = login(self.d).json()["access_token"]
         assert_error(self, refresh(self.d, access), 400, "invalid_grant")
