@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 import gateway_util as gw
@@ -263,12 +264,32 @@ class Gateway(unittest.TestCase):
         self.assertEqual(r.header("X-Auth-Request-Permissions"),
                          "read:data a%20b c%0Ad")
 
-    def test_access_log_names_the_endpoint(self):
-        self.auth("GET", "/protected", self.user)
+    def test_access_log_names_the_target(self):
+        self.auth("GET", "/protected?log=1", self.user)
+        self.direct("GET", "/protected", self.user)
+        self.auth("DELETE", "/admin/users?log=2", self.user)
+        deadline = time.monotonic() + 10
+        while True:  # the line may trail the answer by a moment
+            lines = [e for e in self.daemon.log_events("access")
+                     if e.get("path") == "/auth" and
+                     "?log=2" in (e.get("target") or "")]
+            if lines or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         lines = [e for e in self.daemon.log_events("access")
-                 if e.get("path") == "/auth" and e.get("status") == 200]
-        self.assertTrue(lines)
-        self.assertEqual(lines[-1]["sub"], "user-1")
+                 if e.get("path") == "/auth"]
+        ok = [e for e in lines if e["target"] == "GET /protected?log=1"]
+        self.assertEqual(ok[-1]["status"], 200)
+        self.assertEqual(ok[-1]["sub"], "user-1")
+        denied = [e for e in lines
+                  if e["target"] == "DELETE /admin/users?log=2"]
+        self.assertEqual(denied[-1]["status"], 403)
+        self.assertEqual(denied[-1]["error"], "insufficient_scope")
+        # Other lines carry "target": null.
+        direct = [e for e in self.daemon.log_events("access")
+                  if e.get("path") != "/auth"]
+        self.assertTrue(direct)
+        self.assertTrue(all(e["target"] is None for e in direct))
 
 
 class Settings(unittest.TestCase):
