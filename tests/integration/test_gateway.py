@@ -8,6 +8,7 @@ nginx in front of it: test_nginx.py."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -398,6 +399,42 @@ class Settings(unittest.TestCase):
                 lines = p.stderr.strip().splitlines()
                 self.assertEqual(len(lines), 1, p.stderr)
                 self.assertIn(f"{path}: {want}", lines[0])
+
+    def test_sighup_new_rules_and_a_conflict(self):
+        d = os.path.join(self.tmp, "reload")
+        os.makedirs(d, exist_ok=True)
+        routes = gw.write_routes(d)
+        daemon = harness.Daemon("resource_service", [
+            "--public-keys", self.keys.public_path, "--routes", routes,
+            "--workers", "2"]).start()
+        self.addCleanup(daemon.stop)
+        h = fa_headers("GET", "/reports/7", self.user)
+
+        def forward_status():
+            return daemon.request("GET", "/auth", headers=h).status
+
+        self.assertEqual(forward_status(), 403)  # no rule yet
+        gw.write_routes(d, gw.ROUTES + [
+            {"method": "GET", "path": "/reports/{id}",
+             "permission": "read:data"}])
+        daemon.signal(signal.SIGHUP)
+        # Both workers take the new table (each asked several times).
+        deadline = time.monotonic() + 20
+        while not all(forward_status() == 200 for _ in range(8)):
+            self.assertLess(time.monotonic(), deadline, "new rule")
+            time.sleep(0.05)
+        # A conflicting table is refused and the running one kept.
+        gw.write_routes(d, gw.ROUTES + [
+            {"method": "GET", "path": "/reports/{id}", "public": True},
+            {"method": "GET", "path": "/reports/{n}", "any_of": ["x"]}])
+        daemon.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while "keeping the running routes" not in daemon.log():
+            self.assertLess(time.monotonic(), deadline, "reload error")
+            time.sleep(0.05)
+        self.assertIn("[9].path: GET /reports/{n} is already routed by [8]",
+                      daemon.log())
+        self.assertTrue(all(forward_status() == 200 for _ in range(8)))
 
     def test_check_config_reads_the_patterns(self):
         p = subprocess.run(
