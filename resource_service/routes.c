@@ -335,8 +335,8 @@ reply_refused(struct routes_worker *w, struct evhttp_request *req,
 	}
 }
 
-/* A request a rule matched: the guard decides, the reply follows the
- * SPEC's forms. */
+/* A request a rule matched: the guard decides; the answer is the rule's
+ * JSON (reply_granted) or the refusal every route gives (reply_refused). */
 static void
 routes_guarded(struct routes_worker *w, struct evhttp_request *req,
     const struct route_rule *rule)
