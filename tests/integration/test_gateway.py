@@ -33,6 +33,8 @@ def non_loopback_address():
     try:
         s.connect(("192.0.2.1", 9))  # no packet is sent (RFC 5737 net)
         addr = s.getsockname()[0]
+    except OSError:  # no route at all: ask for the interfaces' addresses
+        addr = "127.0.0.1"
     finally:
         s.close()
     if addr.startswith("127."):
