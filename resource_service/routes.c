@@ -25,6 +25,7 @@
 
 #define ROUTES_PATH_MAX 1024
 #define ROUTES_SUB_MAX 256
+#define ROUTES_TARGET_MAX 512
 
 /* What the access log needs, recorded while the request is handled:
  * handlers run to completion, so one per worker suffices. */
@@ -36,6 +37,9 @@ struct routes_request {
 	char sub[ROUTES_SUB_MAX];
 	size_t sub_len;
 	bool has_sub;
+	/* The forward-auth endpoint's "METHOD target", as forwarded. */
+	char target[ROUTES_TARGET_MAX];
+	bool has_target;
 };
 
 struct routes_worker {
@@ -144,6 +148,7 @@ access_log_new(struct routes_worker *w)
 	/* The object takes the members; the pointers stay borrowed. */
 	json_object_object_add(o, "method", w->log_method);
 	json_object_object_add(o, "path", w->log_path);
+	json_object_object_add(o, "target", NULL);
 	json_object_object_add(o, "status", w->log_status);
 	json_object_object_add(o, "sub", NULL);
 	json_object_object_add(o, "latency_us", w->log_latency);
@@ -333,8 +338,8 @@ reply_refused(struct routes_worker *w, struct evhttp_request *req,
 	}
 }
 
-/* A request a rule matched: the guard decides, the reply follows the
- * forms docs/API.md describes. */
+/* A request a rule matched: the guard decides; the answer is the rule's
+ * JSON (reply_granted) or the refusal every route gives (reply_refused). */
 static void
 routes_guarded(struct routes_worker *w, struct evhttp_request *req,
     const struct route_rule *rule)
@@ -376,6 +381,11 @@ routes_forward_auth(struct evhttp_request *req, void *arg)
 	}
 	if (forward_auth_target(req, &t, &e) == -1)
 		goto fail;
+	/* For the access log: what was decided, cut to a bounded length
+	 * (json-c escapes it). */
+	snprintf(w->cur.target, sizeof(w->cur.target), "%.16s %s",
+	    t.method_name, t.uri);
+	w->cur.has_target = true;
 	if (!t.method_routable ||
 	    http_target_path(t.uri, path, sizeof(path)) == -1 ||
 	    (rule = route_config_find(w->config, t.method, path)) == NULL) {
@@ -568,6 +578,8 @@ access_log(
 	json_object_set_int(w->log_status, w->cur.status);
 	json_object_set_int64(w->log_latency, latency_us);
 	/* Replacing a member keeps its place; NULL is JSON null. */
+	json_object_object_add(w->log, "target",
+	    w->cur.has_target ? json_object_new_string(w->cur.target) : NULL);
 	json_object_object_add(w->log, "sub",
 	    w->cur.has_sub
 	        ? json_object_new_string_len(w->cur.sub, (int)w->cur.sub_len)
@@ -593,6 +605,7 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	w->cur.status = 0;
 	w->cur.error = ERR_OK;
 	w->cur.has_sub = false;
+	w->cur.has_target = false;
 	w->cur.path_ok =
 	    http_request_path(req, w->cur.path, sizeof(w->cur.path)) == 0;
 	/* A preflight from the demo's origin is answered here; any other
