@@ -837,7 +837,10 @@ class ShutdownTest(unittest.TestCase):
         self.env.cleanup()
 
     def test_sigterm_finishes_logins_in_flight(self):
-        d = self.env.daemon("--hash-threads", "1").start()
+        # A slow hash (t=6) keeps the first login busy until all four
+        # wait on the one hashing thread, however loaded the machine.
+        d = self.env.daemon("--hash-threads", "1",
+                            "--argon2-opslimit", "6").start()
         try:
             results = []
             threads = [threading.Thread(
@@ -845,9 +848,10 @@ class ShutdownTest(unittest.TestCase):
                 for _ in range(4)]
             for t in threads:
                 t.start()
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while d.request("GET", "/health").json()["hash_busy"] < 4:
                 self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.005)
             d.signal(signal.SIGTERM)
             for t in threads:
                 t.join()
