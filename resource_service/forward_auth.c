@@ -197,6 +197,7 @@ forward_auth_target(
 	        e) == -1 ||
 	    one_of(req, "X-Original-URI", "X-Forwarded-Uri", &t->uri, e) == -1)
 		return -1;
+	t->method_name = method;
 	/* A method no rule may name (PROPFIND, TRACE, ...) is not an error
 	 * of the proxy: no rule allows it, so it is denied. */
 	t->method_routable = route_config_method_parse(

@@ -38,8 +38,9 @@ bool forward_auth_peer_allowed(
 /* The request a proxy asks about. */
 struct forward_auth_target {
 	enum evhttp_cmd_type method;
-	bool method_routable; /* false: a method no rule may name */
-	const char *uri;      /* into req's headers */
+	bool method_routable;    /* false: a method no rule may name */
+	const char *method_name; /* as forwarded; into req's headers */
+	const char *uri;         /* into req's headers */
 };
 
 /* Reads the original method and request-target: each from exactly one

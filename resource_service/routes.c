@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cors.h"
+#include "demo_info.h"
 #include "forward_auth.h"
 #include "http_util.h"
 #include "jwks.h"
@@ -24,6 +25,7 @@
 
 #define ROUTES_PATH_MAX 1024
 #define ROUTES_SUB_MAX 256
+#define ROUTES_TARGET_MAX 512
 
 /* What the access log needs, recorded while the request is handled:
  * handlers run to completion, so one per worker suffices. */
@@ -35,6 +37,9 @@ struct routes_request {
 	char sub[ROUTES_SUB_MAX];
 	size_t sub_len;
 	bool has_sub;
+	/* The forward-auth endpoint's "METHOD target", as forwarded. */
+	char target[ROUTES_TARGET_MAX];
+	bool has_target;
 };
 
 struct routes_worker {
@@ -79,18 +84,20 @@ routes_set_shared(const char *cors_origin, struct static_files *openapi,
 static void routes_health(struct evhttp_request *req, void *arg);
 static void routes_openapi(struct evhttp_request *req, void *arg);
 static void routes_forward_auth(struct evhttp_request *req, void *arg);
+static void routes_demo_info(struct evhttp_request *req, void *arg);
 
 /* The forward-auth row's path is the one routes_load_config is given. */
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
 	{ EVHTTP_REQ_GET, "/auth", routes_forward_auth },
+	{ EVHTTP_REQ_GET, "/demo/routes.json", routes_demo_info },
 };
 
 #define ROUTES_N_BUILTIN (sizeof(routes_builtin) / sizeof(*routes_builtin))
 
-/* The answers of the demo routes (SPEC); any other configured route
- * answers with a generic message naming the permission it checked. */
+/* The answers of the demo routes (docs/API.md); any other configured
+ * route answers with a generic message naming the permission it checked. */
 static const struct {
 	enum evhttp_cmd_type method;
 	const char *path;
@@ -141,6 +148,7 @@ access_log_new(struct routes_worker *w)
 	/* The object takes the members; the pointers stay borrowed. */
 	json_object_object_add(o, "method", w->log_method);
 	json_object_object_add(o, "path", w->log_path);
+	json_object_object_add(o, "target", NULL);
 	json_object_object_add(o, "status", w->log_status);
 	json_object_object_add(o, "sub", NULL);
 	json_object_object_add(o, "latency_us", w->log_latency);
@@ -330,8 +338,8 @@ reply_refused(struct routes_worker *w, struct evhttp_request *req,
 	}
 }
 
-/* A request a rule matched: the guard decides, the reply follows the
- * SPEC's forms. */
+/* A request a rule matched: the guard decides; the answer is the rule's
+ * JSON (reply_granted) or the refusal every route gives (reply_refused). */
 static void
 routes_guarded(struct routes_worker *w, struct evhttp_request *req,
     const struct route_rule *rule)
@@ -373,6 +381,11 @@ routes_forward_auth(struct evhttp_request *req, void *arg)
 	}
 	if (forward_auth_target(req, &t, &e) == -1)
 		goto fail;
+	/* For the access log: what was decided, cut to a bounded length
+	 * (json-c escapes it). */
+	snprintf(w->cur.target, sizeof(w->cur.target), "%.16s %s",
+	    t.method_name, t.uri);
+	w->cur.has_target = true;
 	if (!t.method_routable ||
 	    http_target_path(t.uri, path, sizeof(path)) == -1 ||
 	    (rule = route_config_find(w->config, t.method, path)) == NULL) {
@@ -396,7 +409,7 @@ out:
 }
 
 /* GET /health: public. 503 until a key set is loaded, since nothing could
- * be verified before (SPEC: 503 when not ready). */
+ * be verified before (a load balancer keeps traffic away meanwhile). */
 static void
 routes_health(struct evhttp_request *req, void *arg)
 {
@@ -435,6 +448,24 @@ routes_openapi(struct evhttp_request *req, void *arg)
 	w->cur.error = ERR_NOT_FOUND;
 	w->cur.status = 404;
 	static_files_handler(req, NULL);
+}
+
+/* GET /demo/routes.json: public, the table this worker dispatches on;
+ * only while CORS lets the demo page read it (cors_origin set). */
+static void
+routes_demo_info(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct err e = { 0 };
+
+	if (routes_cors.origin == NULL || routes_cors.origin[0] == '\0') {
+		err_set(&e, ERR_NOT_FOUND, "demo routes: cors_origin is off");
+		w->cur.error = e.code;
+		w->cur.status = http_status_for(e.code);
+		http_reply_error(req, &e);
+		return;
+	}
+	w->cur.status = demo_info_reply(req, w->config);
 }
 
 /* New objects from the control thread, taken between requests so a
@@ -547,6 +578,8 @@ access_log(
 	json_object_set_int(w->log_status, w->cur.status);
 	json_object_set_int64(w->log_latency, latency_us);
 	/* Replacing a member keeps its place; NULL is JSON null. */
+	json_object_object_add(w->log, "target",
+	    w->cur.has_target ? json_object_new_string(w->cur.target) : NULL);
 	json_object_object_add(w->log, "sub",
 	    w->cur.has_sub
 	        ? json_object_new_string_len(w->cur.sub, (int)w->cur.sub_len)
@@ -572,6 +605,7 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	w->cur.status = 0;
 	w->cur.error = ERR_OK;
 	w->cur.has_sub = false;
+	w->cur.has_target = false;
 	w->cur.path_ok =
 	    http_request_path(req, w->cur.path, sizeof(w->cur.path)) == 0;
 	/* A preflight from the demo's origin is answered here; any other

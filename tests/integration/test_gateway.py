@@ -8,9 +8,11 @@ nginx in front of it: test_nginx.py."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 import gateway_util as gw
@@ -31,6 +33,8 @@ def non_loopback_address():
     try:
         s.connect(("192.0.2.1", 9))  # no packet is sent (RFC 5737 net)
         addr = s.getsockname()[0]
+    except OSError:  # no route at all: ask for the interfaces' addresses
+        addr = "127.0.0.1"
     finally:
         s.close()
     if addr.startswith("127."):
@@ -263,12 +267,32 @@ class Gateway(unittest.TestCase):
         self.assertEqual(r.header("X-Auth-Request-Permissions"),
                          "read:data a%20b c%0Ad")
 
-    def test_access_log_names_the_endpoint(self):
-        self.auth("GET", "/protected", self.user)
+    def test_access_log_names_the_target(self):
+        self.auth("GET", "/protected?log=1", self.user)
+        self.direct("GET", "/protected", self.user)
+        self.auth("DELETE", "/admin/users?log=2", self.user)
+        deadline = time.monotonic() + 10
+        while True:  # the line may trail the answer by a moment
+            lines = [e for e in self.daemon.log_events("access")
+                     if e.get("path") == "/auth" and
+                     "?log=2" in (e.get("target") or "")]
+            if lines or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         lines = [e for e in self.daemon.log_events("access")
-                 if e.get("path") == "/auth" and e.get("status") == 200]
-        self.assertTrue(lines)
-        self.assertEqual(lines[-1]["sub"], "user-1")
+                 if e.get("path") == "/auth"]
+        ok = [e for e in lines if e["target"] == "GET /protected?log=1"]
+        self.assertEqual(ok[-1]["status"], 200)
+        self.assertEqual(ok[-1]["sub"], "user-1")
+        denied = [e for e in lines
+                  if e["target"] == "DELETE /admin/users?log=2"]
+        self.assertEqual(denied[-1]["status"], 403)
+        self.assertEqual(denied[-1]["error"], "insufficient_scope")
+        # Other lines carry "target": null.
+        direct = [e for e in self.daemon.log_events("access")
+                  if e.get("path") != "/auth"]
+        self.assertTrue(direct)
+        self.assertTrue(all(e["target"] is None for e in direct))
 
 
 class Settings(unittest.TestCase):
@@ -377,6 +401,42 @@ class Settings(unittest.TestCase):
                 lines = p.stderr.strip().splitlines()
                 self.assertEqual(len(lines), 1, p.stderr)
                 self.assertIn(f"{path}: {want}", lines[0])
+
+    def test_sighup_new_rules_and_a_conflict(self):
+        d = os.path.join(self.tmp, "reload")
+        os.makedirs(d, exist_ok=True)
+        routes = gw.write_routes(d)
+        daemon = harness.Daemon("resource_service", [
+            "--public-keys", self.keys.public_path, "--routes", routes,
+            "--workers", "2"]).start()
+        self.addCleanup(daemon.stop)
+        h = fa_headers("GET", "/reports/7", self.user)
+
+        def forward_status():
+            return daemon.request("GET", "/auth", headers=h).status
+
+        self.assertEqual(forward_status(), 403)  # no rule yet
+        gw.write_routes(d, gw.ROUTES + [
+            {"method": "GET", "path": "/reports/{id}",
+             "permission": "read:data"}])
+        daemon.signal(signal.SIGHUP)
+        # Both workers take the new table (each asked several times).
+        deadline = time.monotonic() + 20
+        while not all(forward_status() == 200 for _ in range(8)):
+            self.assertLess(time.monotonic(), deadline, "new rule")
+            time.sleep(0.05)
+        # A conflicting table is refused and the running one kept.
+        gw.write_routes(d, gw.ROUTES + [
+            {"method": "GET", "path": "/reports/{id}", "public": True},
+            {"method": "GET", "path": "/reports/{n}", "any_of": ["x"]}])
+        daemon.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while "keeping the running routes" not in daemon.log():
+            self.assertLess(time.monotonic(), deadline, "reload error")
+            time.sleep(0.05)
+        self.assertIn("[9].path: GET /reports/{n} is already routed by [8]",
+                      daemon.log())
+        self.assertTrue(all(forward_status() == 200 for _ in range(8)))
 
     def test_check_config_reads_the_patterns(self):
         p = subprocess.run(
