@@ -14,7 +14,7 @@
 #include "http_util.h"
 #include "json_util.h"
 #include "oauth.h"
-#include "routes.h"
+#include "route_track.h"
 #include "secret.h"
 
 #define OAUTH_BASIC_MAX 1024 /* bytes of a decoded Basic credential */
@@ -42,9 +42,9 @@ static void
 finish(struct oauth_request *o, struct json_object *body,
     const struct session_refusal *r)
 {
-	routes_untrack_if_orphaned(o->req, o->ctx);
+	route_untrack_if_orphaned(o->req, o->ctx);
 	if (r != NULL)
-		routes_reply_refusal(o->req, r);
+		route_reply_refusal(o->req, r);
 	else
 		http_reply_json(o->req, HTTP_OK, body, HTTP_NO_STORE);
 	oauth_request_free(o);
@@ -214,11 +214,11 @@ begin(struct evhttp_request *req, struct auth_ctx *ctx)
 	struct oauth_request *o = calloc(1, sizeof(*o));
 	struct session_refusal r = { 0 };
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	if (o == NULL) {
 		err_set(&r.e, ERR_NOMEM, "request");
-		routes_untrack_if_orphaned(req, ctx);
-		routes_reply_refusal(req, &r);
+		route_untrack_if_orphaned(req, ctx);
+		route_reply_refusal(req, &r);
 		return NULL;
 	}
 	o->ctx = ctx;

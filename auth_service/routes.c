@@ -15,46 +15,8 @@
 #include "oauth_metadata.h"
 #include "oauth_routes.h"
 #include "registration.h"
+#include "route_track.h"
 #include "session.h"
-
-/* In-flight accounting for a clean shutdown: a request counts until its
- * reply has been written out. */
-static void
-request_complete(struct evhttp_request *req, void *arg)
-{
-	struct auth_ctx *ctx = arg;
-
-	(void)req;
-	if (ctx->active > 0)
-		ctx->active--;
-}
-
-void
-routes_track(struct evhttp_request *req, struct auth_ctx *ctx)
-{
-	ctx->active++;
-	evhttp_request_set_on_complete_cb(req, request_complete, ctx);
-}
-
-/* A reply to a request whose client has gone is freed unsent, and its
- * completion callback never runs: settle the count here instead. */
-void
-routes_untrack_if_orphaned(struct evhttp_request *req, struct auth_ctx *ctx)
-{
-	if (evhttp_request_get_connection(req) == NULL && ctx->active > 0)
-		ctx->active--;
-}
-
-/* A refused use case: its error, with Retry-After when it asks for one. */
-void
-routes_reply_refusal(
-    struct evhttp_request *req, const struct session_refusal *r)
-{
-	if (r->retry_after > 0)
-		http_reply_error_retry(req, &r->e, (int)r->retry_after);
-	else
-		http_reply_error(req, &r->e);
-}
 
 /* The token response; RFC 6749 5.1: never cached. */
 static void
@@ -97,9 +59,9 @@ tokens_replied(
 {
 	struct pending *p = arg;
 
-	routes_untrack_if_orphaned(p->req, p->ctx);
+	route_untrack_if_orphaned(p->req, p->ctx);
 	if (r != NULL)
-		routes_reply_refusal(p->req, r);
+		route_reply_refusal(p->req, r);
 	else
 		reply_tokens(p->req, pair);
 	free(p);
@@ -114,9 +76,9 @@ logout_replied(
 	struct json_object *reply;
 
 	(void)pair;
-	routes_untrack_if_orphaned(p->req, p->ctx);
+	route_untrack_if_orphaned(p->req, p->ctx);
 	if (r != NULL) {
-		routes_reply_refusal(p->req, r);
+		route_reply_refusal(p->req, r);
 	} else {
 		if ((reply = json_object_new_object()) != NULL)
 			json_add_string(reply, "status", "ok");
@@ -138,7 +100,7 @@ route_login(struct evhttp_request *req, void *arg)
 	const char *name, *pw;
 	size_t name_len, pw_len;
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
@@ -148,7 +110,7 @@ route_login(struct evhttp_request *req, void *arg)
 	    session_login(ctx, NULL, name, name_len, pw, pw_len, addr,
 	        tokens_replied, p, &r) == -1) {
 		free(p);
-		routes_reply_refusal(req, &r);
+		route_reply_refusal(req, &r);
 	}
 	json_object_put(body);
 }
@@ -161,9 +123,9 @@ registered(
 	struct pending *p = arg;
 	struct json_object *reply;
 
-	routes_untrack_if_orphaned(p->req, p->ctx);
+	route_untrack_if_orphaned(p->req, p->ctx);
 	if (r != NULL) {
-		routes_reply_refusal(p->req, r);
+		route_reply_refusal(p->req, r);
 	} else {
 		if ((reply = json_object_new_object()) != NULL) {
 			json_add_string(reply, "username", u->username);
@@ -187,11 +149,11 @@ route_register(struct evhttp_request *req, void *arg)
 	const char *name, *pw;
 	size_t name_len, pw_len;
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (!ctx->cfg->allow_registration) {
 		err_set(&r.e, ERR_NOT_FOUND, "registration is off");
-		routes_reply_refusal(req, &r);
+		route_reply_refusal(req, &r);
 		return;
 	}
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
@@ -202,7 +164,7 @@ route_register(struct evhttp_request *req, void *arg)
 	    registration_start(ctx, name, name_len, pw, pw_len, addr,
 	        registered, p, &r) == -1) {
 		free(p);
-		routes_reply_refusal(req, &r);
+		route_reply_refusal(req, &r);
 	}
 	json_object_put(body);
 }
@@ -224,7 +186,7 @@ route_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
 	const char *tok;
 	size_t len;
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
@@ -232,7 +194,7 @@ route_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    use(ctx, tok, len, addr, done, p, &r) == -1) {
 		free(p);
-		routes_reply_refusal(req, &r);
+		route_reply_refusal(req, &r);
 	}
 	json_object_put(body);
 }
@@ -267,7 +229,7 @@ route_jwks(struct evhttp_request *req, void *arg)
 	struct auth_ctx *ctx = arg;
 	char cc[64];
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	snprintf(cc, sizeof(cc), "public, max-age=%lld",
 	    (long long)ctx->cfg->jwks_max_age);
 	evhttp_add_header(
@@ -286,7 +248,7 @@ route_metadata(struct evhttp_request *req, void *arg)
 	struct err e = { 0 };
 	char cc[64];
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	if (o == NULL) {
 		err_set(&e, ERR_NOMEM, "metadata");
 		http_reply_error(req, &e);
@@ -319,7 +281,7 @@ route_health(struct evhttp_request *req, void *arg)
 	struct store_health h;
 	bool ready = ready_state(ctx, &h);
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	if (o != NULL) {
 		json_add_string(o, "status",
 		    ready           ? "ok"
@@ -352,7 +314,7 @@ route_live(struct evhttp_request *req, void *arg)
 	struct auth_ctx *ctx = arg;
 	struct json_object *o = json_object_new_object();
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	if (o != NULL)
 		json_add_string(o, "status", "ok");
 	http_reply_json(req, HTTP_OK, o, HTTP_NO_STORE);
@@ -364,7 +326,7 @@ route_demo(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	static_files_handler(req, ctx->demo);
 }
 
@@ -374,7 +336,7 @@ route_openapi(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 
-	routes_track(req, ctx);
+	route_track(req, ctx);
 	static_files_handler(req, ctx->openapi);
 }
 
