@@ -25,6 +25,7 @@
 #include "issuer.h"
 #include "json_util.h"
 #include "jws.h"
+#include "key_dir.h"
 #include "permissions.h"
 #include "secret.h"
 
@@ -347,7 +348,9 @@ admin_token_mint(struct admin_cli *cli, int argc, char **argv)
 		admin_cli_fail(status, &e);
 		goto out;
 	}
+	/* The key's chosen kid, if it has one, as the daemon signs. */
 	if ((key = jwk_load_private_pem(o.key, &e)) == NULL ||
+	    key_dir_apply_kid(o.key, key, &e) == -1 ||
 	    jws_sign(key, "at+jwt", claims, &token, &e) == -1 ||
 	    (o.out_dir != NULL && admin_token_write(o.out_dir, o.sub, now,
 	                              token, path, sizeof(path), &e) == -1)) {

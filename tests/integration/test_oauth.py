@@ -727,6 +727,16 @@ class KidTest(unittest.TestCase):
                 capture_output=True, text=True)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("already published", r.stderr)
+            # jwt-admin token mint signs under the chosen kid too.
+            minted = self.env.admin("token", "mint", "--sub", "x",
+                                    "--roles", "user").stdout.strip()
+            self.assertEqual(jwt.get_unverified_header(minted)["kid"],
+                             "2026-b")
+            # ... and token inspect --key reads the kid beside the PEM.
+            r = self.env.admin("token", "inspect", minted, "--key",
+                               self.env.path("keys", "public_key.pem"),
+                               "--iss", "http://127.0.0.1:5000")
+            self.assertIn("result: VALID", r.stdout)
             listed = self.env.admin("keys", "list").stdout
             self.assertIn("2026-b", listed)
             self.assertIn("2026-a", listed)
