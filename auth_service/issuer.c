@@ -72,7 +72,9 @@ scope_has(const char *list, const char *tok)
 {
 	size_t n = strlen(tok);
 
-	while (list != NULL && *list != '\0') {
+	if (list == NULL)
+		return false;
+	while (*list != '\0') {
 		size_t l = strcspn(list, " ");
 		if (l == n && memcmp(list, tok, n) == 0)
 			return true;

@@ -233,21 +233,27 @@ begin(struct evhttp_request *req, struct auth_ctx *ctx)
 
 /* POST /token ------------------------------------------------------------ */
 
+/* A grant refused: RFC 6749 5.2 calls wrong resource owner credentials
+ * an invalid_grant (401 invalid_credentials on /login). */
+static void
+token_refused(struct oauth_request *o, const struct session_refusal *r)
+{
+	struct session_refusal mapped = *r;
+
+	if (mapped.e.code == ERR_INVALID_CREDENTIALS)
+		mapped.e.code = ERR_INVALID_GRANT;
+	finish(o, NULL, &mapped);
+}
+
 static void
 tokens_replied(
     const struct token_pair *pair, const struct session_refusal *r, void *arg)
 {
 	struct oauth_request *o = arg;
-	struct session_refusal mapped;
 	struct json_object *body;
 
 	if (r != NULL) {
-		mapped = *r;
-		/* RFC 6749 5.2: wrong resource owner credentials are an
-		 * invalid_grant here (401 invalid_credentials on /login). */
-		if (mapped.e.code == ERR_INVALID_CREDENTIALS)
-			mapped.e.code = ERR_INVALID_GRANT;
-		finish(o, NULL, &mapped);
+		token_refused(o, r);
 		return;
 	}
 	if ((body = token_pair_to_oauth_json(pair)) == NULL) {
@@ -304,7 +310,7 @@ token_authenticated(
 	}
 	store_client_free(client);
 	if (rc == -1)
-		tokens_replied(NULL, &r, o);
+		token_refused(o, &r);
 }
 
 /* POST /token: grant_type password, refresh_token or client_credentials
