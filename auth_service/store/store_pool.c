@@ -94,7 +94,7 @@ task_run(struct workq_job *j, void *state)
 		err_set(&t->result, ERR_NOMEM, "store worker");
 		return;
 	}
-	if (c->s == NULL && (c->s = store_open(p->database,
+	if (c->s == NULL && (c->s = store_open_existing(p->database,
 	                         p->cfg.busy_timeout_ms, &t->result)) == NULL) {
 		/* Cannot open: unreachable, for reads and writes alike. */
 		t->result.code = ERR_IO;
