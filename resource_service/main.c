@@ -25,6 +25,7 @@
 #include "guard.h"
 #include "http_util.h"
 #include "key_source.h"
+#include "listener.h"
 #include "log.h"
 #include "routes.h"
 #include "secret.h"
@@ -54,6 +55,10 @@ struct resource_config {
 	int64_t token_cache_size;
 	int64_t max_header_size;
 	int64_t idle_timeout;
+	int64_t max_connections;
+	int64_t max_client_connections;
+	int64_t header_timeout;
+	int64_t body_timeout;
 	bool access_log;
 	char *log_level;
 	char *cors_origin;
@@ -98,6 +103,15 @@ static const struct config_field main_fields[] = {
 	    "largest request header block, bytes (16384)"),
 	F(idle_timeout, CONFIG_INT, 1, 3600,
 	    "idle connection timeout, seconds (60)"),
+	F(max_connections, CONFIG_INT, 0, 10000000,
+	    "connections held at once, 0 = the descriptor limit less 64 (0)"),
+	F(max_client_connections, CONFIG_INT, 0, 10000000,
+	    "connections per client address (IPv6: per /64), 0 = no cap "
+	    "(256)"),
+	F(header_timeout, CONFIG_INT, 1, 3600,
+	    "whole request head, from its first byte, seconds (10)"),
+	F(body_timeout, CONFIG_INT, 1, 3600,
+	    "whole request body, from the end of the head, seconds (10)"),
 	F(access_log, CONFIG_BOOL, 0, 0,
 	    "one JSON access-log line per request on stderr (true)"),
 	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error (info)"),
@@ -310,7 +324,13 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	    event_add(w->sweep, &every) == -1)
 		return err_set(e, ERR_NOMEM, "worker sweep timer");
 	evhttp_set_timeout(w->http, (int)d->cfg.idle_timeout);
-	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL)
+	if (listener_accept(w->base, w->http, w->fd,
+	        &(struct listener_limits){
+	            .max_connections = d->cfg.max_connections,
+	            .max_client_connections = d->cfg.max_client_connections,
+	            .header_timeout = d->cfg.header_timeout,
+	            .body_timeout = d->cfg.body_timeout,
+	            .idle_timeout = d->cfg.idle_timeout }) == NULL)
 		return err_set(e, ERR_IO, "accepting on the listening socket");
 	w->fd = -1; /* the evhttp closes it now */
 	return key_source_subscribe(d->keys, routes_worker_keys(w->routes), e);
@@ -538,6 +558,9 @@ main(int argc, char **argv)
 		                .token_cache_size = 4096,
 		                .max_header_size = 16384,
 		                .idle_timeout = 60,
+		                .max_client_connections = 256,
+		                .header_timeout = 10,
+		                .body_timeout = 10,
 		                .access_log = true,
 		                .log_level = "info",
 		                .cors_origin = "http://127.0.0.1:5000",
