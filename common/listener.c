@@ -73,7 +73,7 @@ struct listener {
 	struct event *resume_ev;
 	struct event *flush_ev;
 	bool paused;
-	int64_t pending; /* accepted, not yet admitted */
+	int64_t pending;                    /* accepted, not yet admitted */
 	struct conn *idle_head, *idle_tail; /* oldest first */
 	struct listener *next;
 };

@@ -50,6 +50,7 @@ struct resource_config {
 	int64_t jwks_min_age;
 	int64_t jwks_max_age;
 	int64_t jwks_refetch_interval;
+	int64_t jwks_unknown_kid_ttl;
 	int64_t jwks_timeout;
 	char *routes;
 	int64_t token_cache_size;
@@ -90,7 +91,10 @@ static const struct config_field main_fields[] = {
 	F(jwks_max_age, CONFIG_INT, 1, 604800,
 	    "longest JWKS cache lifetime, seconds (3600)"),
 	F(jwks_refetch_interval, CONFIG_INT, 1, 3600,
-	    "unknown kid: at most one JWKS refetch per this, seconds (30)"),
+	    "unknown kids: at most one JWKS refetch per this, seconds (1)"),
+	F(jwks_unknown_kid_ttl, CONFIG_INT, 1, 86400,
+	    "a kid a refetch did not bring is refused at once for this long, "
+	    "seconds (30)"),
 	F(jwks_timeout, CONFIG_INT, 1, 60, "one JWKS fetch, seconds (5)"),
 	F(routes, CONFIG_STRING, 1, 0,
 	    "protected routes file (config/routes.json)"),
@@ -297,11 +301,7 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	struct guard_config gc = { .issuer = d->cfg.issuer,
 		.audience = d->cfg.audience,
 		.leeway = d->cfg.leeway,
-		.cache_entries = (size_t)d->cfg.token_cache_size,
-		.unknown_kid = key_source_is_remote(d->keys)
-		                   ? key_source_unknown_kid
-		                   : NULL,
-		.unknown_kid_arg = d->keys };
+		.cache_entries = (size_t)d->cfg.token_cache_size };
 	struct guard *g;
 
 	if ((w->base = http_event_base_new()) == NULL ||
@@ -317,6 +317,15 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	}
 	routes_worker_install(
 	    w->routes, w->http, (size_t)d->cfg.max_header_size);
+	/* An unknown kid waits for the next fetch: at most the interval
+	 * between two, plus one fetch under way and the one it needs. */
+	if (key_source_is_remote(d->keys) &&
+	    routes_worker_wait_keys(w->routes, w->base, d->keys,
+	        1000 * (d->cfg.jwks_refetch_interval +
+	                   2 * d->cfg.jwks_timeout) +
+	            100,
+	        e) == -1)
+		return -1;
 	/* On the worker's own base: the cache is touched by no other
 	 * thread. */
 	if ((w->sweep = event_new(
@@ -350,14 +359,15 @@ worker_teardown(struct worker *w)
 {
 	if (w->sweep != NULL)
 		event_free(w->sweep);
-	/* The evhttp first: it owns connections on the base. */
+	/* The evhttp first: it owns connections on the base. The routes
+	 * before the base: their events live on it. */
 	if (w->http != NULL)
 		evhttp_free(w->http);
+	routes_worker_free(w->routes);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->fd != -1)
 		close(w->fd);
-	routes_worker_free(w->routes);
 }
 
 /* SIGHUP: re-read routes.json and the key files while serving. A bad file
@@ -457,6 +467,7 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 		.min_age = d->cfg.jwks_min_age,
 		.max_age = d->cfg.jwks_max_age,
 		.refetch_interval = d->cfg.jwks_refetch_interval,
+		.unknown_kid_ttl = d->cfg.jwks_unknown_kid_ttl,
 		.timeout = d->cfg.jwks_timeout };
 	char shown[NI_MAXHOST + 16];
 	struct err ke = { 0 };
@@ -552,7 +563,8 @@ main(int argc, char **argv)
 		                .jwks_url = "",
 		                .jwks_min_age = 60,
 		                .jwks_max_age = 3600,
-		                .jwks_refetch_interval = 30,
+		                .jwks_refetch_interval = 1,
+		                .jwks_unknown_kid_ttl = 30,
 		                .jwks_timeout = 5,
 		                .routes = "config/routes.json",
 		                .token_cache_size = 4096,

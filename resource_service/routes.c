@@ -13,6 +13,7 @@
 #include "cors.h"
 #include "http_util.h"
 #include "jwks.h"
+#include "kid_wait.h"
 #include "log.h"
 
 /* A string literal into an evbuffer, its length counted by the compiler. */
@@ -20,6 +21,7 @@
 
 #define ROUTES_PATH_MAX 1024
 #define ROUTES_SUB_MAX 256
+#define ROUTES_HELD (-1) /* cur.status: the request waits for keys */
 
 /* What the access log needs, recorded while the request is handled:
  * handlers run to completion, so one per worker suffices. */
@@ -40,7 +42,9 @@ struct routes_worker {
 	struct mailbox configs;
 	bool access_log;
 	size_t max_header_size;
+	struct kid_wait *kid_wait; /* JWKS mode: unknown kids wait */
 	struct routes_request cur;
+	struct timespec t0; /* the current request's start */
 	/* The access-log object, built once and refilled per request so a
 	 * line costs no allocation of ours; its members: */
 	struct json_object *log, *log_method, *log_path, *log_status,
@@ -70,6 +74,7 @@ routes_set_shared(const char *cors_origin, struct static_files *openapi)
 }
 
 static void routes_health(struct evhttp_request *req, void *arg);
+static void take_updates(struct routes_worker *w);
 static void routes_openapi(struct evhttp_request *req, void *arg);
 static void routes_guarded(struct evhttp_request *req, void *arg);
 
@@ -154,6 +159,7 @@ routes_worker_free(struct routes_worker *w)
 {
 	if (w == NULL)
 		return;
+	kid_wait_free(w->kid_wait);
 	mailbox_drain(&w->keys);
 	mailbox_drain(&w->configs);
 	route_config_free(w->config);
@@ -281,11 +287,11 @@ note_sub(struct routes_worker *w, const struct access_token *t)
 /* Every protected route: the guard decides, the reply follows the SPEC's
  * forms: 401 (RFC 6750 3.1 invalid_token, or a bare challenge when no
  * credentials came), 400 invalid_request, 403 insufficient_scope naming
- * the permission, 503 while no key set is loaded. */
-static void
-routes_guarded(struct evhttp_request *req, void *arg)
+ * the permission, 503 while no key set is loaded. With may_wait, an
+ * unknown kid answers nothing and returns false: the caller holds it. */
+static bool
+guarded(struct routes_worker *w, struct evhttp_request *req, bool may_wait)
 {
-	struct routes_worker *w = arg;
 	struct guard_result r = { 0 };
 	const struct route_rule *rule;
 	struct err e = { 0 };
@@ -298,8 +304,11 @@ routes_guarded(struct evhttp_request *req, void *arg)
 		goto fail;
 	}
 	if (guard_check_request(w->guard, req, rule->permission,
-	        rule->permission_len, &r, &e) == -1)
+	        rule->permission_len, &r, &e) == -1) {
+		if (e.code == ERR_TOKEN_KID && may_wait)
+			return false;
 		goto fail;
+	}
 	note_sub(w, r.token);
 	reply_granted(req, rule, r.token);
 	w->cur.status = HTTP_OK;
@@ -319,6 +328,64 @@ fail:
 	}
 out:
 	guard_result_release(&r);
+	return true;
+}
+
+/* What a held request needs to be answered and logged later. */
+struct routes_held {
+	struct routes_request cur;
+	struct timespec t0;
+};
+
+/* Holds req until the key source's next fetch answers for its kid. */
+static bool
+hold(struct routes_worker *w, struct evhttp_request *req)
+{
+	struct routes_held *h;
+	const char *token;
+	char kid[JWK_KID_MAX + 1];
+	size_t len, kid_len;
+	struct err e = { 0 };
+
+	if (http_bearer_token(req, &token, &len, &e) == -1 ||
+	    kid_wait_token_kid(token, len, kid, sizeof(kid), &kid_len) == -1 ||
+	    (h = malloc(sizeof(*h))) == NULL)
+		return false;
+	h->cur = w->cur;
+	h->t0 = w->t0;
+	if (kid_wait_hold(w->kid_wait, req, kid, kid_len, h) == -1) {
+		free(h);
+		return false;
+	}
+	w->cur.status = ROUTES_HELD;
+	return true;
+}
+
+static void routes_access_log(struct routes_worker *w,
+    enum evhttp_cmd_type method, const struct timespec *t0);
+
+/* kid_wait_retry: the newest keys, then the decision again. */
+static bool
+held_retry(void *arg, struct evhttp_request *req, void *saved, bool last)
+{
+	struct routes_worker *w = arg;
+	struct routes_held *h = saved;
+
+	take_updates(w);
+	w->cur = h->cur;
+	if (!guarded(w, req, !last))
+		return false;
+	routes_access_log(w, evhttp_request_get_command(req), &h->t0);
+	return true;
+}
+
+static void
+routes_guarded(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+
+	if (!guarded(w, req, w->kid_wait != NULL) && !hold(w, req))
+		guarded(w, req, false);
 }
 
 /* GET /health: public. 503 until a key set is loaded, since nothing could
@@ -432,9 +499,8 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	struct routes_worker *w = arg;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	struct err e = { 0 };
-	struct timespec t0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &w->t0);
 	take_updates(w);
 	w->cur.status = 0;
 	w->cur.error = ERR_OK;
@@ -452,12 +518,29 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	else
 		http_route(req, w->config->table, w->config->n_table, w);
 	/* The reply is queued: req may be gone, use only what was noted. */
+	if (w->cur.status == ROUTES_HELD)
+		return; /* logged when answered */
 	if (w->cur.status == 0) {
 		w->cur.error = dispatch_error(w);
 		w->cur.status = http_status_for(w->cur.error);
 	}
+	routes_access_log(w, method, &w->t0);
+}
+
+static void
+routes_access_log(struct routes_worker *w, enum evhttp_cmd_type method,
+    const struct timespec *t0)
+{
 	if (w->access_log)
-		access_log(w, method, elapsed_us(&t0));
+		access_log(w, method, elapsed_us(t0));
+}
+
+int
+routes_worker_wait_keys(struct routes_worker *w, struct event_base *base,
+    struct key_source *ks, int64_t max_wait_ms, struct err *e)
+{
+	w->kid_wait = kid_wait_new(base, ks, max_wait_ms, held_retry, w, e);
+	return w->kid_wait != NULL ? 0 : -1;
 }
 
 void
