@@ -8,10 +8,11 @@
  * byte every few seconds keeps it from ever firing (slowloris). So each
  * connection is watched from the outside, through public interfaces only:
  * the bufferevent is ours (evhttp_set_bevcb), its input buffer's callback
- * sees every byte arrive, its output buffer's callback sees a reply leave,
- * and evhttp disables reading while a handler holds a request. A deadline
- * closes a connection with shutdown(2): evhttp then reads EOF and frees it
- * through its own paths, whatever state it is in. */
+ * sees every byte arrive, its output buffer's callback sees a reply start
+ * and leave, and evhttp stops reading while a handler holds a request. A
+ * connection is closed by us only while no handler holds its request
+ * (waiting, or reading a head or a body): reading is stopped, then the
+ * connection freed from our timer, outside every evhttp callback. */
 #include "listener.h"
 
 #include <errno.h>
@@ -37,27 +38,32 @@
 #define LISTENER_BACKLOG 1024
 #define LISTENER_RESUME_MS 100 /* accepting paused: try again after */
 #define LISTENER_ADDR_BUCKETS 1024
+#define LISTENER_LINGER_MS 2000 /* after a 408: read and drop, then close */
 #define LISTENER_FD_CEILING ((int64_t)1 << 24)
 
 enum conn_state {
-	CONN_NEW,  /* accepted, not yet admitted */
-	CONN_WAIT, /* no byte of the next request yet */
-	CONN_HEAD, /* reading the head */
-	CONN_BODY, /* the head is in: reading the body, or dispatched */
-	CONN_BUSY, /* a handler holds the request or its reply is leaving */
-	CONN_CLOSING,
+	CONN_NEW,     /* accepted, not yet admitted */
+	CONN_WAIT,    /* no byte of the next request yet */
+	CONN_HEAD,    /* reading the head */
+	CONN_BODY,    /* the head is in: reading the body, or dispatched */
+	CONN_BUSY,    /* a handler holds the request or its reply is leaving */
+	CONN_LINGER,  /* 408 sent: input read and dropped until the close */
+	CONN_CLOSING, /* to be freed from the timer (not inside a callback) */
 };
 
 struct conn {
 	struct listener *l;
 	struct bufferevent *bev;
+	struct evhttp_connection *evcon;
 	struct evbuffer_cb_entry *in_cb, *out_cb;
 	struct event *timer;
-	int64_t timer_at; /* ms the timer is due; 0: not pending */
-	int64_t accepted; /* ms */
-	int64_t since;    /* ms: start of the state's deadline */
+	struct event *linger; /* reads and drops input after a 408 */
+	int64_t timer_at;     /* ms the timer is due; 0: not pending */
+	int64_t accepted;     /* ms */
+	int64_t since;        /* ms: start of the state's deadline */
 	enum conn_state state;
 	bool first;         /* no reply sent yet on this connection */
+	bool replying;      /* a reply (not a 100 Continue) is leaving */
 	bool counted;       /* in the total and the address table */
 	unsigned char scan; /* head end: 0 in a line, 1 after LF, 2 LF CR */
 	int fd;
@@ -353,25 +359,58 @@ conn_deadline(const struct conn *c)
 	}
 }
 
-/* Closes c from our side: evhttp reads EOF and frees the connection (the
- * close callback then releases c). With reply, a 408 goes first. */
+static void
+linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char buf[4096];
+	ssize_t n;
+
+	(void)what;
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		evhttp_connection_free(c->evcon); /* releases c */
+}
+
+/* Closes c from our side, never from inside one of its callbacks (the
+ * timer frees it): a request not handed to a handler yet, so freeing the
+ * connection frees nothing a handler holds. With reply, a 408 goes first
+ * and the input is read and dropped for a while before the close (a
+ * lingering close, as nginx's): closing with unread input would send a
+ * reset that can destroy the 408 before the client reads it. */
 static void
 conn_shut(struct conn *c, bool reply)
 {
+	const struct timeval now = { 0, 0 };
+	const struct timeval linger = { LISTENER_LINGER_MS / 1000,
+		(LISTENER_LINGER_MS % 1000) * 1000 };
 	char buf[512];
 	size_t n;
 
-	if (c->state == CONN_CLOSING)
+	if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
 		return;
 	idle_remove(c);
+	c->timer_at = 0;
 	if (reply &&
 	    (n = http_error_bytes(ERR_REQUEST_TIMEOUT, buf, sizeof(buf))) > 0 &&
-	    send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		log_msg(LOG_DEBUG, "408 not sent: %s", strerror(errno));
-	shutdown(c->fd, SHUT_RDWR);
+	    send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)n &&
+	    shutdown(c->fd, SHUT_WR) == 0 &&
+	    (c->linger = event_new(bufferevent_get_base(c->bev), c->fd,
+	         EV_READ | EV_PERSIST, linger_cb, c)) != NULL &&
+	    event_add(c->linger, NULL) == 0) {
+		/* evhttp reads no more of it: no request completes after
+		 * its 408. */
+		bufferevent_disable(c->bev, EV_READ);
+		c->state = CONN_LINGER;
+		evtimer_add(c->timer, &linger);
+		return;
+	}
+	/* Nothing more is read, so no request can reach a handler before
+	 * the timer frees the connection. */
+	bufferevent_disable(c->bev, EV_READ);
 	c->state = CONN_CLOSING;
-	evtimer_del(c->timer);
-	c->timer_at = 0;
+	evtimer_add(c->timer, &now);
 }
 
 /* Looks for the end of the head (an empty line, CRLF or a bare LF as
@@ -450,6 +489,8 @@ conn_release(struct conn *c)
 	idle_remove(c);
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
+	if (c->linger != NULL)
+		event_free(c->linger);
 	if (c->counted) {
 		atomic_fetch_sub(&listener_total, 1);
 		addr_add(c->addr, -1);
@@ -492,7 +533,8 @@ conn_admit(struct conn *c)
 		return;
 	}
 	bufferevent_decref(c->bev); /* evhttp's own reference remains */
-	evhttp_connection_set_closecb(arg, conn_closed_cb, c);
+	c->evcon = arg;
+	evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
 	c->fd = bufferevent_getfd(c->bev);
 	addr_key(c->fd, c->addr);
 	c->counted = true;
@@ -533,6 +575,10 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_admit(c);
 		return;
 	}
+	if (c->state == CONN_CLOSING || c->state == CONN_LINGER) {
+		evhttp_connection_free(c->evcon); /* releases c */
+		return;
+	}
 	/* evhttp stops reading while a handler holds the request: no
 	 * deadline of the client's runs then. */
 	if ((c->state == CONN_HEAD || c->state == CONN_BODY) &&
@@ -571,21 +617,33 @@ conn_input_cb(
 		conn_bytes(c, in, evbuffer_get_length(in) - info->n_added);
 }
 
-/* The output drained: a reply has left, the next request may begin. A
- * 100 Continue drains too, but evhttp is still reading then. */
+/* A reply starts (its status line is the first thing in the empty
+ * output, and is not a 100 Continue), then drains: the next request may
+ * begin. evhttp keeps reading while it writes, for close detection, so
+ * the output is the only sign. */
 static void
 conn_output_cb(
     struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn *c = arg;
+	char line[13];
 
-	if (info->n_deleted == 0 || evbuffer_get_length(out) > 0)
-		return;
 	if (c->state != CONN_HEAD && c->state != CONN_BODY &&
 	    c->state != CONN_BUSY)
 		return;
-	if (bufferevent_get_enabled(c->bev) & EV_READ)
+	if (info->n_added > 0 && info->orig_size == 0 && !c->replying) {
+		if (evbuffer_copyout(out, line, sizeof(line)) ==
+		        (ev_ssize_t)sizeof(line) &&
+		    memcmp(line + 8, " 100 ", 5) == 0)
+			return; /* 100 Continue: the body follows */
+		c->replying = true;
+		c->state = CONN_BUSY;
 		return;
+	}
+	if (info->n_deleted == 0 || evbuffer_get_length(out) > 0 ||
+	    !c->replying)
+		return;
+	c->replying = false;
 	c->first = false;
 	conn_wait(c);
 }

@@ -318,10 +318,13 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	routes_worker_install(
 	    w->routes, w->http, (size_t)d->cfg.max_header_size);
 	/* An unknown kid waits for the next fetch: at most the interval
-	 * between two, plus one fetch under way and the one it needs. */
+	 * between two (counted up to 5 s: a longer one is not worth a
+	 * client's wait), plus one fetch under way and the one it needs. */
 	if (key_source_is_remote(d->keys) &&
 	    routes_worker_wait_keys(w->routes, w->base, d->keys,
-	        1000 * (d->cfg.jwks_refetch_interval +
+	        1000 * ((d->cfg.jwks_refetch_interval < 5
+	                        ? d->cfg.jwks_refetch_interval
+	                        : 5) +
 	                   2 * d->cfg.jwks_timeout) +
 	            100,
 	        e) == -1)
