@@ -392,6 +392,13 @@ conn_shut(struct conn *c, bool reply)
 		return;
 	idle_remove(c);
 	c->timer_at = 0;
+	if (c->replying || !(bufferevent_get_enabled(c->bev) & EV_READ)) {
+		/* A handler holds its request: only evhttp may free it, which
+		 * it does when the reply meets the shut socket. */
+		shutdown(c->fd, SHUT_RDWR);
+		c->state = CONN_BUSY;
+		return;
+	}
 	if (reply &&
 	    (n = http_error_bytes(ERR_REQUEST_TIMEOUT, buf, sizeof(buf))) > 0 &&
 	    send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)n &&
@@ -609,10 +616,8 @@ conn_input_cb(
 
 	if (info->n_added == 0)
 		return;
-	if (c->state == CONN_NEW) {
-		conn_admit(c); /* may free c when evhttp already had */
-		return;        /* conn_wait looked at the bytes */
-	}
+	if (c->state == CONN_NEW)
+		return; /* the admission, due before any read, looks at them */
 	if (c->state == CONN_WAIT || c->state == CONN_HEAD)
 		conn_bytes(c, in, evbuffer_get_length(in) - info->n_added);
 }
