@@ -1,7 +1,6 @@
 /* listener: accepting and keeping connections within budgets of
  * descriptors, time and client address. One struct listener per evhttp (a
- * worker's); the connection total and the per-address table are
- * process-wide.
+ * worker's); the process-wide counts live in conn_budget.c.
  *
  * evhttp (libevent 2.1) offers no hook at accept time or when a request
  * head is complete, and its own timeout is per read: a client sending a
@@ -23,23 +22,20 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conn_budget.h"
 #include "http_util.h"
 #include "log.h"
 
 #define LISTENER_BACKLOG 1024
-#define LISTENER_RESUME_MS 100 /* accepting paused: try again after */
-#define LISTENER_ADDR_BUCKETS 1024
+#define LISTENER_RESUME_MS 100  /* accepting paused: try again after */
 #define LISTENER_LINGER_MS 2000 /* after a 408: read and drop, then close */
-#define LISTENER_FD_CEILING ((int64_t)1 << 24)
 
 enum conn_state {
 	CONN_NEW,     /* accepted, not yet admitted */
@@ -67,7 +63,7 @@ struct conn {
 	bool counted;       /* in the total and the address table */
 	unsigned char scan; /* head end: 0 in a line, 1 after LF, 2 LF CR */
 	int fd;
-	unsigned char addr[16];
+	unsigned char addr[CONN_BUDGET_ADDR_LEN];
 	struct conn *prev, *next; /* the listener's idle list (CONN_WAIT) */
 };
 
@@ -84,48 +80,9 @@ struct listener {
 	struct listener *next;
 };
 
-/* What is logged at most once a second, with a count. */
-enum note_kind {
-	NOTE_PAUSED,
-	NOTE_ACCEPT_ERROR,
-	NOTE_EVICTED,
-	NOTE_REFUSED,
-	NOTE_CLIENT_CAP,
-	NOTE_HEAD_TIMEOUT,
-	NOTE_BODY_TIMEOUT,
-	NOTE_COUNT
-};
-
-static const char *const note_text[NOTE_COUNT] = {
-	[NOTE_PAUSED] = "accepting paused: out of descriptors",
-	[NOTE_ACCEPT_ERROR] = "accepting paused: accept() failed",
-	[NOTE_EVICTED] = "max_connections reached: idle connection closed "
-	                 "for a new one",
-	[NOTE_REFUSED] = "max_connections reached: new connection closed",
-	[NOTE_CLIENT_CAP] =
-	    "max_client_connections reached: new connection closed",
-	[NOTE_HEAD_TIMEOUT] = "header_timeout: 408 and closed",
-	[NOTE_BODY_TIMEOUT] = "body_timeout: 408 and closed",
-};
-
-struct addr_count {
-	unsigned char addr[16];
-	int64_t n;
-	struct addr_count *next;
-};
-
-/* Guards the registry, the address table and the notes; taken on accept
- * and close, never per request. */
+/* Guards the registry; taken when a listener starts or fails to accept. */
 static pthread_mutex_t listener_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct listener *listeners;
-static struct addr_count *addr_table[LISTENER_ADDR_BUCKETS];
-static struct {
-	int64_t pending, last_ms;
-	int err; /* the last errno, for the accept notes */
-} notes[NOTE_COUNT];
-static _Atomic int64_t listener_total;
-static int64_t fd_soft = 1024;
-static pthread_once_t fd_once = PTHREAD_ONCE_INIT;
 
 static int64_t
 now_ms(void)
@@ -137,160 +94,35 @@ now_ms(void)
 }
 
 static void
-raise_once(void)
-{
-	struct rlimit r;
-	rlim_t before;
-
-	if (getrlimit(RLIMIT_NOFILE, &r) == -1) {
-		log_msg(
-		    LOG_WARN, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-		return;
-	}
-	before = r.rlim_cur;
-	if (r.rlim_cur < r.rlim_max) {
-		r.rlim_cur = r.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &r) == -1)
-			r.rlim_cur = before;
-	}
-	fd_soft = r.rlim_cur == RLIM_INFINITY ||
-	                  r.rlim_cur > (rlim_t)LISTENER_FD_CEILING
-	              ? LISTENER_FD_CEILING
-	              : (int64_t)r.rlim_cur;
-	log_msg(LOG_INFO,
-	    "descriptors: soft limit %lld (was %lld), hard limit %lld",
-	    (long long)fd_soft, (long long)before,
-	    r.rlim_max == RLIM_INFINITY ? -1LL : (long long)r.rlim_max);
-}
-
-int64_t
-listener_raise_fd_limit(void)
-{
-	pthread_once(&fd_once, raise_once);
-	return fd_soft;
-}
-
-int64_t
-listener_connections(void)
-{
-	return atomic_load(&listener_total);
-}
-
-/* Lines for what was counted but not yet said. Called with the lock. */
-static void
-notes_flush_locked(int64_t now, bool force)
-{
-	for (int k = 0; k < NOTE_COUNT; k++) {
-		if (notes[k].pending == 0 ||
-		    (!force && now - notes[k].last_ms < 1000))
-			continue;
-		if (k == NOTE_PAUSED || k == NOTE_ACCEPT_ERROR)
-			log_msg(LOG_WARN, "%s (%s): %lld in the last second",
-			    note_text[k], strerror(notes[k].err),
-			    (long long)notes[k].pending);
-		else
-			log_msg(LOG_WARN, "%s: %lld in the last second",
-			    note_text[k], (long long)notes[k].pending);
-		notes[k].pending = 0;
-		notes[k].last_ms = now;
-	}
-}
-
-static void
 flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	(void)arg;
-	pthread_mutex_lock(&listener_lock);
-	notes_flush_locked(now_ms(), false);
-	pthread_mutex_unlock(&listener_lock);
+	conn_budget_flush();
 }
 
-/* One event: said now if the kind was quiet for a second, else counted
- * and said by the flush timer, so a flood costs one line a second. */
+/* One event: said now if its kind was quiet for a second, else said with
+ * the others by this listener's flush timer a second later. */
 static void
-note(struct listener *l, enum note_kind k, int err)
+note(struct listener *l, enum conn_note k, int err)
 {
 	const struct timeval second = { 1, 0 };
-	int64_t now = now_ms();
 
-	pthread_mutex_lock(&listener_lock);
-	notes[k].pending++;
-	notes[k].err = err;
-	notes_flush_locked(now, false);
-	pthread_mutex_unlock(&listener_lock);
-	if (l->flush_ev != NULL && !evtimer_pending(l->flush_ev, NULL))
+	if (conn_budget_note(k, err) && !evtimer_pending(l->flush_ev, NULL))
 		evtimer_add(l->flush_ev, &second);
 }
 
-/* The address a cap counts: IPv4 as mapped IPv6, IPv6 by its /64 (one
- * subscriber's prefix, RFC 6177), anything else as one address. */
-static void
-addr_key(int fd, unsigned char key[16])
+int64_t
+listener_raise_fd_limit(void)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	memset(key, 0, 16);
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
-		return;
-	if (ss.ss_family == AF_INET) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-	} else if (ss.ss_family == AF_INET6) {
-		const unsigned char *a =
-		    ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
-		static const unsigned char mapped[12] = {
-			[10] = 0xff, [11] = 0xff
-		};
-
-		memcpy(key, a, 16);
-		if (memcmp(a, mapped, 12) != 0)
-			memset(key + 8, 0, 8);
-	}
+	return conn_budget_fd_limit();
 }
 
-static size_t
-addr_bucket(const unsigned char key[16])
+int64_t
+listener_connections(void)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h % LISTENER_ADDR_BUCKETS;
-}
-
-/* Adds delta to the address's count; returns the new count (-1: no
- * memory, counted as over any cap). */
-static int64_t
-addr_add(const unsigned char key[16], int64_t delta)
-{
-	struct addr_count **p = &addr_table[addr_bucket(key)], *a;
-	int64_t n;
-
-	pthread_mutex_lock(&listener_lock);
-	while ((a = *p) != NULL && memcmp(a->addr, key, 16) != 0)
-		p = &a->next;
-	if (a == NULL && delta > 0) {
-		if ((a = calloc(1, sizeof(*a))) == NULL) {
-			pthread_mutex_unlock(&listener_lock);
-			return -1;
-		}
-		memcpy(a->addr, key, 16);
-		*p = a;
-	}
-	if (a == NULL) {
-		pthread_mutex_unlock(&listener_lock);
-		return 0;
-	}
-	n = a->n += delta;
-	if (n <= 0) {
-		*p = a->next;
-		free(a);
-	}
-	pthread_mutex_unlock(&listener_lock);
-	return n;
+	return conn_budget_total();
 }
 
 static void
@@ -384,7 +216,7 @@ conn_shut(struct conn *c, bool reply)
 {
 	const struct timeval now = { 0, 0 };
 	const struct timeval linger = { LISTENER_LINGER_MS / 1000,
-		(LISTENER_LINGER_MS % 1000) * 1000 };
+		(suseconds_t)(LISTENER_LINGER_MS % 1000) * 1000 };
 	char buf[512];
 	size_t n;
 
@@ -498,10 +330,8 @@ conn_release(struct conn *c)
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
 	if (c->linger != NULL)
 		event_free(c->linger);
-	if (c->counted) {
-		atomic_fetch_sub(&listener_total, 1);
-		addr_add(c->addr, -1);
-	}
+	if (c->counted)
+		conn_budget_give(c->addr);
 	event_free(c->timer);
 	free(c);
 	/* A descriptor is free again. */
@@ -543,14 +373,13 @@ conn_admit(struct conn *c)
 	c->evcon = arg;
 	evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
 	c->fd = bufferevent_getfd(c->bev);
-	addr_key(c->fd, c->addr);
+	conn_budget_addr_key(c->fd, c->addr);
 	c->counted = true;
-	total = atomic_fetch_add(&listener_total, 1) + 1;
-	mine = addr_add(c->addr, 1);
+	total = conn_budget_take(c->addr, &mine);
 	c->state = CONN_HEAD; /* not idle: never evicted for itself */
 	if (l->lim.max_client_connections > 0 &&
 	    (mine < 0 || mine > l->lim.max_client_connections)) {
-		note(l, NOTE_CLIENT_CAP, 0);
+		note(l, CONN_NOTE_CLIENT_CAP, 0);
 		conn_shut(c, false);
 		return;
 	}
@@ -558,10 +387,10 @@ conn_admit(struct conn *c)
 		/* An idle connection is the cheapest to drop: its client
 		 * may reconnect at any time anyway (RFC 9112 9.5). */
 		if (l->idle_head != NULL) {
-			note(l, NOTE_EVICTED, 0);
+			note(l, CONN_NOTE_EVICTED, 0);
 			conn_shut(l->idle_head, false);
 		} else {
-			note(l, NOTE_REFUSED, 0);
+			note(l, CONN_NOTE_REFUSED, 0);
 			conn_shut(c, false);
 			return;
 		}
@@ -600,9 +429,9 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (c->state == CONN_HEAD)
-		note(c->l, NOTE_HEAD_TIMEOUT, 0);
+		note(c->l, CONN_NOTE_HEAD_TIMEOUT, 0);
 	else if (c->state == CONN_BODY)
-		note(c->l, NOTE_BODY_TIMEOUT, 0);
+		note(c->l, CONN_NOTE_BODY_TIMEOUT, 0);
 	/* An idle connection closes quietly (RFC 9112 9.5); a request
 	 * begun gets its 408. */
 	conn_shut(c, c->state != CONN_WAIT);
@@ -696,7 +525,7 @@ conn_new_bev(struct event_base *base, void *arg)
 	 * runs: at the cap, the rest of the backlog waits for the next loop
 	 * turn, when evicted connections have given their descriptors back,
 	 * instead of running into EMFILE. */
-	if (++c->l->pending + atomic_load(&listener_total) >= c->l->max &&
+	if (++c->l->pending + conn_budget_total() >= c->l->max &&
 	    !c->l->paused) {
 		c->l->paused = true;
 		evhttp_foreach_bound_socket(c->l->http, disable_one, NULL);
@@ -745,7 +574,8 @@ listener_find(struct evhttp *http)
 static void
 accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	const struct timeval resume = { 0, LISTENER_RESUME_MS * 1000 };
+	const struct timeval resume = { 0,
+		(suseconds_t)LISTENER_RESUME_MS * 1000 };
 	int err = EVUTIL_SOCKET_ERROR();
 	struct listener *l = listener_find(arg); /* evhttp's arg: http */
 	bool fds =
@@ -758,7 +588,7 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 		return;
 	}
 	l->paused = true;
-	note(l, fds ? NOTE_PAUSED : NOTE_ACCEPT_ERROR, err);
+	note(l, fds ? CONN_NOTE_PAUSED : CONN_NOTE_ACCEPT_ERROR, err);
 	/* The oldest idle connection gives its descriptor to the one
 	 * waiting in the backlog. */
 	if (fds && l->idle_head != NULL)
@@ -771,6 +601,7 @@ listener_get(struct event_base *base, struct evhttp *http,
     const struct listener_limits *lim)
 {
 	struct listener *l = listener_find(http);
+	int64_t fd_soft = conn_budget_fd_limit();
 
 	if (l != NULL)
 		return l;
@@ -819,7 +650,6 @@ listener_accept(struct event_base *base, struct evhttp *http, int fd,
 	struct evconnlistener *lev;
 	struct listener *l;
 
-	listener_raise_fd_limit();
 	if ((l = listener_get(base, http, lim)) == NULL) {
 		errno = ENOMEM;
 		return NULL;
@@ -846,7 +676,7 @@ listener_bind(struct event_base *base, struct evhttp *http, const char *address,
 	char service[8];
 	int fd = -1, one = 1, saved;
 
-	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	(void)snprintf(service, sizeof(service), "%u", (unsigned)port);
 	if (getaddrinfo(address, service, &hints, &ai) != 0 || ai == NULL) {
 		errno = EADDRNOTAVAIL;
 		return NULL;

@@ -386,7 +386,8 @@ key_source_watch(struct key_source *ks, struct event *ev, struct err *e)
 {
 	struct event **w;
 
-	w = realloc(ks->watchers, (ks->n_watchers + 1) * sizeof(*w));
+	w = realloc(
+	    ks->watchers, (ks->n_watchers + 1) * sizeof(struct event *));
 	if (w == NULL)
 		return err_set(e, ERR_NOMEM, "key watchers");
 	w[ks->n_watchers++] = ev;

@@ -164,7 +164,8 @@ kid_wait_token_kid(
 	struct err e = { 0 };
 	int rc = -1;
 
-	if (dot == NULL || (size_t)(dot - token) > 2 * JWT_MAX_HEADER_LEN ||
+	if (dot == NULL ||
+	    (size_t)(dot - token) > (size_t)2 * JWT_MAX_HEADER_LEN ||
 	    b64url_decode(token, (size_t)(dot - token), &raw, &raw_len, &e) ==
 	        -1 ||
 	    json_parse_strict((const char *)raw, raw_len,
