@@ -170,8 +170,8 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	http_set_header_limit(m->http, (size_t)cfg->max_headers);
 	evhttp_set_timeout(m->http, (int)cfg->request_timeout);
 	routes_install(m->http, &m->ctx);
-	if ((m->listener = evhttp_bind_socket_with_handle(
-	         m->http, cfg->bind, (ev_uint16_t)cfg->port)) == NULL) {
+	if ((m->listener = listener_bind(base, m->http, cfg->bind,
+	         (uint16_t)cfg->port, &cfg->conn)) == NULL) {
 		err_set(e, ERR_IO, "cannot listen on %s:%lld: %s", cfg->bind,
 		    (long long)cfg->port, strerror(errno));
 		goto out;
