@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "listener.h"
 
 #define AUTH_CONFIG_DEFAULT_PATH "config/auth.json"
 #define AUTH_CONFIG_ENV_PREFIX "AUTH"
@@ -54,12 +55,13 @@ struct auth_config {
 	char *log_level;
 	char *public_keys_dir; /* earlier keys still published (key_dir.h) */
 	char *demo_dir;        /* the teaching page served at /demo; "": off */
-	char *demo_resource_origin; /* the page may call it (CSP) */
-	char *openapi_dir;          /* auth.json served at /openapi.json */
-	bool allow_password_grant;  /* POST /token grant_type=password */
-	bool allow_registration;    /* POST /register */
-	char **registration_roles;  /* roles of a registered user */
-	char *common_passwords;     /* refused passwords, one a line */
+	char *demo_resource_origin;  /* the page may call it (CSP) */
+	char *openapi_dir;           /* auth.json served at /openapi.json */
+	struct listener_limits conn; /* descriptors, deadlines, per client */
+	bool allow_password_grant;   /* POST /token grant_type=password */
+	bool allow_registration;     /* POST /register */
+	char **registration_roles;   /* roles of a registered user */
+	char *common_passwords;      /* refused passwords, one a line */
 };
 
 /* Longest issuer URL (a derived one is far shorter). */

@@ -7,6 +7,7 @@ an unsaved token, and both recover when space comes back, without a
 restart."""
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -76,6 +77,69 @@ class LockTest(unittest.TestCase):
             locker.join()
             self.assertEqual(refresh(d, rt).status, 200)
             stop_clean(d)
+
+    def test_queued_writes_give_up_unspent(self):
+        """Writes queued behind a long lock wait at most their deadline
+        (db_busy_timeout_ms) for their turn: every one is 503, and every
+        token is still good: nothing was committed for a client that had
+        gone."""
+        with self.env.daemon("--db-busy-timeout-ms", "1000") as d:
+            tokens = [login(d).json()["refresh_token"] for _ in range(4)]
+            held = threading.Event()
+            locker = threading.Thread(target=hold_write_lock,
+                                      args=(self.env.db, 4, held))
+            locker.start()
+            self.assertTrue(held.wait(10))
+            results = [None] * 4
+
+            def use(i):
+                results[i] = refresh(d, tokens[i])
+            threads = [threading.Thread(target=use, args=(i,))
+                       for i in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for r in results:
+                assert_error(self, r, 503, "temporarily_unavailable")
+            locker.join()
+            for t in tokens:
+                self.assertEqual(refresh(d, t).status, 200)
+            stop_clean(d)
+
+    def test_sigterm_answers_the_write_in_flight(self):
+        """SIGTERM while a refresh waits on a lock: the answer still
+        reaches the client (never an empty reply), and what it says is
+        what the database holds."""
+        d = self.env.daemon("--db-busy-timeout-ms", "2000",
+                            "--shutdown-grace", "1").start()
+        try:
+            rt = login(d).json()["refresh_token"]
+            held = threading.Event()
+            locker = threading.Thread(target=hold_write_lock,
+                                      args=(self.env.db, 3, held))
+            locker.start()
+            self.assertTrue(held.wait(10))
+            result = {}
+            waiter = threading.Thread(target=lambda: result.setdefault(
+                "r", refresh(d, rt)))
+            waiter.start()
+            time.sleep(0.3)
+            d.signal(signal.SIGTERM)
+            waiter.join()
+            locker.join()
+            self.assertEqual(d.proc.wait(timeout=30), 0)
+            self.assertIn(result["r"].status, (200, 503), result["r"])
+        finally:
+            stop_clean(d)
+        with self.env.daemon() as d2:
+            # 503: the token was not spent; 200: the new one was saved.
+            r = refresh(d2, rt)
+            if result["r"].status == 503:
+                self.assertEqual(r.status, 200, r)
+            else:
+                assert_error(self, r, 400, "invalid_grant")
+            stop_clean(d2)
 
     def test_short_lock_only_delays(self):
         with self.env.daemon("--db-busy-timeout-ms", "5000") as d:
