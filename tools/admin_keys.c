@@ -35,6 +35,9 @@ admin_keys_usage(FILE *f)
 	    "       jwt-admin keys rotate [--alg ALG] [--bits N] [--dir DIR] "
 	    "[--kid KID]\n"
 	    "       jwt-admin keys retire KID [--dir DIR]\n"
+	    "       jwt-admin keys stage [--alg ALG] [--bits N] [--dir DIR] "
+	    "[--kid KID]\n"
+	    "       jwt-admin keys activate [--dir DIR]\n"
 	    "DIR (default: the directory of the configured private_key) "
 	    "holds\n"
 	    "private_key.pem (signs), public_key.pem, published/<kid>.pem "
@@ -45,7 +48,14 @@ admin_keys_usage(FILE *f)
 	    "auth_service.\n"
 	    "--kid gives the new key a chosen kid (1..64 of A-Z a-z 0-9 . _ "
 	    "-), not\n"
-	    "one the key set already has; it is kept in private_key.kid.\n");
+	    "one the key set already has; it is kept in private_key.kid.\n"
+	    "stage then activate rotates without a token any verifier cannot "
+	    "check:\n"
+	    "stage publishes the next key (published/<kid>.pem; its private "
+	    "half\n"
+	    "waits in staged/); once verifiers have fetched the JWKS (its "
+	    "max-age),\n"
+	    "activate makes it the signing key and publishes the old one.\n");
 }
 
 /* 0 to go on, 1 after --help, -1 after a usage error. */
@@ -101,10 +111,12 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 			o->force = true;
 			break;
 		case 'k':
-			if (strcmp(cmd, "keys rotate") != 0 ||
+			if ((strcmp(cmd, "keys rotate") != 0 &&
+			        strcmp(cmd, "keys stage") != 0) ||
 			    !key_dir_kid_valid(optarg)) {
 				admin_cli_usage_error(cmd,
-				    "--kid: for rotate, 1..%d of A-Z a-z 0-9 "
+				    "--kid: for rotate and stage, 1..%d of "
+				    "A-Z a-z 0-9 "
 				    ". _ -",
 				    JWK_KID_MAX);
 				return -1;
@@ -378,6 +390,178 @@ out:
 	return status;
 }
 
+#define ADMIN_KEYS_STAGED "staged"
+
+/* keys stage: the next key, published before it signs anything. */
+static int
+admin_keys_stage(struct admin_cli *cli, int argc, char **argv)
+{
+	struct admin_keys_opts o;
+	struct jws_key *cur = NULL, *k = NULL;
+	char priv[PATH_MAX], sdir[PATH_MAX], spriv[PATH_MAX], pdir[PATH_MAX];
+	char keep[PATH_MAX], name[JWK_KID_MAX + 8];
+	struct err e = { 0 };
+	int status = ADMIN_EXIT_FAIL;
+
+	switch (admin_keys_parse(cli, argc, argv, &o, "keys stage")) {
+	case 1:
+		return ADMIN_EXIT_OK;
+	case -1:
+		return ADMIN_EXIT_USAGE;
+	default:
+		break;
+	}
+	if (optind != argc)
+		return admin_cli_usage_error(
+		    "keys stage", "unexpected argument \"%s\"", argv[optind]);
+	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) ==
+	        -1 ||
+	    key_dir_path(o.dir, ADMIN_KEYS_STAGED, sdir, sizeof(sdir), &e) ==
+	        -1 ||
+	    key_dir_path(sdir, KEY_DIR_PRIVATE, spriv, sizeof(spriv), &e) ==
+	        -1 ||
+	    key_dir_path(o.dir, KEY_DIR_PUBLISHED, pdir, sizeof(pdir), &e) ==
+	        -1)
+		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
+	if ((cur = jwk_load_private_pem(priv, &e)) == NULL ||
+	    key_dir_apply_kid(priv, cur, &e) == -1) {
+		fprintf(
+		    stderr, "jwt-admin: %s (use \"keys generate\")\n", e.msg);
+		goto out;
+	}
+	if (access(spriv, F_OK) == 0) {
+		err_set(&e, ERR_CONFIG,
+		    "%s: a key is staged already (\"keys activate\" it first)",
+		    spriv);
+		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+		goto out;
+	}
+	if (o.kid != NULL && admin_keys_kid_taken(o.dir, cur, o.kid, &e)) {
+		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+		goto out;
+	}
+	if ((k = jwk_generate(o.alg != JWS_ALG_UNKNOWN ? o.alg : cur->alg,
+	         o.bits, &e)) == NULL)
+		goto fail;
+	if (o.kid != NULL)
+		snprintf(k->kid, sizeof(k->kid), "%s", o.kid);
+	snprintf(name, sizeof(name), "%s.pem", k->kid);
+	/* The private half first (0700 directory, 0600 file): a key is
+	 * published only once it can sign. */
+	if (admin_keys_mkdir(sdir, 0700, &e) == -1 ||
+	    jwk_save_private_pem(k, spriv, false, &e) == -1 ||
+	    key_dir_write_kid(spriv, o.kid, &e) == -1 ||
+	    admin_keys_mkdir(pdir, 0755, &e) == -1 ||
+	    key_dir_path(pdir, name, keep, sizeof(keep), &e) == -1 ||
+	    jwk_save_public_pem(k, keep, true, &e) == -1 ||
+	    key_dir_write_kid(keep, o.kid, &e) == -1)
+		goto fail;
+	printf("staged: %s (%s), published in %s; %s still signs\n"
+	       "next: send SIGHUP to auth_service; once every verifier has "
+	       "fetched the\n"
+	       "JWKS again (jwks_max_age), run: jwt-admin keys activate\n",
+	    k->kid, jws_alg_name(k->alg), keep, cur->kid);
+	admin_keys_check_published(cli, pdir);
+	status = ADMIN_EXIT_OK;
+	goto out;
+fail:
+	admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+out:
+	jwk_free(cur);
+	jwk_free(k);
+	return status;
+}
+
+/* keys activate: the staged key signs; the old one stays published. */
+static int
+admin_keys_activate(struct admin_cli *cli, int argc, char **argv)
+{
+	struct admin_keys_opts o;
+	struct jws_key *old = NULL, *k = NULL;
+	char priv[PATH_MAX], pub[PATH_MAX], sdir[PATH_MAX], spriv[PATH_MAX];
+	char pdir[PATH_MAX], keep[PATH_MAX], staged_pub[PATH_MAX];
+	char name[JWK_KID_MAX + 8], kidfile[PATH_MAX];
+	const char *chosen = NULL; /* a --kid given at stage */
+	struct err e = { 0 };
+	int status = ADMIN_EXIT_FAIL;
+
+	switch (admin_keys_parse(cli, argc, argv, &o, "keys activate")) {
+	case 1:
+		return ADMIN_EXIT_OK;
+	case -1:
+		return ADMIN_EXIT_USAGE;
+	default:
+		break;
+	}
+	if (optind != argc)
+		return admin_cli_usage_error("keys activate",
+		    "unexpected argument \"%s\"", argv[optind]);
+	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) ==
+	        -1 ||
+	    key_dir_path(o.dir, KEY_DIR_PUBLIC, pub, sizeof(pub), &e) == -1 ||
+	    key_dir_path(o.dir, ADMIN_KEYS_STAGED, sdir, sizeof(sdir), &e) ==
+	        -1 ||
+	    key_dir_path(sdir, KEY_DIR_PRIVATE, spriv, sizeof(spriv), &e) ==
+	        -1 ||
+	    key_dir_path(o.dir, KEY_DIR_PUBLISHED, pdir, sizeof(pdir), &e) ==
+	        -1)
+		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
+	if ((k = jwk_load_private_pem(spriv, &e)) == NULL ||
+	    key_dir_apply_kid(spriv, k, &e) == -1) {
+		fprintf(stderr,
+		    "jwt-admin: %s (nothing staged: use \"keys "
+		    "stage\")\n",
+		    e.msg);
+		goto out;
+	}
+	if ((old = jwk_load_private_pem(priv, &e)) == NULL ||
+	    key_dir_apply_kid(priv, old, &e) == -1 ||
+	    key_dir_kid_path(spriv, kidfile, sizeof(kidfile), &e) == -1)
+		goto fail;
+	if (access(kidfile, F_OK) == 0)
+		chosen = k->kid;
+	snprintf(name, sizeof(name), "%s.pem", old->kid);
+	/* 1. the old key stays published; 2. the staged key signs; 3. its
+	 * own published copy and the staged files go (the signing key is
+	 * published anyway). A crash between steps leaves a key listed
+	 * twice, which the loader folds into one, never one missing. */
+	if (key_dir_path(pdir, name, keep, sizeof(keep), &e) == -1 ||
+	    jwk_save_public_pem(old, keep, true, &e) == -1 ||
+	    key_dir_write_kid(keep, old->kid, &e) == -1 ||
+	    jwk_save_private_pem(k, priv, true, &e) == -1 ||
+	    jwk_save_public_pem(k, pub, true, &e) == -1 ||
+	    key_dir_write_kid(priv, chosen, &e) == -1 ||
+	    key_dir_write_kid(pub, chosen, &e) == -1)
+		goto fail;
+	snprintf(name, sizeof(name), "%s.pem", k->kid);
+	if (key_dir_path(pdir, name, staged_pub, sizeof(staged_pub), &e) == -1)
+		goto fail;
+	(void)key_dir_write_kid(staged_pub, NULL, &e);
+	(void)unlink(staged_pub);
+	(void)key_dir_write_kid(spriv, NULL, &e);
+	if (unlink(spriv) == -1) {
+		err_set(&e, ERR_IO, "%s: %s", spriv, strerror(errno));
+		goto fail;
+	}
+	(void)rmdir(sdir);
+	printf("signing key: %s (%s)\n"
+	       "still published: %s (%s), in %s\n"
+	       "next: send SIGHUP to auth_service; once every token signed "
+	       "by the old key\n"
+	       "has expired (access_ttl), run: jwt-admin keys retire %s\n",
+	    k->kid, jws_alg_name(k->alg), old->kid, jws_alg_name(old->alg),
+	    keep, old->kid);
+	admin_keys_check_published(cli, pdir);
+	status = ADMIN_EXIT_OK;
+	goto out;
+fail:
+	admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+out:
+	jwk_free(old);
+	jwk_free(k);
+	return status;
+}
+
 /* Finds the published file whose key has this kid (by content, so a
  * renamed file is found too). *path empty when there is none. */
 static int
@@ -566,5 +750,9 @@ admin_keys_main(struct admin_cli *cli, int argc, char **argv)
 		return admin_keys_rotate(cli, argc, argv);
 	if (strcmp(argv[0], "retire") == 0)
 		return admin_keys_retire(cli, argc, argv);
+	if (strcmp(argv[0], "stage") == 0)
+		return admin_keys_stage(cli, argc, argv);
+	if (strcmp(argv[0], "activate") == 0)
+		return admin_keys_activate(cli, argc, argv);
 	return admin_cli_usage_error("keys", "unknown command \"%s\"", argv[0]);
 }
