@@ -156,6 +156,103 @@ test_expiry_and_absolute_lifetime(void)
 	store_free(s);
 }
 
+/* Runs sql on a second connection to the same file, as an operator's
+ * tool or another process would. */
+static int
+exec_other(const char *sql, const char *arg)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    (arg == NULL || sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC) ==
+	                        SQLITE_OK) &&
+	    sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	else
+		fprintf(stderr, "exec_other: %s\n", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* The family's absolute lifetime is checked by the rotation itself. Every
+ * token's expiry is capped at its family's when it is issued, so that
+ * check is invisible as long as families keep the expiry they were made
+ * with; here the family is shortened after the token was issued (an
+ * operator ending sessions early, a lower family_ttl applied to live
+ * families), and the token's own, later expiry must not carry it on. */
+static void
+test_family_expiry_is_checked_on_its_own(void)
+{
+	struct store *s = open_store();
+	struct store_grant g, g2;
+	enum store_refusal why;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, "f1", 7000, &g) == 0);
+	CHECK(g.token_expires == 7100 && g.family_expires == 8000);
+	CHECK(exec_other("UPDATE families SET expires_at = 7050 WHERE id = ?1",
+	          g.family_id) == 0);
+	/* The token alone would live to 7100: the family ends at 7050. */
+	CHECK(rotate(s, "f1", "f2", 7050, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_EXPIRED);
+	CHECK(rotate(s, "f1", "f2", 7080, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_EXPIRED);
+	/* Positive control: a second earlier the rotation succeeds, and the
+	 * new token is capped at the shortened family. */
+	CHECK(rotate(s, "f1", "f2", 7049, &why, &g2) == 0);
+	CHECK(g2.family_expires == 7050 && g2.token_expires == 7050);
+	store_free(s);
+}
+
+/* The rotation's "exactly one row changed" check, the one line that turns
+ * a lost race into reuse rather than a second token. With SQLite it cannot
+ * fail by itself: BEGIN IMMEDIATE holds the write lock from the lookup on,
+ * so no other connection can use the token in between. A backend without
+ * that lock (PostgreSQL at READ COMMITTED: the competing UPDATE commits,
+ * ours re-evaluates its WHERE and changes nothing) reaches it. To make the
+ * check observable without giving up the real transaction, a trigger made
+ * on a second connection plays the competitor at the exact moment of our
+ * UPDATE: it marks the token used, as the winner of the race would have,
+ * and RAISE(IGNORE) makes our UPDATE change no row. The rotation must then
+ * refuse, as reuse, and issue nothing; with the check gone it would hand
+ * out a second live token of the family (a double spend). */
+static void
+test_lost_race_on_the_update_is_reuse(void)
+{
+	struct store *s = open_store();
+	struct store_grant g, g2;
+	enum store_refusal why;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, "c1", 4000, &g) == 0);
+	CHECK(exec_other("CREATE TRIGGER test_competitor BEFORE UPDATE OF "
+	                 "used_at ON refresh_tokens WHEN NEW.used_at = 4042 "
+	                 "BEGIN UPDATE refresh_tokens SET used_at = 4041 WHERE "
+	                 "id = OLD.id; SELECT RAISE(IGNORE); END",
+	          NULL) == 0);
+	CHECK(rotate(s, "c1", "c2", 4042, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REUSED);
+	CHECK(exec_other("DROP TRIGGER test_competitor", NULL) == 0);
+	/* Nothing was issued, and the family is revoked, committed. */
+	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
+	          g.family_id) == 1);
+	CHECK(scalar("SELECT revoked_reason = 'reuse' FROM families WHERE "
+	             "id = ?1",
+	          g.family_id) == 1);
+	CHECK(rotate(s, "c2", "c3", 4043, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_UNKNOWN);
+	/* Positive control: without the competitor a fresh family rotates. */
+	CHECK(login(s, "c4", 4000, &g) == 0);
+	CHECK(rotate(s, "c4", "c5", 4042, &why, &g2) == 0);
+	store_free(s);
+}
+
 static void
 test_logout_revokes_family(void)
 {
@@ -346,6 +443,8 @@ main(void)
 	store_free(s);
 	RUN(test_rotation_and_reuse);
 	RUN(test_expiry_and_absolute_lifetime);
+	RUN(test_family_expiry_is_checked_on_its_own);
+	RUN(test_lost_race_on_the_update_is_reuse);
 	RUN(test_logout_revokes_family);
 	RUN(test_purge);
 	RUN(test_concurrent_rotation);
