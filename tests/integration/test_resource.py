@@ -1037,6 +1037,40 @@ class JwksTests(Base):
             server.stop()
             d.stop()
 
+    def test_new_key_under_an_existing_kid(self):
+        # The issuer publishes another key under a kid the verifier
+        # already holds (keys may carry a chosen kid). The refreshed set
+        # must replace the key, not be taken for "unchanged" because the
+        # kids and algorithms match: tokens of the old key stop verifying,
+        # cached or not, and the new key's verify (RFC 7517 4.5: the kid
+        # names a key, it does not prove it is the same one).
+        kid = "shared-kid"
+
+        class Relabeled:
+            def __init__(self, key):
+                self.jwk = dict(key.jwk, kid=kid)
+
+        server = JwksServer([Relabeled(self.key_a)], max_age=1)
+        d = self.start(server)
+        try:
+            old = self.key_a.sign(kid=kid)
+            new = self.key_b.sign(kid=kid)
+            self.assertEqual(self.get(d, "/protected", old).status, 200)
+            self.assert_invalid_token(self.get(d, "/protected", new))
+            server.set_keys([Relabeled(self.key_b)])
+            n = server.count()
+            # max-age=1: the background refetch brings the new set.
+            wait_for(lambda: server.count() >= n + 1,
+                     what="background refetch")
+            wait_for(lambda: self.get(d, "/protected", new).status == 200,
+                     what="the new key under the old kid verifies")
+            self.assert_invalid_token(self.get(d, "/protected", old))
+            self.assert_invalid_token(
+                self.get(d, "/protected", self.key_a.sign(kid=kid)))
+        finally:
+            server.stop()
+            self.assertEqual(d.stop(), 0)
+
     def test_not_ready_until_first_fetch(self):
         port = free_port()
         url = f"http://127.0.0.1:{port}/jwks.json"
