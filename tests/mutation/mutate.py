@@ -258,9 +258,13 @@ def main():
     survivors = [m for m in results if m["outcome"] == "SURVIVED"]
     explained = [m for m in survivors if "equivalent" in m]
     valid = len(results) - len(broken)
-    print(f"\nscore: {killed}/{valid} killed "
-          f"({100.0 * killed / max(valid, 1):.1f}%), "
-          f"{len(explained)} survivor(s) explained as equivalent, "
+    # Equivalent mutants behave like the real code: no test can kill them,
+    # so they leave the denominator (the usual mutation score).
+    scored = valid - len(explained)
+    print(f"\nscore: {killed}/{scored} killed "
+          f"({100.0 * killed / max(scored, 1):.1f}%) of {valid} mutants, "
+          f"{len(explained)} survivor(s) explained as equivalent "
+          f"(raw {100.0 * killed / max(valid, 1):.1f}%), "
           f"{len(broken)} mutant(s) that do not build")
     for m in survivors:
         tag = "equivalent" if "equivalent" in m else "UNEXPLAINED"
