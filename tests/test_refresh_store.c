@@ -253,6 +253,62 @@ test_lost_race_on_the_update_is_reuse(void)
 	store_free(s);
 }
 
+/* A family whose user is gone rotates nothing. Inside the daemon the
+ * user's families go with it (ON DELETE CASCADE), but foreign keys are a
+ * per-connection setting that the sqlite3 shell and most tools leave off:
+ * a user deleted from there leaves its families behind, and the rotation
+ * reads the user in its own transaction to refuse them. */
+static void
+test_user_deleted_without_cascade(void)
+{
+	struct store *s = open_store();
+	const char *roles[] = { "user" };
+	struct store_seed_user su = { "gone", 4, roles, 1 };
+	struct store_user *u = NULL;
+	struct store_grant g, g2;
+	enum store_refusal why;
+	unsigned char a[STORE_HASH_LEN], b[STORE_HASH_LEN];
+	struct err e = { 0 };
+
+	if (s == NULL)
+		return;
+	CHECK(store_seed_user(s, &su, "$argon2id$x", NULL, 1, &e) == 0);
+	CHECK(store_find_user(s, "gone", 4, &u, &e) == 0 && u != NULL);
+	if (u == NULL) {
+		store_free(s);
+		return;
+	}
+	token("d1", a);
+	CHECK(store_create_family(
+	          s, u->id, "demo-client", a, 3000, 100, 1000, &g, &e) == 0);
+	store_user_free(u);
+	u = NULL;
+	/* Positive control: the user's token rotates while the user exists. */
+	token("d2", b);
+	CHECK(store_rotate(s, a, b, 3001, 100, &g2, &u, &why, &e) == 0);
+	CHECK(u != NULL);
+	store_user_free(u);
+	u = NULL;
+	CHECK(exec_other("DELETE FROM users WHERE username = ?1", "gone") == 0);
+	CHECK(scalar("SELECT count(*) FROM families WHERE id = ?1",
+	          g.family_id) == 1);
+	token("d3", a);
+	e = (struct err){ 0 };
+	CHECK(store_rotate(s, b, a, 3002, 100, &g2, &u, &why, &e) == -1);
+	CHECK(u == NULL);
+	CHECK(why == STORE_REFUSED_UNKNOWN && e.code == ERR_INVALID_GRANT);
+	store_user_free(u);
+	CHECK(scalar("SELECT count(*) FROM refresh_tokens WHERE family_id = ?1",
+	          g.family_id) == 2);
+	/* The orphan family is tidied so the integrity test stays clean
+	 * (without foreign keys, by hand). */
+	CHECK(exec_other("DELETE FROM refresh_tokens WHERE family_id = ?1",
+	          g.family_id) == 0);
+	CHECK(
+	    exec_other("DELETE FROM families WHERE id = ?1", g.family_id) == 0);
+	store_free(s);
+}
+
 static void
 test_logout_revokes_family(void)
 {
@@ -445,6 +501,7 @@ main(void)
 	RUN(test_expiry_and_absolute_lifetime);
 	RUN(test_family_expiry_is_checked_on_its_own);
 	RUN(test_lost_race_on_the_update_is_reuse);
+	RUN(test_user_deleted_without_cascade);
 	RUN(test_logout_revokes_family);
 	RUN(test_purge);
 	RUN(test_concurrent_rotation);
