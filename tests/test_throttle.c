@@ -54,6 +54,31 @@ test_free_then_doubling_then_cap(void)
 	throttle_free(t);
 }
 
+/* A cap that the doubling does not land on: 2, 4, 8, 16, then 30, never
+ * 32 (the user policy's cap of 8 is reached exactly and would not show a
+ * missing clamp). */
+static void
+test_cap_between_doublings(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 100, &e);
+	const int64_t want[] = { 2, 4, 8, 16, 30, 30 };
+	int64_t now = 500;
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 5; i++)
+		CHECK(fail(t, THROTTLE_ADDR, "192.0.2.7", now) == 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		CHECK(fail(t, THROTTLE_ADDR, "192.0.2.7", now) == want[i]);
+		CHECK(wait_for(t, THROTTLE_ADDR, "192.0.2.7", now) == want[i]);
+		now += want[i];
+	}
+	throttle_free(t);
+}
+
 static void
 test_window_forgets_and_success_resets(void)
 {
@@ -184,6 +209,7 @@ main(void)
 	if (secret_init() == -1)
 		return 1;
 	RUN(test_free_then_doubling_then_cap);
+	RUN(test_cap_between_doublings);
 	RUN(test_window_forgets_and_success_resets);
 	RUN(test_keys_compared_with_length);
 	RUN(test_memory_is_bounded);
