@@ -105,6 +105,45 @@ test_window_forgets_and_success_resets(void)
 	throttle_free(t);
 }
 
+/* The window is inclusive of its end: failures exactly window seconds old
+ * are forgotten, one second younger they count. A block longer than the
+ * window (allowed: max_delay may exceed it) is served to its end even
+ * though the failures behind it are older than the window. */
+static void
+test_window_boundary_and_long_blocks(void)
+{
+	static const struct throttle_policy long_blocks[THROTTLE_KINDS] = {
+		[THROTTLE_USER] = { 0, 50, 200, 60 },
+		[THROTTLE_ADDR] = { 0, 50, 200, 60 },
+	};
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 100, &e);
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		CHECK(fail(t, THROTTLE_USER, "erin", 1000) == 0);
+		CHECK(fail(t, THROTTLE_USER, "frank", 1000) == 0);
+	}
+	CHECK(fail(t, THROTTLE_USER, "erin", 1100) == 0);  /* forgotten */
+	CHECK(fail(t, THROTTLE_USER, "frank", 1099) == 1); /* the 4th */
+	throttle_free(t);
+
+	if ((t = throttle_new(long_blocks, 100, &e)) == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	CHECK(fail(t, THROTTLE_USER, "gina", 0) == 50);
+	CHECK(fail(t, THROTTLE_USER, "gina", 50) == 100);
+	/* The last failure is 61 s old, past the window: still blocked. */
+	CHECK(wait_for(t, THROTTLE_USER, "gina", 111) == 39);
+	CHECK(wait_for(t, THROTTLE_USER, "gina", 149) == 1);
+	CHECK(wait_for(t, THROTTLE_USER, "gina", 150) == 0);
+	throttle_free(t);
+}
+
 static void
 test_keys_compared_with_length(void)
 {
@@ -211,6 +250,7 @@ main(void)
 	RUN(test_free_then_doubling_then_cap);
 	RUN(test_cap_between_doublings);
 	RUN(test_window_forgets_and_success_resets);
+	RUN(test_window_boundary_and_long_blocks);
 	RUN(test_keys_compared_with_length);
 	RUN(test_memory_is_bounded);
 	RUN(test_attempts_in_flight_count);
