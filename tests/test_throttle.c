@@ -190,6 +190,63 @@ test_memory_is_bounded(void)
 	throttle_free(t);
 }
 
+/* A full table forgets the key whose last failure is oldest, never the
+ * one under attack (its failures are the newest). */
+static void
+test_full_table_evicts_the_oldest(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 16, &e);
+	char key[32];
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 15; i++) {
+		snprintf(key, sizeof(key), "old%d", i);
+		fail(t, THROTTLE_USER, key, 90);
+	}
+	for (int i = 0; i < 6; i++)
+		fail(t, THROTTLE_USER, "victim", 100);
+	CHECK(throttle_size(t) == 16);
+	CHECK(wait_for(t, THROTTLE_USER, "victim", 100) == 4);
+	fail(t, THROTTLE_USER, "intruder", 100);
+	CHECK(throttle_size(t) == 16);
+	CHECK(wait_for(t, THROTTLE_USER, "victim", 100) == 4);
+	throttle_free(t);
+}
+
+/* Entries are found by their whole key: with as many buckets as entries a
+ * bucket is one hash byte, so comparing less than the whole key would
+ * let a key that never failed find another key's entry. */
+static void
+test_keys_compared_in_full(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 256, &e);
+	char key[32];
+	int held = 0;
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 256; i++) {
+		snprintf(key, sizeof(key), "blocked%d", i);
+		for (int j = 0; j < 4; j++)
+			fail(t, THROTTLE_USER, key, 10);
+	}
+	CHECK(throttle_size(t) == 256);
+	CHECK(wait_for(t, THROTTLE_USER, "blocked7", 10) == 1);
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "innocent%d", i);
+		held += wait_for(t, THROTTLE_USER, key, 10) != 0;
+	}
+	CHECK(held == 0);
+	throttle_free(t);
+}
+
 /* Attempts in flight count: a burst of concurrent guesses cannot all pass
  * the gate before the first failure is recorded. */
 static void
@@ -252,6 +309,8 @@ main(void)
 	RUN(test_window_forgets_and_success_resets);
 	RUN(test_window_boundary_and_long_blocks);
 	RUN(test_keys_compared_with_length);
+	RUN(test_full_table_evicts_the_oldest);
+	RUN(test_keys_compared_in_full);
 	RUN(test_memory_is_bounded);
 	RUN(test_attempts_in_flight_count);
 	return test_report();

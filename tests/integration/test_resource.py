@@ -590,8 +590,10 @@ class PemModeTests(Base):
             r = self.get(self.daemon, f"/protected?{query}", token)
             self.assertEqual(r.status, 400, (query, r))
             self.assertIn('error="invalid_request"', challenge_of(r))
-        # Positive controls: other parameters, or the name as a value.
-        for query in ("x=1", "x=access_token", "access_tokens=1"):
+        # Positive controls: other parameters, or the name as a value; a
+        # prefix of the name, or an empty name, is another parameter.
+        for query in ("x=1", "x=access_token", "access_tokens=1",
+                      "access=1", "a", "=x", "&&x=1"):
             r = self.get(self.daemon, f"/protected?{query}", token)
             self.assertEqual(r.status, 200, (query, r))
 
