@@ -96,10 +96,14 @@ def admin_claims():
                      "delete:users"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def refusing_port():
+    """A socket bound to a loopback port and never listening: connections
+    to it are refused, and while the caller holds it no other process can
+    take the port (a port merely found free and closed again could be
+    taken and answer)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s
 
 
 def wait_for(predicate, timeout=15, what="condition"):
@@ -1074,8 +1078,9 @@ class JwksTests(Base):
             self.assertEqual(d.stop(), 0)
 
     def test_not_ready_until_first_fetch(self):
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/jwks.json"
+        holder = refusing_port()
+        self.addCleanup(holder.close)
+        url = f"http://127.0.0.1:{holder.getsockname()[1]}/jwks.json"
         d = resource(["--jwks-url", url, "--jwks-min-age", "1"]).start()
         try:
             r = d.request("GET", "/health")
@@ -1095,13 +1100,14 @@ class WithAuthServiceTests(Base):
         super().setUpClass()
         cls.auth_dir = os.path.join(cls.tmp, "auth")
         os.makedirs(cls.auth_dir)
-        cls.auth_port = free_port()
         cls.kid1 = harness.make_keys(os.path.join(cls.auth_dir, "k1"))
         cls.kid2 = harness.make_keys(os.path.join(cls.auth_dir, "k2"))
 
-    def auth(self, keydir, extra=()):
+    def auth(self, keydir, extra=(), port=0):
+        # --port 0 (a port no other process can hold); only a restart
+        # that must come back at the same URL passes the port it had.
         d = harness.Daemon("auth_service", [
-            "--port", str(self.auth_port), "--issuer", ISSUER,
+            "--port", str(port), "--issuer", ISSUER,
             "--private-key", os.path.join(keydir, "private_key.pem"),
             "--db", os.path.join(self.auth_dir, "auth.db"),
             "--argon2-memlimit-kib", "8", "--argon2-opslimit", "1",
@@ -1152,8 +1158,9 @@ class WithAuthServiceTests(Base):
     def test_jwks_mode_rotation_and_issuer_down(self):
         k1 = os.path.join(self.auth_dir, "k1")
         k2 = os.path.join(self.auth_dir, "k2")
-        url = f"http://127.0.0.1:{self.auth_port}/.well-known/jwks.json"
         auth = self.auth(k1)
+        port = auth.port
+        url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
         res = None
         try:
             res = resource(["--jwks-url", url, "--jwks-min-age", "1",
@@ -1169,7 +1176,8 @@ class WithAuthServiceTests(Base):
             # The issuer comes back with a new signing key, still
             # publishing the old one.
             auth = self.auth(k2, ["--public-keys",
-                                  os.path.join(k1, "public_key.pem")])
+                                  os.path.join(k1, "public_key.pem")],
+                             port=port)
             new = self.login(auth, "user1", "password123")
             self.assertNotEqual(jwt.get_unverified_header(new)["kid"],
                                 jwt.get_unverified_header(old)["kid"])
