@@ -6,6 +6,9 @@
 #     prints or parses a time of day without its date shows;
 #   - 23:59:59 UTC on 31 December: the day, the month and the year all
 #     turn while the suite runs (the fake clock starts there and advances).
+# Each runs in a local time zone on another date than UTC (America/Adak,
+# UTC-10, at 00:30 UTC; Pacific/Kiritimati, UTC+14, at the year's end), so
+# a test or a program that mixes local time and UTC shows as well.
 # Builds what is missing (Release build/, ASan build-asan/), then runs each
 # build's ctest at each instant and prints one verdict line per run.
 #
@@ -24,7 +27,7 @@ if [ "${1:-}" = "--release-only" ]; then
 fi
 
 # shellcheck disable=SC2086
-ensure_packages faketime $BUILD_PACKAGES $TEST_PACKAGES
+ensure_packages faketime tzdata $BUILD_PACKAGES $TEST_PACKAGES
 command -v npm >/dev/null || ensure_packages nodejs npm
 if [ ! -d tests/e2e/node_modules/playwright-core ]; then
 	npm ci --prefix tests/e2e --no-audit --no-fund >&2
@@ -34,33 +37,45 @@ for dir in "${dirs[@]}"; do
 	[ "$dir" = build-asan ] && build build-asan -DCMAKE_BUILD_TYPE=Debug
 done
 
-export TZ=UTC
+# UTC instant, then the zone it runs in.
 instants=("$(date -u +%F) 00:30:00" "$(date -u +%Y)-12-31 23:59:59")
+zones=(America/Adak Pacific/Kiritimati)
+
+# faketime reads its start time in the local zone: the UTC instant as the
+# zone's wall clock shows it.
+local_time() { # local_time UTC_INSTANT ZONE
+	TZ=$2 date -d "@$(date -u -d "$1 UTC" +%s)" '+%F %T'
+}
 asan=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0
 ubsan=print_stacktrace=1:halt_on_error=1
 
 # Positive control: the fake clock reaches both a C program and Python
 # (a faketime that silently did nothing would make every run pass).
-for t in "${instants[@]}"; do
+for i in "${!instants[@]}"; do
+	t=${instants[$i]} zone=${zones[$i]}
 	want=${t%:*}
-	got=$(faketime "$t" date -u '+%F %H:%M')
-	py=$(faketime "$t" /usr/bin/python3 -c \
+	got=$(TZ=$zone faketime "$(local_time "$t" "$zone")" date -u '+%F %H:%M')
+	py=$(TZ=$zone faketime "$(local_time "$t" "$zone")" /usr/bin/python3 -c \
 		'import time; print(time.strftime("%Y-%m-%d %H:%M", time.gmtime()))')
 	if [ "$got" != "$want" ] || [ "$py" != "$want" ]; then
-		echo "clock_check: faketime '$t' gave date '$got', python '$py'" >&2
+		echo "clock_check: faketime at $t UTC in $zone gave date" \
+			"'$got', python '$py'" >&2
 		exit 1
 	fi
 done
 
 verdicts=() status=0
 for dir in "${dirs[@]}"; do
-	for t in "${instants[@]}"; do
-		echo "== ctest in $dir with the clock at $t UTC"
-		if ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan faketime "$t" \
+	for i in "${!instants[@]}"; do
+		t=${instants[$i]} zone=${zones[$i]}
+		what="$dir at $t UTC (TZ=$zone)"
+		echo "== ctest in $what"
+		if TZ=$zone ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan \
+			faketime "$(local_time "$t" "$zone")" \
 			ctest --test-dir "$dir" --output-on-failure -j 2 "$@"; then
-			verdicts+=("PASS  $dir at $t UTC")
+			verdicts+=("PASS  $what")
 		else
-			verdicts+=("FAIL  $dir at $t UTC")
+			verdicts+=("FAIL  $what")
 			status=1
 		fi
 	done
