@@ -156,6 +156,36 @@ test_expiry_and_absolute_lifetime(void)
 	store_free(s);
 }
 
+/* Reuse is checked before expiry: an expired token that was already
+ * rotated still proves two parties hold the family, whose newer tokens
+ * may be alive (RFC 9700 4.14.2). Refused as merely expired, the thief's
+ * branch would live on. */
+static void
+test_expired_reused_token_revokes(void)
+{
+	struct store *s = open_store();
+	struct store_grant g, g2;
+	enum store_refusal why;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, "x1", 8000, &g) == 0); /* x1 expires at 8100 */
+	CHECK(rotate(s, "x1", "x2", 8010, &why, &g2) == 0);
+	CHECK(rotate(s, "x2", "x3", 8050, &why, &g2) == 0); /* to 8150 */
+	CHECK(rotate(s, "x1", "y1", 8120, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REUSED);
+	CHECK(rotate(s, "x3", "x4", 8121, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REVOKED);
+	/* Positive control: an expired token never rotated is only expired,
+	 * and its family lives on. */
+	CHECK(login(s, "z1", 8000, &g) == 0);
+	CHECK(rotate(s, "z1", "z2", 8100, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_EXPIRED);
+	CHECK(scalar("SELECT revoked_at IS NULL FROM families WHERE id = ?1",
+	          g.family_id) == 1);
+	store_free(s);
+}
+
 /* Runs sql on a second connection to the same file, as an operator's
  * tool or another process would. */
 static int
@@ -499,6 +529,7 @@ main(void)
 	store_free(s);
 	RUN(test_rotation_and_reuse);
 	RUN(test_expiry_and_absolute_lifetime);
+	RUN(test_expired_reused_token_revokes);
 	RUN(test_family_expiry_is_checked_on_its_own);
 	RUN(test_lost_race_on_the_update_is_reuse);
 	RUN(test_user_deleted_without_cascade);
