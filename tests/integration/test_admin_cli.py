@@ -302,13 +302,13 @@ class KeysTests(unittest.TestCase):
             stop_clean(d)
 
     def test_sighup_picks_up_a_rotation(self):
-        """Needs the auth service to reload keys on SIGHUP from
-        public_keys_dir (issue 5 wiring); skipped until it does."""
+        """The auth service reloads public_keys_dir on SIGHUP. Without
+        the option this fails: a skip would pass having tested nothing."""
         usage = subprocess.run([harness.binary("auth_service"), "--help"],
                                capture_output=True, text=True).stdout
-        if "--public-keys-dir" not in usage:
-            self.skipTest("auth_service has no public_keys_dir yet: "
-                          "keys are not reloaded on SIGHUP")
+        self.assertIn("--public-keys-dir", usage,
+                      "auth_service lost --public-keys-dir: keys are not "
+                      "reloaded on SIGHUP")
         old = kid_of(self.env.admin("keys", "generate").stdout)
         with self.env.auth("--public-keys-dir",
                            os.path.join(self.env.keys, "published")) as d:

@@ -845,10 +845,14 @@ class ShutdownTest(unittest.TestCase):
         self.env.cleanup()
 
     def test_sigterm_finishes_logins_in_flight(self):
-        # A slow hash (t=6) keeps the first login busy until all four
-        # wait on the one hashing thread, however loaded the machine.
-        d = self.env.daemon("--hash-threads", "1",
-                            "--argon2-opslimit", "6").start()
+        # All four logins must be in the pool at once before SIGTERM. At
+        # the default cost one hash takes ~10 ms, so on a loaded machine
+        # the first could finish before the fourth arrived and hash_busy
+        # never reach 4 (this failed under a parallel mutation run); at
+        # t=8, m=64 MiB each hash takes most of a second, which the four
+        # requests never need to arrive.
+        d = self.env.daemon("--hash-threads", "1", "--argon2-opslimit", "8",
+                            "--argon2-memlimit-kib", "65536").start()
         try:
             results = []
             threads = [threading.Thread(
