@@ -145,7 +145,8 @@ struct store {
 };
 
 /* Opens the backend that database names: a SQLite file path (directory
- * created if missing), also written "sqlite:PATH". busy_timeout_ms bounds
+ * created if missing), also written "sqlite:PATH", or a PostgreSQL URL
+ * (postgresql://... or postgres://..., libpq's syntax). busy_timeout_ms bounds
  * a wait for another writer's lock. */
 struct store *store_open(
     const char *database, int busy_timeout_ms, struct err *e);

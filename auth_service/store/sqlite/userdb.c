@@ -2,13 +2,13 @@
  * re-hash, and the reads and writes of the secrets.json import. */
 #include "userdb.h"
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "secret.h"
+#include "store_user.h"
 
 static const char userdb_sql_by_name[] =
     "SELECT id, sub, username, password_hash, roles FROM users"
@@ -33,67 +33,11 @@ static const char userdb_sql_set_roles[] =
     "UPDATE users SET roles = ?1, updated_at = ?2"
     " WHERE id = ?3 AND roles IS NOT ?1";
 
-void
-store_user_free(struct store_user *u)
-{
-	if (u == NULL)
-		return;
-	for (size_t i = 0; i < u->n_roles; i++)
-		free(u->roles[i]);
-	free(u->roles);
-	free(u->username);
-	secret_free_str(u->password_hash);
-	free(u);
-}
-
-void
-store_seed_state_clear(struct store_seed_state *st)
-{
-	secret_free_str(st->seed_hash);
-	*st = (struct store_seed_state){ 0 };
-}
-
 static char *
 column_strdup(sqlite3_stmt *st, int col)
 {
 	const unsigned char *s = sqlite3_column_text(st, col);
 	return s != NULL ? strdup((const char *)s) : NULL;
-}
-
-/* The roles column is a JSON array of strings this module wrote. */
-static int
-parse_roles(const char *text, struct store_user *u, struct err *e)
-{
-	struct json_object *arr = json_tokener_parse(text);
-	size_t n;
-	int rc = -1;
-
-	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
-		err_set(e, ERR_IO, "users.roles is not a JSON array");
-		goto out;
-	}
-	n = json_object_array_length(arr);
-	if ((u->roles = calloc(n + 1, sizeof(*u->roles))) == NULL) {
-		err_set(e, ERR_NOMEM, "roles");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *r = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(r, json_type_string)) {
-			err_set(e, ERR_IO, "users.roles holds a non-string");
-			goto out;
-		}
-		if ((u->roles[u->n_roles] =
-		            strdup(json_object_get_string(r))) == NULL) {
-			err_set(e, ERR_NOMEM, "roles");
-			goto out;
-		}
-		u->n_roles++;
-	}
-	rc = 0;
-out:
-	json_object_put(arr);
-	return rc;
 }
 
 static int
@@ -123,7 +67,8 @@ read_user(
 		err_set(e, ERR_NOMEM, "user");
 		goto out;
 	}
-	if (parse_roles((const char *)sqlite3_column_text(st, 4), u, e) == -1)
+	if (store_user_parse_roles(
+	        (const char *)sqlite3_column_text(st, 4), u, e) == -1)
 		goto out;
 	*out = u;
 	u = NULL;
@@ -226,42 +171,6 @@ out:
 	return rc;
 }
 
-/* A random UUID, version 4 (RFC 9562 section 5.4): the user's "sub", so
- * a renamed user keeps its subject and a reused name gets a new one. */
-static void
-new_sub(char out[STORE_SUB_LEN + 1])
-{
-	unsigned char b[16];
-
-	secret_random(b, sizeof(b));
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, STORE_SUB_LEN + 1,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
-}
-
-static char *
-roles_json(const struct store_seed_user *u)
-{
-	struct json_object *arr = json_object_new_array();
-	char *text = NULL;
-
-	if (arr == NULL)
-		return NULL;
-	for (size_t i = 0; i < u->n_roles; i++)
-		if (json_object_array_add(
-		        arr, json_object_new_string(u->roles[i])) != 0)
-			goto out;
-	text = strdup(json_object_to_json_string_ext(
-	    arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-out:
-	json_object_put(arr);
-	return text;
-}
-
 static bool
 same_hash(const char *a, const char *b)
 {
@@ -287,7 +196,7 @@ insert_user(struct db *db, const struct store_seed_user *u, const char *hash,
 
 	if (st == NULL)
 		return -1;
-	new_sub(sub);
+	store_user_new_sub(sub);
 	if (sqlite3_bind_text(st, 1, sub, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text64(st, 2, u->username, u->username_len,
 	        SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK ||
@@ -332,7 +241,7 @@ userdb_seed_user(struct db *db, const struct store_seed_user *u,
 	int64_t id = 0;
 	int step, rc = -1;
 
-	if ((roles = roles_json(u)) == NULL)
+	if ((roles = store_user_roles_json(u)) == NULL)
 		return err_set(e, ERR_NOMEM, "roles");
 	if (db_begin(db, e) == -1)
 		goto out;

@@ -1,0 +1,161 @@
+/* pg_store: the PostgreSQL backend's ops table (impl is a struct pg): pg.c
+ * connects, pg_users.c, pg_families.c and pg_admin.c do the work. */
+#include "pg_store.h"
+
+#include <stdlib.h>
+
+#include "pg.h"
+#include "pg_admin.h"
+#include "pg_families.h"
+#include "pg_users.h"
+
+static void
+pgs_close(void *impl)
+{
+	pg_free(impl);
+}
+
+static int
+pgs_ping(void *impl, struct err *e)
+{
+	return pg_ping(impl, e);
+}
+
+static int
+pgs_find_user(void *impl, const char *name, size_t len, struct store_user **out,
+    struct err *e)
+{
+	return pg_find_user(impl, name, len, out, e);
+}
+
+static int
+pgs_find_user_by_id(
+    void *impl, int64_t id, struct store_user **out, struct err *e)
+{
+	return pg_find_user_by_id(impl, id, out, e);
+}
+
+static int
+pgs_update_password_hash(void *impl, int64_t id, const char *old_hash,
+    const char *new_hash, struct err *e)
+{
+	return pg_update_password_hash(impl, id, old_hash, new_hash, e);
+}
+
+static int
+pgs_seed_state(void *impl, const char *name, size_t len,
+    struct store_seed_state *out, struct err *e)
+{
+	return pg_seed_state(impl, name, len, out, e);
+}
+
+static int
+pgs_seed_user(void *impl, const struct store_seed_user *u, const char *new_hash,
+    const char *expected_seed_hash, int64_t now, struct err *e)
+{
+	return pg_seed_user(impl, u, new_hash, expected_seed_hash, now, e);
+}
+
+static int
+pgs_create_family(void *impl, const char *family_id, int64_t user_id,
+    const char *client_id, int64_t now, int64_t token_ttl, int64_t family_ttl,
+    struct store_grant *out, struct err *e)
+{
+	return pg_create_family(impl, family_id, user_id, client_id, now,
+	    token_ttl, family_ttl, out, e);
+}
+
+static int
+pgs_rotate(void *impl, const char *family_id, uint64_t generation, int64_t now,
+    int64_t token_ttl, struct store_grant *out, struct store_user **user,
+    enum store_refusal *why, struct err *e)
+{
+	return pg_rotate(
+	    impl, family_id, generation, now, token_ttl, out, user, why, e);
+}
+
+static int
+pgs_revoke(void *impl, const char *family_id, const char *reason, int64_t now,
+    struct store_grant *out, bool *found, struct err *e)
+{
+	return pg_revoke(impl, family_id, reason, now, out, found, e);
+}
+
+static int
+pgs_purge(
+    void *impl, int64_t before, int64_t limit, int64_t *deleted, struct err *e)
+{
+	return pg_purge(impl, before, limit, deleted, e);
+}
+
+static int
+pgs_ping_write(void *impl, int64_t now, struct err *e)
+{
+	return pg_ping_write(impl, now, e);
+}
+
+static int
+pgs_list_users(void *impl, int64_t now, struct store_user_summary **out,
+    size_t *n, struct err *e)
+{
+	return pg_list_users(impl, now, out, n, e);
+}
+
+static int
+pgs_set_password(void *impl, const char *name, const char *hash, int64_t now,
+    bool *found, int64_t *revoked, struct err *e)
+{
+	return pg_set_password(impl, name, hash, now, found, revoked, e);
+}
+
+static int
+pgs_delete_user(void *impl, const char *name, bool *found, struct err *e)
+{
+	return pg_delete_user(impl, name, found, e);
+}
+
+static const struct store_ops store_postgres_ops = {
+	/* Row locks: writers of different families never wait for each
+	 * other, so the pool lets them all in at once. */
+	.serial_writes = false,
+	.close = pgs_close,
+	.ping = pgs_ping,
+	.find_user = pgs_find_user,
+	.find_user_by_id = pgs_find_user_by_id,
+	.update_password_hash = pgs_update_password_hash,
+	.seed_state = pgs_seed_state,
+	.seed_user = pgs_seed_user,
+	.create_family = pgs_create_family,
+	.rotate = pgs_rotate,
+	.revoke = pgs_revoke,
+	.purge = pgs_purge,
+	.ping_write = pgs_ping_write,
+	.list_users = pgs_list_users,
+	.set_password = pgs_set_password,
+	.delete_user = pgs_delete_user,
+};
+
+bool
+store_is_postgres(const char *database)
+{
+	return pg_is_url(database);
+}
+
+struct store *
+store_open_postgres(const char *url, int busy_timeout_ms, struct err *e)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	struct pg *pg = NULL;
+
+	if (s == NULL) {
+		err_set(e, ERR_NOMEM, "store");
+		return NULL;
+	}
+	if (pg_open(url, busy_timeout_ms, &pg, e) == -1) {
+		free(s);
+		return NULL;
+	}
+	s->ops = &store_postgres_ops;
+	s->impl = pg;
+	return s;
+}

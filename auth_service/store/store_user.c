@@ -1,0 +1,101 @@
+/* store_user: what every backend does the same with a user row: the roles
+ * column (a JSON array of strings) both ways, a new subject, and freeing
+ * what the store hands out. */
+#include "store_user.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "secret.h"
+
+void
+store_user_free(struct store_user *u)
+{
+	if (u == NULL)
+		return;
+	for (size_t i = 0; i < u->n_roles; i++)
+		free(u->roles[i]);
+	free(u->roles);
+	free(u->username);
+	secret_free_str(u->password_hash);
+	free(u);
+}
+
+void
+store_seed_state_clear(struct store_seed_state *st)
+{
+	secret_free_str(st->seed_hash);
+	*st = (struct store_seed_state){ 0 };
+}
+
+int
+store_user_parse_roles(const char *text, struct store_user *u, struct err *e)
+{
+	struct json_object *arr =
+	    text != NULL ? json_tokener_parse(text) : NULL;
+	size_t n;
+	int rc = -1;
+
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		err_set(e, ERR_IO, "users.roles is not a JSON array");
+		goto out;
+	}
+	n = json_object_array_length(arr);
+	if ((u->roles = calloc(n + 1, sizeof(*u->roles))) == NULL) {
+		err_set(e, ERR_NOMEM, "roles");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(r, json_type_string)) {
+			err_set(e, ERR_IO, "users.roles holds a non-string");
+			goto out;
+		}
+		if ((u->roles[u->n_roles] =
+		            strdup(json_object_get_string(r))) == NULL) {
+			err_set(e, ERR_NOMEM, "roles");
+			goto out;
+		}
+		u->n_roles++;
+	}
+	rc = 0;
+out:
+	json_object_put(arr);
+	return rc;
+}
+
+char *
+store_user_roles_json(const struct store_seed_user *u)
+{
+	struct json_object *arr = json_object_new_array();
+	char *text = NULL;
+
+	if (arr == NULL)
+		return NULL;
+	for (size_t i = 0; i < u->n_roles; i++)
+		if (json_object_array_add(
+		        arr, json_object_new_string(u->roles[i])) != 0)
+			goto out;
+	text = strdup(json_object_to_json_string_ext(
+	    arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	json_object_put(arr);
+	return text;
+}
+
+void
+store_user_new_sub(char out[STORE_SUB_LEN + 1])
+{
+	unsigned char b[16];
+
+	secret_random(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, STORE_SUB_LEN + 1,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+}
