@@ -1,0 +1,213 @@
+"""Several issuers on one PostgreSQL database: two auth_service processes
+share the key directory (signing key and refresh-token MAC key) and one
+database on a throwaway server (tests/pgserver.py). A refresh token is
+single-use across both, a reuse on either revokes the family for both, and a
+logout on one is seen by the other. Then the server goes away while the daemons run: 503s with
+Retry-After, readiness failing, and recovery without a restart."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+import pgserver  # noqa: E402
+from test_auth import (assert_error, claims_of, login, refresh,  # noqa: E402
+                       stop_clean)
+
+
+class Cluster:
+    """N issuers over one database, one key directory, one config."""
+
+    def __init__(self, server, n=2, **config):
+        self.server = server
+        self.dir = tempfile.mkdtemp(prefix="scaleout-test-")
+        self.keys = os.path.join(self.dir, "keys")
+        harness.make_keys(self.keys)
+        self.db = server.new_database()
+        self.dbname = self.db.rsplit("/", 1)[1]
+        self.config = os.path.join(self.dir, "auth.json")
+        cfg = {"throttle_user_free": 1000, "throttle_addr_free": 1000,
+               "log_level": "info"}
+        cfg.update(config)
+        with open(self.config, "w", encoding="utf-8") as f:
+            json.dump(cfg, f)
+        self.daemons = [self.daemon() for _ in range(n)]
+        # Started together: both migrate and import the seed at once
+        # (the migration lock and the import's retry keep that sane).
+        errors = []
+
+        def start(d):
+            try:
+                d.start()
+            except AssertionError as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=start, args=(d,))
+                   for d in self.daemons]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            self.stop()
+            raise errors[0]
+
+    def daemon(self):
+        return harness.Daemon("auth_service", [
+            "--config", self.config, "--db", self.db,
+            "--private-key", os.path.join(self.keys, "private_key.pem"),
+            "--secrets", harness.source("config", "secrets.json"),
+            "--permissions", harness.source("config", "permissions.json")])
+
+    def stop(self):
+        try:
+            for d in self.daemons:
+                if d.proc is not None and d.proc.poll() is None:
+                    stop_clean(d)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def family(self, what):
+        return self.server.psql(f"SELECT {what} FROM families", self.dbname)
+
+
+def race(daemons, token, n):
+    """n concurrent refreshes of one token, spread over the daemons."""
+    results = [None] * n
+    barrier = threading.Barrier(n)
+
+    def go(i):
+        barrier.wait()
+        r = refresh(daemons[i % len(daemons)], token)
+        results[i] = (r.status, r.json())
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+class TwoIssuersTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = pgserver.PgServer().start()
+        try:
+            cls.c = Cluster(cls.server)
+        except BaseException:
+            cls.server.stop()
+            raise
+        cls.a, cls.b = cls.c.daemons
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.c.stop()
+        finally:
+            cls.server.stop()
+
+    def test_one_session_across_both_issuers(self):
+        r = login(self.a)
+        self.assertEqual(r.status, 200, r)
+        # Issued by A, rotated by B, then by A: one family, one key set.
+        r = refresh(self.b, r.json()["refresh_token"])
+        self.assertEqual(r.status, 200, r)
+        _, c = claims_of(self.a, r.json()["access_token"])
+        self.assertEqual(c["username"], "user1")
+        r = refresh(self.a, r.json()["refresh_token"])
+        self.assertEqual(r.status, 200, r)
+        # A logout on B ends the session for A too.
+        rt = r.json()["refresh_token"]
+        self.assertEqual(self.b.request(
+            "POST", "/logout", {"refresh_token": rt}).status, 200)
+        assert_error(self, refresh(self.a, rt), 400, "invalid_grant")
+
+    def test_32_concurrent_uses_one_winner_then_family_revoked(self):
+        rt = login(self.a).json()["refresh_token"]
+        results = race([self.a, self.b], rt, 32)
+        statuses = [s for s, _ in results]
+        self.assertEqual(statuses.count(200), 1, statuses)
+        self.assertEqual(statuses.count(400), 31, statuses)
+        self.assertTrue(all(b["error"] == "invalid_grant"
+                            for s, b in results if s == 400))
+        # The race was spread: both issuers refused some.
+        for d in (self.a, self.b):
+            self.assertTrue(d.log_events("refresh_failed") or
+                            d.log_events("refresh_reuse_family_revoked"))
+        winner = next(b for s, b in results if s == 200)
+        # The losers' reuse revoked the family, winner's token included.
+        assert_error(self, refresh(self.a, winner["refresh_token"]), 400,
+                     "invalid_grant")
+        assert_error(self, refresh(self.b, winner["refresh_token"]), 400,
+                     "invalid_grant")
+        self.assertIn("reuse", self.c.family("revoked_reason").split())
+
+
+class OutageTest(unittest.TestCase):
+    """The database stops while two issuers run, then comes back."""
+
+    def setUp(self):
+        self.server = pgserver.PgServer().start()
+        try:
+            self.c = Cluster(self.server)
+        except BaseException:
+            self.server.stop()
+            raise
+
+    def tearDown(self):
+        try:
+            self.c.stop()
+        finally:
+            self.server.stop()
+
+    def wait_ready(self, d, status, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            r = d.request("GET", "/health/ready")
+            if r.status == status:
+                return r
+            if time.monotonic() > deadline:
+                raise AssertionError(f"/health/ready stayed {r}")
+            time.sleep(0.1)
+
+    def test_database_down_then_back(self):
+        a, b = self.c.daemons
+        rt = login(a).json()["refresh_token"]
+        self.assertEqual(self.wait_ready(a, 200).json()["database"], "ok")
+        self.server.pg_ctl("stop", "-m", "fast")
+        for d in (a, b):
+            r = refresh(d, rt)
+            assert_error(self, r, 503, "temporarily_unavailable")
+            self.assertTrue(r.header("Retry-After"))
+            r = login(d)
+            assert_error(self, r, 503, "temporarily_unavailable")
+            self.assertTrue(r.header("Retry-After"))
+            # Readiness says so; liveness and the JWKS do not need the
+            # database.
+            r = self.wait_ready(d, 503)
+            self.assertEqual(r.json()["database"], "error")
+            self.assertEqual(d.request("GET", "/health/live").status, 200)
+            self.assertEqual(
+                d.request("GET", "/.well-known/jwks.json").status, 200)
+        self.server.pg_ctl("start")
+        for d in (a, b):
+            self.wait_ready(d, 200)
+        # No rotation was committed while it was down: the token still
+        # works, once, on either issuer.
+        r = refresh(b, rt)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(login(a).status, 200)
+        for d in (a, b):
+            self.assertIn("database", d.log())
+            self.assertNotIn(self.server.password, d.log())
+
+
+if __name__ == "__main__":
+    unittest.main()
