@@ -104,7 +104,8 @@ class Dockerfile(unittest.TestCase):
                      read("CMakeLists.txt")):
             self.assertRegex(build, r"\bpython3(-minimal)?\b")
         for pkg in ("cmake", "pkg-config", "libevent-dev", "libssl-dev",
-                    "libjson-c-dev", "libsodium-dev", "libsqlite3-dev"):
+                    "libjson-c-dev", "libsodium-dev", "libsqlite3-dev",
+                    "libpq-dev"):
             self.assertIn(pkg, build)
         # Every directory CMakeLists.txt globs or names is in the context.
         for d in ("common", "auth_service", "resource_service", "tools",
