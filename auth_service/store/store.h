@@ -137,7 +137,28 @@ struct store_ops {
 	/* Deletes the user with its families and tokens. */
 	int (*delete_user)(
 	    void *impl, const char *name, bool *found, struct err *e);
+
+	/* Failed-login state that every issuer of the database shares, so
+	 * N issuers do not give a guesser N times the tries. NULL in a
+	 * backend one process owns (SQLite): the in-memory throttle is the
+	 * whole state there. key: a keyed hash of a user name or client
+	 * address (shared_throttle.c), never the name; times in seconds. */
+	/* When the key is blocked until (0: not known or not blocked). */
+	int (*throttle_get)(void *impl, const unsigned char *key,
+	    int64_t *blocked_until, struct err *e);
+	/* Counts one failure (a count quiet for window seconds and not
+	 * blocked starts again at 1); *failures is the new count. */
+	int (*throttle_fail)(void *impl, const unsigned char *key, int64_t now,
+	    int64_t window, int64_t *failures, struct err *e);
+	/* Blocks the key until at least the given time. */
+	int (*throttle_block)(
+	    void *impl, const unsigned char *key, int64_t until, struct err *e);
+	/* Forgets the key (a successful login). */
+	int (*throttle_clear)(
+	    void *impl, const unsigned char *key, struct err *e);
 };
+
+#define STORE_THROTTLE_KEY_LEN 16
 
 struct store {
 	const struct store_ops *ops;
@@ -190,5 +211,15 @@ int store_set_password(struct store *s, const char *name, const char *hash,
     int64_t now, bool *found, int64_t *revoked, struct err *e);
 int store_delete_user(
     struct store *s, const char *name, bool *found, struct err *e);
+/* True when the backend keeps failed-login state for all its issuers. */
+bool store_shares_throttle(const struct store *s);
+int store_throttle_get(struct store *s, const unsigned char *key,
+    int64_t *blocked_until, struct err *e);
+int store_throttle_fail(struct store *s, const unsigned char *key, int64_t now,
+    int64_t window, int64_t *failures, struct err *e);
+int store_throttle_block(
+    struct store *s, const unsigned char *key, int64_t until, struct err *e);
+int store_throttle_clear(
+    struct store *s, const unsigned char *key, struct err *e);
 
 #endif

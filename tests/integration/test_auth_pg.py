@@ -99,9 +99,10 @@ class PgOnlyTest(unittest.TestCase):
             self.assertIn("0 created", d.log())
             self.assertIn("2 unchanged", d.log())
             stop_clean(d)
+        # Each migration recorded once, however often issuers start.
         self.assertEqual(SERVER.psql(
-            "SELECT max(version) FROM schema_migrations",
-            self.env.dbname), "1")
+            "SELECT count(*) = max(version) AND count(*) > 1"
+            " FROM schema_migrations", self.env.dbname), "t")
 
     def test_kill_during_refresh_storm(self):
         d = self.env.daemon().start()

@@ -1,8 +1,9 @@
 """Several issuers on one PostgreSQL database: two auth_service processes
 share the key directory (signing key and refresh-token MAC key) and one
 database on a throwaway server (tests/pgserver.py). A refresh token is
-single-use across both, a reuse on either revokes the family for both, and a
-logout on one is seen by the other. Then the server goes away while the daemons run: 503s with
+single-use across both, a reuse on either revokes the family for both, a
+logout on one is seen by the other, and the failed-login throttle counts
+across both. Then the server goes away while the daemons run: 503s with
 Retry-After, readiness failing, and recovery without a restart."""
 import json
 import os
@@ -148,6 +149,54 @@ class TwoIssuersTest(unittest.TestCase):
         assert_error(self, refresh(self.b, winner["refresh_token"]), 400,
                      "invalid_grant")
         self.assertIn("reuse", self.c.family("revoked_reason").split())
+
+
+    def test_throttle_counts_across_issuers(self):
+        """Failed logins for one user spread over both issuers are
+        throttled at the same count as on one issuer."""
+        c = Cluster(self.server, throttle_user_free=4,
+                    throttle_base_delay=30, throttle_max_delay=60)
+        try:
+            a, b = c.daemons
+
+            def guesses(user, daemons):
+                return [login(daemons[i % len(daemons)], user,
+                              f"wrong-{i}").status for i in range(8)]
+
+            # One issuer: four free failures, the fifth sets a delay,
+            # then 429 (the reference).
+            one = guesses("admin", [a])
+            self.assertEqual(one, [401] * 5 + [429] * 3, one)
+            # Spread over both: the same count, not four per issuer.
+            both = guesses("user1", [a, b])
+            self.assertEqual(both, one)
+            for d in (a, b):
+                r = login(d)  # even the right password waits
+                self.assertEqual(r.status, 429, r)
+                self.assertTrue(int(r.header("Retry-After")) > 0)
+            # The database holds keyed hashes, never the name.
+            keys = self.server.psql("SELECT encode(key, 'escape') FROM"
+                                    " login_failures", c.dbname)
+            self.assertNotIn("user1", keys)
+            self.assertGreaterEqual(int(self.server.psql(
+                "SELECT count(*) FROM login_failures"
+                " WHERE blocked_until > 0", c.dbname)), 2)
+        finally:
+            c.stop()
+
+    def test_success_clears_the_shared_count(self):
+        c = Cluster(self.server, throttle_user_free=2,
+                    throttle_base_delay=30, throttle_max_delay=60)
+        try:
+            a, b = c.daemons
+            self.assertEqual(login(a, "user1", "wrong").status, 401)
+            self.assertEqual(login(b, "user1", "wrong").status, 401)
+            self.assertEqual(login(a).status, 200)  # forgets the count
+            self.assertEqual(login(b, "user1", "wrong").status, 401)
+            self.assertEqual(login(a, "user1", "wrong").status, 401)
+            self.assertEqual(login(b).status, 200)
+        finally:
+            c.stop()
 
 
 class OutageTest(unittest.TestCase):

@@ -45,6 +45,14 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
 	"CREATE TABLE health_probe ("
 	" id integer PRIMARY KEY CHECK (id = 1),"
 	" at bigint NOT NULL);",
+	/* 1 -> 2: the failed-login throttle's state, shared by every issuer
+	 * of the database (pg_throttle.c). key: a keyed hash, never a user
+	 * name or address. */
+	"CREATE TABLE login_failures ("
+	" key bytea PRIMARY KEY,"
+	" failures bigint NOT NULL,"
+	" last_failure bigint NOT NULL,"
+	" blocked_until bigint NOT NULL DEFAULT 0);",
 };
 
 /* Any constant: issuers starting together migrate one at a time. */

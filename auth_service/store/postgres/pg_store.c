@@ -7,6 +7,7 @@
 #include "pg.h"
 #include "pg_admin.h"
 #include "pg_families.h"
+#include "pg_throttle.h"
 #include "pg_users.h"
 
 static void
@@ -85,7 +86,12 @@ static int
 pgs_purge(
     void *impl, int64_t before, int64_t limit, int64_t *deleted, struct err *e)
 {
-	return pg_purge(impl, before, limit, deleted, e);
+	int64_t throttle_rows;
+
+	/* Quiet throttle rows go with each batch: bounded like it. */
+	if (pg_purge(impl, before, limit, deleted, e) == -1)
+		return -1;
+	return pg_throttle_purge(impl, before, limit, &throttle_rows, e);
 }
 
 static int
@@ -114,6 +120,33 @@ pgs_delete_user(void *impl, const char *name, bool *found, struct err *e)
 	return pg_delete_user(impl, name, found, e);
 }
 
+static int
+pgs_throttle_get(
+    void *impl, const unsigned char *key, int64_t *blocked_until, struct err *e)
+{
+	return pg_throttle_get(impl, key, blocked_until, e);
+}
+
+static int
+pgs_throttle_fail(void *impl, const unsigned char *key, int64_t now,
+    int64_t window, int64_t *failures, struct err *e)
+{
+	return pg_throttle_fail(impl, key, now, window, failures, e);
+}
+
+static int
+pgs_throttle_block(
+    void *impl, const unsigned char *key, int64_t until, struct err *e)
+{
+	return pg_throttle_block(impl, key, until, e);
+}
+
+static int
+pgs_throttle_clear(void *impl, const unsigned char *key, struct err *e)
+{
+	return pg_throttle_clear(impl, key, e);
+}
+
 static const struct store_ops store_postgres_ops = {
 	/* Row locks: writers of different families never wait for each
 	 * other, so the pool lets them all in at once. */
@@ -133,6 +166,10 @@ static const struct store_ops store_postgres_ops = {
 	.list_users = pgs_list_users,
 	.set_password = pgs_set_password,
 	.delete_user = pgs_delete_user,
+	.throttle_get = pgs_throttle_get,
+	.throttle_fail = pgs_throttle_fail,
+	.throttle_block = pgs_throttle_block,
+	.throttle_clear = pgs_throttle_clear,
 };
 
 bool
