@@ -9,8 +9,9 @@ tests use carry one, as a deployment's would.
 
 Run as a program, it wraps another one (the C unit tests):
     python3 tests/pgserver.py COMMAND [ARGS...]
-runs COMMAND with JWT_TEST_PG_URL set to a fresh database's URL and
-returns its exit status.
+runs COMMAND with JWT_TEST_PG_URL set to a fresh database's URL (and
+JWT_TEST_PG_BIN to the server's program directory) and returns its exit
+status.
 """
 import atexit
 import glob
@@ -52,6 +53,9 @@ class PgServer:
         self.password = "pw-" + secrets.token_hex(8)
         self.port = None
         self.running = False
+        # JWT_PG_FSYNC=on for benchmarks: commits then cost what they
+        # would on a real server.
+        self.fsync = os.environ.get("JWT_PG_FSYNC", "off")
         self._user = None
         if os.geteuid() == 0:
             self._user = "nobody"
@@ -102,12 +106,12 @@ class PgServer:
         """stop/start the running server in place (for outage tests)."""
         args = [self._prog("pg_ctl"), "-D", self.data, "-w", "-t", "60"]
         if action == "start":
-            # fsync off: a test survives no power loss anyway; commits
-            # still wait for the server (synchronous_commit stays on).
+            # fsync off by default: a test survives no power loss anyway;
+            # commits still wait for the server (synchronous_commit on).
             args += ["-l", os.path.join(self.dir, "server.log"), "-o",
                      f"-p {self.port} -k {self.dir}"
                      " -c listen_addresses=127.0.0.1"
-                     " -c fsync=off -c max_connections=200"]
+                     f" -c fsync={self.fsync} -c max_connections=200"]
         self._run([*args, *extra, action])
         self.running = action != "stop"
 
@@ -150,7 +154,8 @@ def main(argv):
         print("usage: pgserver.py COMMAND [ARGS...]", file=sys.stderr)
         return 2
     with PgServer() as server:
-        env = dict(os.environ, JWT_TEST_PG_URL=server.new_database("test"))
+        env = dict(os.environ, JWT_TEST_PG_URL=server.new_database("test"),
+                   JWT_TEST_PG_BIN=server.bindir)
         return subprocess.run(argv[1:], env=env, check=False).returncode
 
 
