@@ -5,9 +5,11 @@ single-use across both, a reuse on either revokes the family for both, a
 logout on one is seen by the other, and the failed-login throttle counts
 across both. Then the server goes away while the daemons run: 503s with
 Retry-After, readiness failing, and recovery without a restart."""
+import base64
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -25,7 +27,8 @@ from test_auth import (assert_error, claims_of, login, refresh,  # noqa: E402
 class Cluster:
     """N issuers over one database, one key directory, one config."""
 
-    def __init__(self, server, n=2, **config):
+    def __init__(self, server, n=2, extra=lambda c: [], **config):
+        self.extra = extra  # more flags, given the cluster (its paths)
         self.server = server
         self.dir = tempfile.mkdtemp(prefix="scaleout-test-")
         self.keys = os.path.join(self.dir, "keys")
@@ -64,7 +67,8 @@ class Cluster:
             "--config", self.config, "--db", self.db,
             "--private-key", os.path.join(self.keys, "private_key.pem"),
             "--secrets", harness.source("config", "secrets.json"),
-            "--permissions", harness.source("config", "permissions.json")])
+            "--permissions", harness.source("config", "permissions.json"),
+            *self.extra(self)])
 
     def stop(self):
         try:
@@ -197,6 +201,98 @@ class TwoIssuersTest(unittest.TestCase):
             self.assertEqual(login(b).status, 200)
         finally:
             c.stop()
+
+
+class KeyRolloutTest(unittest.TestCase):
+    """A signing-key rotation rolled out to two issuers that share one key
+    directory, one issuer at a time, as the README says: stage (publish the
+    next key on every issuer while the old one signs), wait for the
+    verifier's JWKS cache, then activate issuer by issuer. At every step
+    tokens from both issuers verify at a JWKS-URL verifier, and it never
+    has to refetch for an unknown key."""
+
+    def setUp(self):
+        self.server = pgserver.PgServer().start()
+        try:
+            self.c = Cluster(self.server, extra=lambda c: [
+                "--public-keys-dir", os.path.join(c.keys, "published")],
+                jwks_max_age=1)
+        except BaseException:
+            self.server.stop()
+            raise
+
+    def tearDown(self):
+        try:
+            if getattr(self, "v", None) is not None:
+                self.v.stop()
+            self.c.stop()
+        finally:
+            self.server.stop()
+
+    def tokens(self):
+        return [login(d).json()["access_token"] for d in self.c.daemons]
+
+    def verify_all(self):
+        for t in self.tokens():
+            r = self.v.request("GET", "/protected", headers=harness.bearer(t))
+            self.assertEqual(r.status, 200, r)
+
+    def test_stage_then_activate_one_issuer_at_a_time(self):
+        keys = self.c.keys
+        a, b = self.c.daemons
+        self.v = harness.Daemon("resource_service", [
+            "--jwks-url", f"http://127.0.0.1:{a.port}/.well-known/jwks.json",
+            "--jwks-min-age", "1", "--log-level", "debug",
+            "--routes", harness.source("config", "routes.json")]).start()
+        self.v.wait_healthy()
+        self.verify_all()
+        old_kid = jwt_kid(self.tokens()[0])
+        # Stage: the next key published everywhere, the old one signs.
+        nxt = os.path.join(self.c.dir, "next")
+        new_kid = harness.make_keys(nxt)
+        os.makedirs(os.path.join(keys, "published"), exist_ok=True)
+        shutil.copy(os.path.join(nxt, "public_key.pem"),
+                    os.path.join(keys, "published", new_kid + ".pem"))
+        self.reload_all()
+        for d in (a, b):
+            kids = {k["kid"] for k in d.request(
+                "GET", "/.well-known/jwks.json").json()["keys"]}
+            self.assertEqual(kids, {old_kid, new_kid})
+        self.assertEqual({jwt_kid(t) for t in self.tokens()}, {old_kid})
+        # Wait for the verifier's cache (max-age 1 s here).
+        deadline = time.monotonic() + 30
+        while "2 key(s)" not in self.v.log():
+            self.assertLess(time.monotonic(), deadline, self.v.log())
+            time.sleep(0.1)
+        # Activate on A only: A signs with the new key, B with the old.
+        shutil.copy(os.path.join(keys, "public_key.pem"),
+                    os.path.join(keys, "published", old_kid + ".pem"))
+        for name in ("private_key.pem", "public_key.pem"):
+            shutil.copy(os.path.join(nxt, name), os.path.join(keys, name))
+        self.reload(a)
+        self.assertEqual([jwt_kid(t) for t in self.tokens()],
+                         [new_kid, old_kid])
+        self.verify_all()
+        self.reload(b)
+        self.assertEqual({jwt_kid(t) for t in self.tokens()}, {new_kid})
+        self.verify_all()
+        # Never an unknown kid at the verifier: no refetch for one.
+        self.assertNotIn("(unknown kid)", self.v.log())
+
+    def reload(self, d):
+        n = len(d.log_events("reload"))
+        d.signal(signal.SIGHUP)
+        d.wait_event("reload", n + 1)
+
+    def reload_all(self):
+        for d in self.c.daemons:
+            self.reload(d)
+
+
+def jwt_kid(token):
+    head = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))[
+        "kid"]
 
 
 class OutageTest(unittest.TestCase):
