@@ -18,6 +18,7 @@ static const char *const err_names[ERR_CODE_COUNT] = {
 	[ERR_UNAVAILABLE] = "unavailable",
 	[ERR_NOT_FOUND] = "not_found",
 	[ERR_METHOD] = "method_not_allowed",
+	[ERR_FORBIDDEN] = "forbidden",
 	[ERR_PAYLOAD_TOO_LARGE] = "payload_too_large",
 	[ERR_TOKEN_MISSING] = "token_missing",
 	[ERR_TOKEN_MALFORMED] = "token_malformed",

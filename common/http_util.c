@@ -44,6 +44,8 @@ static const struct http_answer http_answers[ERR_CODE_COUNT] = {
 	    false },
 	[ERR_METHOD] = { 405, "method_not_allowed",
 	    "method not allowed on this resource", false, false },
+	[ERR_FORBIDDEN] = { 403, "access_denied",
+	    "no route allows this request", false, false },
 	/* RFC 6750 3.1: no error attribute when credentials are missing. */
 	[ERR_TOKEN_MISSING] = { 401, "unauthorized",
 	    "a Bearer access token is required", true, false },
@@ -295,7 +297,12 @@ http_reply_insufficient_scope(struct evhttp_request *req, const char *perm)
 int
 http_request_path(struct evhttp_request *req, char *buf, size_t len)
 {
-	const char *uri = evhttp_request_get_uri(req);
+	return http_target_path(evhttp_request_get_uri(req), buf, len);
+}
+
+int
+http_target_path(const char *uri, char *buf, size_t len)
+{
 	size_t n;
 
 	/* A path and a query, never a fragment (RFC 9112 3.2.1). The path is

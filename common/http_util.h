@@ -69,6 +69,10 @@ void http_reply_bad_framing(struct evhttp_request *req, const struct err *e);
  * neither origin-form nor http(s) absolute-form. */
 int http_request_path(struct evhttp_request *req, char *buf, size_t len);
 
+/* The same for a request-target given as text (uri may be NULL: -1), such
+ * as the one a proxy forwards to an authorization endpoint. */
+int http_target_path(const char *uri, char *buf, size_t len);
+
 /* An event base for an HTTP server. evhttp turns a connection's read and
  * write interest on and off around every request; with the epoll
  * changelist those changes fold into one epoll_ctl per descriptor per loop

@@ -1,6 +1,9 @@
-/* routes: handlers of the resource service. The handler of a protected
- * route asks the guard, then answers with the route's JSON; it never looks
- * at the token itself. */
+/* routes: handlers of the resource service. A request is dispatched to a
+ * built-in route by exact path, else to the most specific routes.json rule
+ * (route_config_match); the handler of a rule asks the guard, then answers
+ * with the route's JSON; it never looks at the token itself. The
+ * forward-auth endpoint decides for a proxy with the same lookup and the
+ * same guard_decide, and answers with the same refusals. */
 #include "routes.h"
 
 #include <event2/buffer.h>
@@ -11,6 +14,8 @@
 #include <time.h>
 
 #include "cors.h"
+#include "demo_info.h"
+#include "forward_auth.h"
 #include "http_util.h"
 #include "jwks.h"
 #include "log.h"
@@ -20,6 +25,7 @@
 
 #define ROUTES_PATH_MAX 1024
 #define ROUTES_SUB_MAX 256
+#define ROUTES_TARGET_MAX 512
 
 /* What the access log needs, recorded while the request is handled:
  * handlers run to completion, so one per worker suffices. */
@@ -31,6 +37,9 @@ struct routes_request {
 	char sub[ROUTES_SUB_MAX];
 	size_t sub_len;
 	bool has_sub;
+	/* The forward-auth endpoint's "METHOD target", as forwarded. */
+	char target[ROUTES_TARGET_MAX];
+	bool has_target;
 };
 
 struct routes_worker {
@@ -61,25 +70,34 @@ routes_release_config(void *item)
 
 static struct cors_policy routes_cors;
 static struct static_files *routes_openapi_files;
+static const struct forward_auth_peers *routes_peers;
 
 void
-routes_set_shared(const char *cors_origin, struct static_files *openapi)
+routes_set_shared(const char *cors_origin, struct static_files *openapi,
+    const struct forward_auth_peers *peers)
 {
 	routes_cors.origin = cors_origin;
 	routes_openapi_files = openapi;
+	routes_peers = peers;
 }
 
 static void routes_health(struct evhttp_request *req, void *arg);
 static void routes_openapi(struct evhttp_request *req, void *arg);
-static void routes_guarded(struct evhttp_request *req, void *arg);
+static void routes_forward_auth(struct evhttp_request *req, void *arg);
+static void routes_demo_info(struct evhttp_request *req, void *arg);
 
+/* The forward-auth row's path is the one routes_load_config is given. */
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
+	{ EVHTTP_REQ_GET, "/auth", routes_forward_auth },
+	{ EVHTTP_REQ_GET, "/demo/routes.json", routes_demo_info },
 };
 
-/* The answers of the demo routes (SPEC); any other configured route
- * answers with a generic message naming the permission it checked. */
+#define ROUTES_N_BUILTIN (sizeof(routes_builtin) / sizeof(*routes_builtin))
+
+/* The answers of the demo routes (docs/API.md); any other configured
+ * route answers with a generic message naming the permission it checked. */
 static const struct {
 	enum evhttp_cmd_type method;
 	const char *path;
@@ -91,11 +109,22 @@ static const struct {
 };
 
 int
-routes_load_config(const char *path, struct route_config **out, struct err *e)
+routes_load_config(const char *path, const char *forward_auth_path,
+    struct route_config **out, struct err *e)
 {
-	return route_config_load(path, routes_builtin,
-	    sizeof(routes_builtin) / sizeof(*routes_builtin), routes_guarded,
-	    out, e);
+	struct route builtin[ROUTES_N_BUILTIN];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ROUTES_N_BUILTIN; i++) {
+		builtin[n] = routes_builtin[i];
+		if (builtin[n].handler == routes_forward_auth) {
+			if (forward_auth_path[0] == '\0')
+				continue; /* switched off */
+			builtin[n].path = forward_auth_path;
+		}
+		n++;
+	}
+	return route_config_load(path, builtin, n, out, e);
 }
 
 static struct json_object *
@@ -119,6 +148,7 @@ access_log_new(struct routes_worker *w)
 	/* The object takes the members; the pointers stay borrowed. */
 	json_object_object_add(o, "method", w->log_method);
 	json_object_object_add(o, "path", w->log_path);
+	json_object_object_add(o, "target", NULL);
 	json_object_object_add(o, "status", w->log_status);
 	json_object_object_add(o, "sub", NULL);
 	json_object_object_add(o, "latency_us", w->log_latency);
@@ -229,8 +259,7 @@ reply_granted(struct evhttp_request *req, const struct route_rule *rule,
     const struct access_token *t)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	const struct verify_str *user =
-	    t->username.s != NULL ? &t->username : &t->sub;
+	const struct verify_str *user = NULL;
 	const char *message = "access granted";
 	bool is_protected = false;
 	struct evbuffer *b;
@@ -250,8 +279,15 @@ reply_granted(struct evhttp_request *req, const struct route_rule *rule,
 	ROUTES_ADD_LITERAL(b, "{\"message\":");
 	put_string(b, message, strlen(message));
 	ROUTES_ADD_LITERAL(b, ",\"user\":");
-	put_string(b, user->s, user->len);
-	if (is_protected) {
+	if (t != NULL) {
+		user = t->username.s != NULL ? &t->username : &t->sub;
+		put_string(b, user->s, user->len);
+	} else {
+		ROUTES_ADD_LITERAL(b, "null"); /* a public rule */
+	}
+	if (t == NULL) {
+		ROUTES_ADD_LITERAL(b, "}\n");
+	} else if (is_protected) {
 		ROUTES_ADD_LITERAL(b, ",\"roles\":");
 		put_string_array(b, t->roles, t->n_roles);
 		ROUTES_ADD_LITERAL(b, ",\"permissions\":");
@@ -278,51 +314,102 @@ note_sub(struct routes_worker *w, const struct access_token *t)
 	w->cur.has_sub = true;
 }
 
-/* Every protected route: the guard decides, the reply follows the SPEC's
- * forms: 401 (RFC 6750 3.1 invalid_token, or a bare challenge when no
- * credentials came), 400 invalid_request, 403 insufficient_scope naming
- * the permission, 503 while no key set is loaded. */
+/* The refusal of a rule's decision, the same for a direct route and for
+ * the forward-auth endpoint: 401 (RFC 6750 3.1 invalid_token, or a bare
+ * challenge when no credentials came), 400 invalid_request, 403
+ * insufficient_scope naming the permissions, 503 while no key set is
+ * loaded, 403 access_denied when no rule allows the request. */
 static void
-routes_guarded(struct evhttp_request *req, void *arg)
+reply_refused(struct routes_worker *w, struct evhttp_request *req,
+    const struct route_rule *rule, const struct guard_result *r,
+    const struct err *e)
 {
-	struct routes_worker *w = arg;
+	if (r != NULL && r->token != NULL)
+		note_sub(w, r->token);
+	w->cur.error = e->code;
+	w->cur.status = http_status_for(e->code);
+	if (e->code == ERR_INSUFFICIENT_SCOPE && rule != NULL) {
+		log_msg(LOG_INFO, "403 %s: %s", rule->path, e->msg);
+		http_reply_insufficient_scope(req, rule->permission);
+	} else if (e->code == ERR_UNAVAILABLE) {
+		http_reply_error_retry(req, e, 5);
+	} else {
+		http_reply_error(req, e);
+	}
+}
+
+/* A request a rule matched: the guard decides; the answer is the rule's
+ * JSON (reply_granted) or the refusal every route gives (reply_refused). */
+static void
+routes_guarded(struct routes_worker *w, struct evhttp_request *req,
+    const struct route_rule *rule)
+{
 	struct guard_result r = { 0 };
-	const struct route_rule *rule;
 	struct err e = { 0 };
 
-	rule = route_config_find(
-	    w->config, evhttp_request_get_command(req), w->cur.path);
-	if (rule == NULL) {
-		/* Dispatched here only through a rule of this table. */
-		err_set(&e, ERR_INTERNAL, "no rule for a dispatched route");
+	if (guard_decide(w->guard, req, evhttp_request_get_uri(req),
+	        &rule->need, &r, &e) == -1) {
+		reply_refused(w, req, rule, &r, &e);
+	} else {
+		if (r.token != NULL)
+			note_sub(w, r.token);
+		reply_granted(req, rule, r.token);
+		w->cur.status = HTTP_OK;
+	}
+	guard_result_release(&r);
+}
+
+/* GET /auth (forward_auth_path): the decision for the request a proxy
+ * forwards (X-Original-Method and X-Original-URI, or X-Forwarded-*), made
+ * by the rule the same method and path would reach directly. A target no
+ * rule allows is refused with 403 (deny by default), since a proxy turns
+ * any other status but 401 into an error of its own. */
+static void
+routes_forward_auth(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct forward_auth_target t;
+	const struct route_rule *rule = NULL;
+	struct guard_result r = { 0 };
+	struct err e = { 0 };
+	char path[ROUTES_PATH_MAX];
+
+	if (!forward_auth_peer_allowed(routes_peers, req)) {
+		err_set(
+		    &e, ERR_FORBIDDEN, "forward-auth from an untrusted peer");
 		goto fail;
 	}
-	if (guard_check_request(w->guard, req, rule->permission,
-	        rule->permission_len, &r, &e) == -1)
+	if (forward_auth_target(req, &t, &e) == -1)
 		goto fail;
-	note_sub(w, r.token);
-	reply_granted(req, rule, r.token);
+	/* For the access log: what was decided, cut to a bounded length
+	 * (json-c escapes it). */
+	snprintf(w->cur.target, sizeof(w->cur.target), "%.16s %s",
+	    t.method_name, t.uri);
+	w->cur.has_target = true;
+	if (!t.method_routable ||
+	    http_target_path(t.uri, path, sizeof(path)) == -1 ||
+	    (rule = route_config_find(w->config, t.method, path)) == NULL) {
+		err_set(&e, ERR_FORBIDDEN, "no rule allows %s %.80s",
+		    t.method_routable ? route_config_method_name(t.method)
+		                      : "(method)",
+		    t.uri);
+		goto fail;
+	}
+	if (guard_decide(w->guard, req, t.uri, &rule->need, &r, &e) == -1 ||
+	    forward_auth_reply_granted(req, r.token, &e) == -1)
+		goto fail;
+	if (r.token != NULL)
+		note_sub(w, r.token);
 	w->cur.status = HTTP_OK;
 	goto out;
 fail:
-	if (r.token != NULL)
-		note_sub(w, r.token);
-	w->cur.error = e.code;
-	w->cur.status = http_status_for(e.code);
-	if (e.code == ERR_INSUFFICIENT_SCOPE) {
-		log_msg(LOG_INFO, "403 %s: %s", rule->path, e.msg);
-		http_reply_insufficient_scope(req, rule->permission);
-	} else if (e.code == ERR_UNAVAILABLE) {
-		http_reply_error_retry(req, &e, 5);
-	} else {
-		http_reply_error(req, &e);
-	}
+	reply_refused(w, req, rule, &r, &e);
 out:
 	guard_result_release(&r);
 }
 
 /* GET /health: public. 503 until a key set is loaded, since nothing could
- * be verified before (SPEC: 503 when not ready). */
+ * be verified before (a load balancer keeps traffic away meanwhile). */
 static void
 routes_health(struct evhttp_request *req, void *arg)
 {
@@ -363,6 +450,24 @@ routes_openapi(struct evhttp_request *req, void *arg)
 	static_files_handler(req, NULL);
 }
 
+/* GET /demo/routes.json: public, the table this worker dispatches on;
+ * only while CORS lets the demo page read it (cors_origin set). */
+static void
+routes_demo_info(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct err e = { 0 };
+
+	if (routes_cors.origin == NULL || routes_cors.origin[0] == '\0') {
+		err_set(&e, ERR_NOT_FOUND, "demo routes: cors_origin is off");
+		w->cur.error = e.code;
+		w->cur.status = http_status_for(e.code);
+		http_reply_error(req, &e);
+		return;
+	}
+	w->cur.status = demo_info_reply(req, w->config);
+}
+
 /* New objects from the control thread, taken between requests so a
  * request never sees a table or key set change under it. */
 static void
@@ -379,16 +484,75 @@ take_updates(struct routes_worker *w)
 		guard_set_keys(w->guard, k);
 }
 
-/* The answer http_route sent when no handler ran. */
-static enum err_code
-dispatch_error(const struct routes_worker *w)
+/* "GET, HEAD, DELETE" for a 405 (RFC 9110 15.5.6); HEAD comes with GET. */
+static void
+allow_header(unsigned methods, char *buf, size_t len)
 {
-	if (!w->cur.path_ok)
-		return ERR_INVALID_REQUEST;
-	for (size_t i = 0; i < w->config->n_table; i++)
-		if (strcmp(w->config->table[i].path, w->cur.path) == 0)
-			return ERR_METHOD;
-	return ERR_NOT_FOUND;
+	static const enum evhttp_cmd_type order[] = { EVHTTP_REQ_GET,
+		EVHTTP_REQ_HEAD, EVHTTP_REQ_POST, EVHTTP_REQ_PUT,
+		EVHTTP_REQ_PATCH, EVHTTP_REQ_DELETE, EVHTTP_REQ_OPTIONS };
+	size_t o = 0;
+
+	if (methods & EVHTTP_REQ_GET)
+		methods |= EVHTTP_REQ_HEAD;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
+		int n;
+
+		if (!(methods & order[i]))
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s", o > 0 ? ", " : "",
+		    route_config_method_name(order[i]));
+		if (n < 0 || (size_t)n >= len - o)
+			return;
+		o += (size_t)n;
+	}
+}
+
+/* A built-in route by exact path, else the most specific rule; a path
+ * some route has under other methods is 405 with Allow, any other 404. */
+static void
+dispatch(struct routes_worker *w, struct evhttp_request *req)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const struct route_config *c = w->config;
+	const struct route_rule *rule;
+	unsigned methods = 0, matched = 0;
+	struct err e = { 0 };
+	char allow[64];
+
+	if (!w->cur.path_ok) {
+		err_set(&e, ERR_INVALID_REQUEST, "request target not usable");
+		reply_refused(w, req, NULL, NULL, &e);
+		return;
+	}
+	for (size_t i = 0; i < c->n_table; i++) {
+		if (strcmp(c->table[i].path, w->cur.path) != 0)
+			continue;
+		/* HEAD is GET without a body (RFC 9110 9.3.2). */
+		if (c->table[i].method == method ||
+		    (method == EVHTTP_REQ_HEAD &&
+		        c->table[i].method == EVHTTP_REQ_GET)) {
+			c->table[i].handler(req, w);
+			return;
+		}
+		methods |= (unsigned)c->table[i].method;
+	}
+	if ((rule = route_config_match(c, method, w->cur.path, &matched)) !=
+	    NULL) {
+		routes_guarded(w, req, rule);
+		return;
+	}
+	methods |= matched;
+	if (methods == 0) {
+		err_set(&e, ERR_NOT_FOUND, "no route");
+	} else {
+		allow_header(methods, allow, sizeof(allow));
+		evhttp_add_header(
+		    evhttp_request_get_output_headers(req), "Allow", allow);
+		err_set(&e, ERR_METHOD, "method not allowed");
+	}
+	reply_refused(w, req, NULL, NULL, &e);
 }
 
 static int64_t
@@ -414,6 +578,8 @@ access_log(
 	json_object_set_int(w->log_status, w->cur.status);
 	json_object_set_int64(w->log_latency, latency_us);
 	/* Replacing a member keeps its place; NULL is JSON null. */
+	json_object_object_add(w->log, "target",
+	    w->cur.has_target ? json_object_new_string(w->cur.target) : NULL);
 	json_object_object_add(w->log, "sub",
 	    w->cur.has_sub
 	        ? json_object_new_string_len(w->cur.sub, (int)w->cur.sub_len)
@@ -439,6 +605,7 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	w->cur.status = 0;
 	w->cur.error = ERR_OK;
 	w->cur.has_sub = false;
+	w->cur.has_target = false;
 	w->cur.path_ok =
 	    http_request_path(req, w->cur.path, sizeof(w->cur.path)) == 0;
 	/* A preflight from the demo's origin is answered here; any other
@@ -450,12 +617,8 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 	} else if (cors_handle(&routes_cors, req))
 		w->cur.status = HTTP_NO_CONTENT;
 	else
-		http_route(req, w->config->table, w->config->n_table, w);
+		dispatch(w, req);
 	/* The reply is queued: req may be gone, use only what was noted. */
-	if (w->cur.status == 0) {
-		w->cur.error = dispatch_error(w);
-		w->cur.status = http_status_for(w->cur.error);
-	}
 	if (w->access_log)
 		access_log(w, method, elapsed_us(&t0));
 }

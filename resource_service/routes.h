@@ -15,6 +15,9 @@
 #include "static_files.h"
 
 #define ROUTES_MAX_BODY (16L * 1024) /* no route here reads a body */
+#define ROUTES_FORWARD_AUTH_PATH "/auth"
+
+struct forward_auth_peers;
 
 struct routes_worker;
 
@@ -38,15 +41,18 @@ void routes_worker_install(
  * tokens from its cache. */
 void routes_worker_sweep(struct routes_worker *w);
 
-/* Loads routes.json with this service's built-in public routes
- * (GET /health) and its guarded handler. */
-int routes_load_config(
-    const char *path, struct route_config **out, struct err *e);
+/* Loads routes.json beside this service's built-in routes (GET /health,
+ * GET /openapi.json, and the forward-auth endpoint at forward_auth_path,
+ * none if ""; the string outlives the table). */
+int routes_load_config(const char *path, const char *forward_auth_path,
+    struct route_config **out, struct err *e);
 
-/* Process-wide, set once before the workers start: the CORS origin (a
- * string that outlives the workers; "" = off) and the OpenAPI file set
- * (NULL: /openapi.json answers 404). */
-void routes_set_shared(const char *cors_origin, struct static_files *openapi);
+/* Process-wide, set once before the workers start: the CORS origin ("" =
+ * off), the OpenAPI file set (NULL: /openapi.json answers 404) and the
+ * peers besides loopback that may call the forward-auth endpoint (NULL:
+ * loopback only). All outlive the workers. */
+void routes_set_shared(const char *cors_origin, struct static_files *openapi,
+    const struct forward_auth_peers *peers);
 
 /* Mailbox release functions for the two kinds of object. */
 void routes_release_keys(void *item);
