@@ -1,6 +1,5 @@
 /* store_user: what every backend does the same with a user row: the roles
- * column (a JSON array of strings) both ways, a new subject, and freeing
- * what the store hands out. */
+ * column (a JSON array of strings) both ways, and a new subject. */
 #include "store_user.h"
 
 #include <json-c/json.h>
@@ -9,26 +8,6 @@
 #include <string.h>
 
 #include "secret.h"
-
-void
-store_user_free(struct store_user *u)
-{
-	if (u == NULL)
-		return;
-	for (size_t i = 0; i < u->n_roles; i++)
-		free(u->roles[i]);
-	free(u->roles);
-	free(u->username);
-	secret_free_str(u->password_hash);
-	free(u);
-}
-
-void
-store_seed_state_clear(struct store_seed_state *st)
-{
-	secret_free_str(st->seed_hash);
-	*st = (struct store_seed_state){ 0 };
-}
 
 int
 store_user_parse_roles(const char *text, struct store_user *u, struct err *e)
