@@ -5,7 +5,8 @@
 #   2. refreshes/s and p99 with ONE issuer process
 #   3. refreshes/s and p99 with TWO issuer processes on one database and
 #      one key directory, a load generator on each
-# A throwaway server (tests/pgserver.py, fsync on) on this machine: the
+# A throwaway server (tests/pgserver.py, fsync on unless JWT_PG_FSYNC=off)
+# on this machine: the
 # issuers, the server and wrk share its cores, so the figures show where
 # the time goes on one box, not what a separate database host gives.
 # Not a test: figures depend on the machine. Needs wrk (Debian "wrk").
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 . scripts/common.sh
 if [ -z "${JWT_TEST_PG_URL:-}" ]; then
 	ensure_packages wrk curl postgresql
-	exec env JWT_PG_FSYNC=on python3 tests/pgserver.py "$0" "$@"
+	exec env JWT_PG_FSYNC="${JWT_PG_FSYNC:-on}" python3 tests/pgserver.py "$0" "$@"
 fi
 build=${1:-build}
 secs=${BENCH_SECONDS:-10}
