@@ -6,9 +6,9 @@
 #   3. refreshes/s and p99 with TWO issuer processes on one database and
 #      one key directory, a load generator on each
 # A throwaway server (tests/pgserver.py, fsync on unless JWT_PG_FSYNC=off)
-# on this machine: the
-# issuers, the server and wrk share its cores, so the figures show where
-# the time goes on one box, not what a separate database host gives.
+# on this machine: the issuers, the server and wrk share its cores, so the
+# figures show where the time goes on one box, not what a separate
+# database host gives.
 # Not a test: figures depend on the machine. Needs wrk (Debian "wrk").
 set -euo pipefail
 cd "$(dirname "$0")/.."
