@@ -322,6 +322,29 @@ class OutageTest(unittest.TestCase):
                 raise AssertionError(f"/health/ready stayed {r}")
             time.sleep(0.1)
 
+    def test_connections_ended_while_idle_cost_no_request(self):
+        """A database restart or failover that ends the issuers' idle
+        connections: the next requests reconnect before they send a
+        statement, so none fails."""
+        a, b = self.c.daemons
+        rts = [login(d).json()["refresh_token"] for d in (a, b) * 4]
+        n = self.server.psql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            f" WHERE datname = '{self.c.dbname}'")
+        self.assertGreaterEqual(int(n), 2)
+        deadline = time.monotonic() + 20
+        while self.server.psql("SELECT count(*) FROM pg_stat_activity"
+                               f" WHERE datname = '{self.c.dbname}'") != "0":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        for i, rt in enumerate(rts):
+            d = (a, b)[i % 2]
+            r = refresh(d, rt)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(login(d).status, 200)
+        for d in (a, b):
+            self.assertEqual(d.request("GET", "/health/ready").status, 200)
+
     def test_database_down_then_back(self):
         a, b = self.c.daemons
         rt = login(a).json()["refresh_token"]

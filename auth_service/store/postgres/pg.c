@@ -4,6 +4,7 @@
 #include "pg.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,41 @@ pg_simple(struct pg *pg, const char *sql, const char *what, struct err *e)
 	return rc;
 }
 
+/* Before a statement outside a transaction. A connection the server
+ * ended while it sat idle (a restart, a failover, an idle timeout, an
+ * administrator) has the server's goodbye waiting on its socket; seen
+ * here, nothing of this statement has been sent, so connecting again is
+ * safe for any statement, a write included, and the request never
+ * notices. A connection lost without a word is found by the statement
+ * itself: ERR_IO, and the store pool starts afresh. */
+static int
+pg_alive(struct pg *pg, const char *what, struct err *e)
+{
+	struct pollfd pfd = { .fd = PQsocket(pg->conn), .events = POLLIN };
+
+	/* In a transaction a lost connection fails the statement: never
+	 * carry on in a new session. */
+	if (PQstatus(pg->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
+		return 0;
+	/* The goodbye is an error message, then the end of the stream:
+	 * libpq sees the end on a second read. A live connection has at
+	 * most a notice waiting, and nothing after it. */
+	for (int i = 0; i < 4 && PQstatus(pg->conn) == CONNECTION_OK &&
+	                pfd.fd >= 0 && poll(&pfd, 1, 0) == 1;
+	     i++)
+		if (PQconsumeInput(pg->conn) == 0)
+			break;
+	if (PQstatus(pg->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(pg->conn);
+	/* A new session: nothing is prepared in it. */
+	memset(pg->prepared, 0, sizeof(pg->prepared));
+	if (PQstatus(pg->conn) != CONNECTION_OK)
+		return pg_fail(pg, NULL, what, e);
+	return 0;
+}
+
 PGresult *
 pg_exec(struct pg *pg, const char *sql, int n, const char *const *params,
     const char *what, struct err *e)
@@ -206,10 +242,8 @@ pg_exec(struct pg *pg, const char *sql, int n, const char *const *params,
 	size_t i;
 	PGresult *res;
 
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
-		pg_fail(pg, NULL, what, e);
+	if (pg_alive(pg, what, e) == -1)
 		return NULL;
-	}
 	for (i = 0; i < PG_STMT_CACHE && pg->prepared[i] != NULL; i++)
 		if (pg->prepared[i] == sql)
 			break;
@@ -238,6 +272,8 @@ pg_exec(struct pg *pg, const char *sql, int n, const char *const *params,
 int
 pg_begin(struct pg *pg, struct err *e)
 {
+	if (pg_alive(pg, "begin", e) == -1)
+		return -1;
 	return pg_simple(pg, "BEGIN", "begin", e);
 }
 
