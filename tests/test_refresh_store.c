@@ -440,6 +440,39 @@ test_pg_lost_connection(void)
 	store_free(s2);
 }
 
+/* PostgreSQL: a row another transaction holds longer than the busy
+ * timeout (lock_timeout) is ERR_UNAVAILABLE (a 503 to retry), not a
+ * failed database, and the connection stays usable. */
+static void
+test_pg_lock_timeout_is_unavailable(void)
+{
+	struct store *s;
+	struct store_grant g, g2;
+	struct store_user *u = NULL;
+	enum store_refusal why;
+	struct err e = { 0 };
+	PGconn *holder = PQconnectdb(path);
+	char sql[200];
+
+	s = store_open(path, 200, &e); /* 200 ms */
+	CHECK(s != NULL && PQstatus(holder) == CONNECTION_OK);
+	if (s == NULL || PQstatus(holder) != CONNECTION_OK)
+		goto out;
+	CHECK(login(s, 100, &g) == 0);
+	snprintf(sql, sizeof(sql),
+	    "SELECT 1 FROM families WHERE id = '%s' FOR UPDATE", g.family_id);
+	PQclear(PQexec(holder, "BEGIN"));
+	PQclear(PQexec(holder, sql));
+	CHECK(
+	    store_rotate(s, g.family_id, 0, 101, 100, &g2, &u, &why, &e) == -1);
+	CHECK(e.code == ERR_UNAVAILABLE && u == NULL);
+	PQclear(PQexec(holder, "ROLLBACK"));
+	CHECK(rotate(s, &g, 0, 102, &why, &g2) == 0); /* same connection */
+out:
+	PQfinish(holder);
+	store_free(s);
+}
+
 /* PostgreSQL: neither a refused password nor a malformed URL puts the
  * URL's password in the error (which the daemon logs). */
 static void
@@ -502,6 +535,7 @@ main(void)
 	RUN(test_concurrent_rotation);
 	if (tb_pg()) {
 		RUN(test_pg_lost_connection);
+		RUN(test_pg_lock_timeout_is_unavailable);
 		RUN(test_pg_password_never_in_errors);
 	} else {
 		/* SQLite's own file: its WAL and its integrity check. */
