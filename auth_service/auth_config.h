@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "listener.h"
 
 #define AUTH_CONFIG_DEFAULT_PATH "config/auth.json"
 #define AUTH_CONFIG_ENV_PREFIX "AUTH"
@@ -54,6 +55,7 @@ struct auth_config {
 	char *demo_dir;        /* the teaching page served at /demo; "": off */
 	char *demo_resource_origin; /* the page may call it (CSP) */
 	char *openapi_dir;          /* auth.json served at /openapi.json */
+	struct listener_limits conn; /* descriptors, deadlines, per client */
 };
 
 extern const struct config_field auth_config_fields[];

@@ -5,8 +5,8 @@
 #   1. logins/s      vs argon2id verify/s at the configured cost x threads
 #   2. refreshes/s   on one core vs `openssl speed rsa2048` sign/s
 #   3. p99 of GET /.well-known/jwks.json while a login flood runs
-#   4. refreshes/s on all cores vs `openssl speed -multi N rsa2048`
-# (bench/bench_pg.sh: the same refreshes on PostgreSQL, 1 and 2 issuers.)
+#   4. refreshes/s on every core vs `openssl speed -multi N rsa2048`
+# (bench/bench_pg.sh: refreshes on PostgreSQL with one and two issuers.)
 # Not a test: figures depend on the machine. Needs wrk (Debian "wrk").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +65,18 @@ stop_daemon() {
 	pid=""
 }
 
+# login_tokens N: N refresh tokens of user1 in $work/tokens.
+login_tokens() {
+	: >"$work/tokens"
+	for _ in $(seq "$1"); do
+		curl -s -X POST -H 'Content-Type: application/json' \
+			-d '{"username":"user1","password":"password123"}' \
+			"$url/login" |
+			sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p' \
+			>>"$work/tokens"
+	done
+}
+
 field() { # field NAME: "Requests/sec: 123.4" -> 123.4
 	sed -n "s|^$1:[[:space:]]*||p" "$work/last" | head -1
 }
@@ -105,13 +117,8 @@ echo
 echo "## 2. refreshes/s on one core against RSA-2048 sign/s on one core"
 run taskset -c 0 openssl speed -seconds 3 rsa2048
 signs=$(awk '/^rsa 2048 bits/ { print $6 }' "$work/last")
-start_daemon taskset -c 0 -- --hash-threads 1
-: >"$work/tokens"
-for _ in $(seq 32); do
-	curl -s -X POST -H 'Content-Type: application/json' \
-		-d '{"username":"user1","password":"password123"}' "$url/login" |
-		sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p' >>"$work/tokens"
-done
+start_daemon taskset -c 0 -- --hash-threads 1 --db-threads 1
+login_tokens 32
 TOKENS="$work/tokens" WRK_THREADS=1 run taskset -c 1 wrk -t1 -c16 \
 	-d"${secs}s" -s bench/refresh.lua "$url/refresh"
 refreshes=$(field Requests/sec)
@@ -145,23 +152,19 @@ fi
 
 if [[ $only == *4* ]]; then
 echo
-echo "## 4. refreshes/s on all $cpus cores against RSA-2048 sign/s on all cores"
-# The load generator shares the cores (at a lower priority): the ratio
-# is what the issuer gets of the machine's signing capacity with it.
+echo "## 4. refreshes/s on all $cpus cores against RSA-2048 sign/s on all of them"
+# Signing runs on the database threads after each commit (store_pool.c),
+# so a refresh uses every core; wrk shares them here, a handicap the
+# figure keeps.
 run openssl speed -seconds 3 -multi "$cpus" rsa2048
 signs=$(awk '/^rsa 2048 bits/ { print $6 }' "$work/last")
-start_daemon env -- --hash-threads 1
-: >"$work/tokens"
-for _ in $(seq 32); do
-	curl -s -X POST -H 'Content-Type: application/json' \
-		-d '{"username":"user1","password":"password123"}' "$url/login" |
-		sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p' >>"$work/tokens"
-done
-TOKENS="$work/tokens" WRK_THREADS=1 run nice -n 5 wrk -t1 -c16 \
-	-d"${secs}s" -s bench/refresh.lua "$url/refresh"
+start_daemon env -- --hash-threads 1 --db-threads "$cpus"
+login_tokens 64
+TOKENS="$work/tokens" WRK_THREADS=1 run wrk -t1 -c32 -d"${secs}s" \
+	--latency -s bench/refresh.lua "$url/refresh"
 refreshes=$(field Requests/sec)
 stop_daemon
 awk -v f="$refreshes" -v s="$signs" -v n="$cpus" 'BEGIN {
-	printf "=> %.1f refreshes/s vs %.1f RS256 signs/s on %d cores: ratio %.2f\n",
+	printf "=> %.1f refreshes/s vs %.1f RS256 signs/s on %d cores: ratio %.2f (goal >= 0.75)\n",
 	    f, s, n, f / s }'
 fi

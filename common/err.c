@@ -33,6 +33,7 @@ static const char *const err_names[ERR_CODE_COUNT] = {
 	[ERR_TOKEN_CLAIMS] = "token_claims",
 	[ERR_BEARER_MALFORMED] = "bearer_malformed",
 	[ERR_INSUFFICIENT_SCOPE] = "insufficient_scope",
+	[ERR_REQUEST_TIMEOUT] = "request_timeout",
 };
 
 int

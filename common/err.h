@@ -39,6 +39,7 @@ enum err_code {
 	ERR_BEARER_MALFORMED,
 	/* 403 error="insufficient_scope" (RFC 6750 3.1) */
 	ERR_INSUFFICIENT_SCOPE,
+	ERR_REQUEST_TIMEOUT, /* 408: request head or body not in time */
 	ERR_CODE_COUNT
 };
 

@@ -73,6 +73,8 @@ static const struct http_answer http_answers[ERR_CODE_COUNT] = {
 	    "expected one Authorization header: Bearer <token>", true, true },
 	[ERR_INSUFFICIENT_SCOPE] = { 403, "insufficient_scope",
 	    "the token lacks the required permission", true, true },
+	[ERR_REQUEST_TIMEOUT] = { 408, "request_timeout",
+	    "the request was not received in time", false, false },
 };
 
 static const struct http_answer http_internal = { 500, "server_error",
@@ -118,6 +120,8 @@ reason_for(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 413:
 		return "Content Too Large";
 	case 429:
@@ -616,4 +620,26 @@ http_client_addr(struct evhttp_request *req, char *buf, size_t len)
 	if (conn != NULL)
 		evhttp_connection_get_peer(conn, &addr, &port);
 	snprintf(buf, len, "%s", addr != NULL ? addr : "unknown");
+}
+
+size_t
+http_error_bytes(enum err_code code, char *buf, size_t len)
+{
+	const struct http_answer *a = answer_for(code);
+	char body[256];
+	int n, m;
+
+	/* Written without evhttp, whose request is still half read: the
+	 * connection closes after it (RFC 9110 15.5.9). */
+	n = snprintf(body, sizeof(body),
+	    "{\"error\":\"%s\",\"error_description\":\"%s\"}\n", a->error,
+	    a->description);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return 0;
+	m = snprintf(buf, len,
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\nConnection: close\r\n"
+	    "Content-Length: %d\r\n\r\n%s",
+	    a->status, reason_for(a->status), n, body);
+	return m > 0 && (size_t)m < len ? (size_t)m : 0;
 }
