@@ -269,6 +269,26 @@ test_purge(void)
 	store_free(s);
 }
 
+/* A family for a user deleted meanwhile breaks a foreign key: an internal
+ * error, not a failing database (the connection and readiness stay). */
+static void
+test_broken_constraint_is_not_io(void)
+{
+	struct store *s = must_open();
+	struct store_grant g;
+	char family[STORE_FAMILY_ID_LEN + 1];
+	struct err e = { 0 };
+
+	if (s == NULL)
+		return;
+	refresh_family_new(family);
+	CHECK(store_create_family(s, family, 987654321, "demo-client", 10, 100,
+	          1000, &g, &e) == -1);
+	CHECK(e.code == ERR_INTERNAL);
+	CHECK(login(s, 10, &g) == 0); /* the same connection goes on */
+	store_free(s);
+}
+
 #define RACERS 8
 
 struct racer {
@@ -532,6 +552,7 @@ main(void)
 	RUN(test_family_expiry_checked_on_its_own);
 	RUN(test_logout_revokes_family);
 	RUN(test_purge);
+	RUN(test_broken_constraint_is_not_io);
 	RUN(test_concurrent_rotation);
 	if (tb_pg()) {
 		RUN(test_pg_lost_connection);

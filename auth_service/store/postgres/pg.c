@@ -173,6 +173,12 @@ pg_fail(struct pg *pg, const PGresult *res, const char *what, struct err *e)
 	        sqlstate_is(state, "55P03") || sqlstate_is(state, "23505") ||
 	        sqlstate_is(state, "57014")))
 		code = ERR_UNAVAILABLE;
+	/* Another broken constraint (a user deleted by another issuer
+	 * between two steps) or bad data says nothing about the database's
+	 * health, as in the SQLite backend. */
+	else if (connected && state != NULL &&
+	         (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0))
+		code = ERR_INTERNAL;
 	scrub(pg, msg, clean, sizeof(clean));
 	return err_set(e, code, "postgres: %s: %s", what, clean);
 }
