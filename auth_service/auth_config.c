@@ -83,7 +83,7 @@ const struct config_field auth_config_fields[] = {
 	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error"),
 	F(public_keys_dir, CONFIG_STRING, 0, 0,
 	    "directory of earlier keys still published, as jwt-admin keys "
-	    "rotate leaves them; reloaded on SIGHUP (none)"),
+	    "rotate leaves them; reloaded on SIGHUP"),
 	F(demo_dir, CONFIG_STRING, 0, 0,
 	    "teaching demo page served at /demo, \"\" = off"),
 	F(demo_resource_origin, CONFIG_STRING, 0, 0,
