@@ -1,4 +1,5 @@
-/* test_clientdb: the store's OAuth operations on a real SQLite file:
+/* test_clientdb: the store's OAuth operations on a real SQLite file, or
+ * a real PostgreSQL database (store_backend.h, under tests/pgserver.py):
  * clients (add, conflict, find, list, new secret, remove revoking their
  * families), a family's client and scope, rotation refused to another
  * client with nothing changed, find_family, and create_user. */
@@ -9,10 +10,11 @@
 #include "refresh_token.h"
 #include "secret.h"
 #include "store.h"
+#include "store_backend.h"
 #include "test.h"
 
 static char dir[] = "/tmp/test_clientdb.XXXXXX";
-static char path[256];
+static char path[512];
 
 static struct store *
 open_store(void)
@@ -150,7 +152,7 @@ main(void)
 {
 	if (secret_init() == -1 || mkdtemp(dir) == NULL)
 		return 1;
-	snprintf(path, sizeof(path), "%s/auth.db", dir);
+	tb_fresh(dir, "clientdb", path, sizeof(path));
 	RUN(test_clients);
 	RUN(test_families_know_their_client);
 	{
