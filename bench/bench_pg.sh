@@ -83,7 +83,7 @@ psql -X -q "$db" -c "INSERT INTO families (id, user_id, client_id,
 	WHERE username = 'user1'"
 cat >"$work/rotate.sql" <<'SQL'
 SELECT generation AS g FROM families WHERE id = 'bench-family' \gset
-UPDATE families f SET generation = f.generation + 1, token_expires_at = least(1000 + 604800, f.expires_at) FROM users u WHERE f.id = 'bench-family' AND u.id = f.user_id AND f.generation = :g AND f.revoked_at IS NULL AND f.expires_at > 1000 AND f.token_expires_at > 1000 RETURNING f.user_id, f.expires_at, f.token_expires_at, f.generation, u.id, u.sub, u.username, u.password_hash, u.roles;
+UPDATE families f SET generation = f.generation + 1, token_expires_at = least(1000 + 604800, f.expires_at) FROM users u WHERE f.id = 'bench-family' AND u.id = f.user_id AND f.generation = :g AND f.revoked_at IS NULL AND f.expires_at > 1000 AND f.token_expires_at > 1000 AND f.client_id = 'bench' RETURNING f.user_id, f.expires_at, f.token_expires_at, f.generation, false, u.username, f.client_id, f.scope, u.id, u.sub, u.username, u.password_hash, u.roles;
 SQL
 run "$JWT_TEST_PG_BIN/pgbench" -n -r -c 1 -T 5 -f "$work/rotate.sql" "$db"
 
