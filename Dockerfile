@@ -7,7 +7,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libevent-dev libssl-dev \
-      libjson-c-dev libsodium-dev libsqlite3-dev python3-minimal \
+      libjson-c-dev libsodium-dev libsqlite3-dev libpq-dev python3-minimal \
  && rm -rf /var/lib/apt/lists/*
 # python3-minimal: CMakeLists.txt requires python3 at configure time (it
 # registers the Python tests); nothing here runs it.
@@ -28,7 +28,7 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libevent-2.1-7 libevent-pthreads-2.1-7 libjson-c5 libsodium23 \
-      libssl3 libsqlite3-0 curl \
+      libssl3 libsqlite3-0 libpq5 curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin jwt
 COPY --from=build /src/build/auth_service /src/build/resource_service \

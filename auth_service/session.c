@@ -13,6 +13,7 @@
 #include "log.h"
 #include "secret.h"
 #include "seed.h"
+#include "shared_throttle.h"
 
 static int64_t
 wall_now(void)
@@ -191,6 +192,11 @@ struct login {
 	struct signer signer;
 	struct token_pair pair;
 	struct grant_for grant_for;
+	/* The throttle in the store, when the store is shared by several
+	 * issuers (learnt on the worker, at the first step). */
+	struct shared_throttle_keys tkeys;
+	bool shared;
+	int64_t shared_wait;
 	session_done done;
 	void *arg;
 };
@@ -209,6 +215,7 @@ login_free(struct login *l)
 	secret_free_str(l->new_hash);
 	signer_drop(&l->signer);
 	token_pair_wipe(&l->pair);
+	secret_wipe(&l->tkeys, sizeof(l->tkeys));
 	free(l);
 }
 
@@ -227,6 +234,8 @@ login_refuse(struct login *l, const struct err *e)
 	struct session_refusal r;
 
 	refusal_from(&r, e);
+	if (e->code == ERR_THROTTLED)
+		r.retry_after = l->shared_wait > 0 ? l->shared_wait : 1;
 	l->done(NULL, &r, l->arg);
 	login_free(l);
 }
@@ -245,9 +254,14 @@ login_open_family(struct store *s, struct store_task *t, struct err *e)
 	    store_update_password_hash(
 	        s, l->user->id, l->user->password_hash, l->new_hash, &re) == -1)
 		log_msg(LOG_WARN, "re-hash not stored: %s", re.msg);
-	return store_create_family(s, l->family_id, l->user->id,
-	    l->grant_for.client_id, l->grant_for.scope, wall_now(),
-	    cfg->refresh_ttl, cfg->family_ttl, &l->grant, e);
+	if (store_create_family(s, l->family_id, l->user->id,
+	        l->grant_for.client_id, l->grant_for.scope, wall_now(),
+	        cfg->refresh_ttl, cfg->family_ttl, &l->grant, e) == -1)
+		return -1;
+	re = (struct err){ 0 };
+	if (l->shared && shared_throttle_success(s, &l->tkeys, &re) == -1)
+		log_msg(LOG_WARN, "throttle not cleared: %s", re.msg);
+	return 0;
 }
 
 /* Step 4, worker, after the commit: the tokens. */
@@ -276,6 +290,30 @@ login_opened(struct store_task *t, const struct err *e)
 	login_free(l);
 }
 
+/* Step 4 of a failure, worker: count it in the shared store. */
+static int
+login_count_failure(struct store *s, struct store_task *t, struct err *e)
+{
+	struct login *l = (struct login *)t;
+
+	return shared_throttle_failure(
+	    s, &l->tkeys, l->ctx->throttle, wall_now(), e);
+}
+
+/* Step 5 of a failure, loop: the answer is the same whatever the count
+ * did (a database that failed here fails the next login's check). */
+static void
+login_failed(struct store_task *t, const struct err *e)
+{
+	struct login *l = (struct login *)t;
+	struct err fe = { 0 };
+
+	if (e->code != ERR_OK)
+		log_msg(LOG_WARN, "failed login not counted: %s", e->msg);
+	err_set(&fe, ERR_INVALID_CREDENTIALS, "login failed");
+	login_refuse(l, &fe);
+}
+
 /* Step 3, loop: the password was checked. */
 static void
 login_checked(struct password_result *res, void *arg)
@@ -300,6 +338,16 @@ login_checked(struct password_result *res, void *arg)
 		    strlen(l->addr), now);
 		audit("login_failed", l->username, l->username_len, l->addr,
 		    NULL, l->user == NULL ? "unknown_user" : "bad_password");
+		/* Other issuers learn of it before the answer goes out. */
+		if (l->shared) {
+			l->task =
+			    (struct store_task){ .run = login_count_failure,
+				    .done = login_failed,
+				    .writes = true };
+			if (store_pool_submit(ctx->db, &l->task, &e) == 0)
+				return;
+			e = (struct err){ 0 };
+		}
 		/* One answer for both: no user enumeration. */
 		err_set(&e, ERR_INVALID_CREDENTIALS, "login failed");
 		login_refuse(l, &e);
@@ -323,6 +371,14 @@ login_find(struct store *s, struct store_task *t, struct err *e)
 {
 	struct login *l = (struct login *)t;
 
+	/* Several issuers share this store: their failures count too. */
+	if ((l->shared = store_shares_throttle(s))) {
+		if (shared_throttle_wait(
+		        s, &l->tkeys, wall_now(), &l->shared_wait, e) == -1)
+			return -1;
+		if (l->shared_wait > 0)
+			return err_set(e, ERR_THROTTLED, "throttled");
+	}
 	return store_find_user(s, l->username, l->username_len, &l->user, e);
 }
 
@@ -337,6 +393,9 @@ login_found(struct store_task *t, const struct err *e)
 
 	if (e->code != ERR_OK || ctx->closing) {
 		login_settle(l);
+		if (e->code == ERR_THROTTLED)
+			audit("login_throttled", l->username, l->username_len,
+			    l->addr, NULL, NULL);
 		if (e->code == ERR_OK)
 			err_set(&pe, ERR_UNAVAILABLE, "shutting down");
 		login_refuse(l, e->code != ERR_OK ? e : &pe);
@@ -387,6 +446,8 @@ login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
 	l->password_len = pw_len;
 	l->ctx = ctx;
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
+	shared_throttle_keys(&ctx->refresh_key, l->username, l->username_len,
+	    l->addr, &l->tkeys);
 	return l;
 }
 

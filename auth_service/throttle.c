@@ -264,18 +264,18 @@ throttle_end(
 		remove_entry(t, i);
 }
 
-static int64_t
-delay_for(const struct throttle_policy *p, uint32_t failures)
+int64_t
+throttle_delay(const struct throttle_policy *p, int64_t failures)
 {
 	int64_t d;
-	uint32_t over;
+	uint64_t over;
 
-	if (failures <= (uint64_t)p->free_failures)
+	if (failures <= p->free_failures)
 		return 0;
-	over = failures - (uint32_t)p->free_failures - 1;
+	over = (uint64_t)(failures - p->free_failures - 1);
 	d = p->base_delay;
 	/* Doubling stops at the cap: no shift can overflow. */
-	for (uint32_t i = 0; i < over && d < p->max_delay; i++)
+	for (uint64_t i = 0; i < over && d < p->max_delay; i++)
 		d *= 2;
 	return d < p->max_delay ? d : p->max_delay;
 }
@@ -300,7 +300,7 @@ throttle_failure(struct throttle *t, enum throttle_kind kind, const char *key,
 	if (x->failures < UINT32_MAX)
 		x->failures++;
 	x->last_failure = now;
-	d = delay_for(&t->policy[kind], x->failures);
+	d = throttle_delay(&t->policy[kind], x->failures);
 	if (d > 0 && now + d > x->blocked_until)
 		x->blocked_until = now + d;
 	return d;
@@ -316,4 +316,10 @@ throttle_success(
 	make_key(t, kind, key, len, k);
 	if ((i = lookup(t, k)) != THROTTLE_NONE)
 		remove_entry(t, i);
+}
+
+const struct throttle_policy *
+throttle_policy(const struct throttle *t, enum throttle_kind kind)
+{
+	return &t->policy[kind];
 }

@@ -48,6 +48,11 @@ void throttle_end(
 void throttle_success(
     struct throttle *t, enum throttle_kind kind, const char *key, size_t len);
 
+/* The delay a count of failures sets under policy p (0 while free). */
+int64_t throttle_delay(const struct throttle_policy *p, int64_t failures);
+const struct throttle_policy *throttle_policy(
+    const struct throttle *t, enum throttle_kind kind);
+
 /* Entries held, for tests and the health report. */
 size_t throttle_size(const struct throttle *t);
 

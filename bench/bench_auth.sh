@@ -6,6 +6,7 @@
 #   2. refreshes/s   on one core vs `openssl speed rsa2048` sign/s
 #   3. p99 of GET /.well-known/jwks.json while a login flood runs
 #   4. refreshes/s on every core vs `openssl speed -multi N rsa2048`
+# (bench/bench_pg.sh: refreshes on PostgreSQL with one and two issuers.)
 # Not a test: figures depend on the machine. Needs wrk (Debian "wrk").
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -48,64 +48,51 @@ file_sync_dir(const char *path)
 	close(fd);
 }
 
-/* Without overwrite the file is created with O_EXCL, so an existing key is
- * never clobbered, even by a concurrent writer. With overwrite the data
- * goes to a temporary file in the same directory that is renamed over the
- * target: readers see the old file or the new one, never half of one. */
+/* The data goes to a temporary file in the same directory, written and
+ * synced, and only then takes the target's name: readers see no file, or
+ * the whole one, never half of one (two issuers starting at once on one
+ * key directory: one writes the refresh key while the other reads it).
+ * With overwrite the name is taken by rename over the old file; without,
+ * by link(2), which fails if the name exists, so an existing key is never
+ * clobbered, even by a concurrent writer. */
 int
 file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
     bool overwrite, struct err *e)
 {
 	char tmp[PATH_MAX];
-	const char *target = path;
 	int fd = -1, rc = -1;
 	bool created = false;
 
-	if (!overwrite) {
-		fd = open(path,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd == -1) {
-			if (errno == EEXIST)
-				err_set(e, ERR_IO,
-				    "%s: already exists, not "
-				    "overwritten",
-				    path);
-			else
-				err_set(
-				    e, ERR_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-	} else {
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
-		    sizeof(tmp)) {
-			err_set(e, ERR_IO, "%s: path too long", path);
-			goto out;
-		}
-		/* mkostemp creates the file 0600; only then is it widened. */
-		if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-			err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		target = tmp;
-		if (fchmod(fd, mode) == -1) {
-			err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
-			created = true;
-			goto out;
-		}
-	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
+	    sizeof(tmp))
+		return err_set(e, ERR_IO, "%s: path too long", path);
+	/* mkostemp creates the file 0600; only then is it widened. */
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
 	created = true;
-	if (file_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-		err_set(e, ERR_IO, "%s: %s", target, strerror(errno));
+	if (fchmod(fd, mode) == -1 || file_write_all(fd, data, len) == -1 ||
+	    fsync(fd) == -1) {
+		err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		err_set(e, ERR_IO, "%s: %s", target, strerror(errno));
+		err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
-	if (overwrite && rename(tmp, path) == -1) {
-		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	if (overwrite) {
+		if (rename(tmp, path) == -1) {
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		created = false;
+	} else if (link(tmp, path) == -1) {
+		if (errno == EEXIST)
+			err_set(e, ERR_IO,
+			    "%s: already exists, not overwritten", path);
+		else
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	file_sync_dir(path);
@@ -113,8 +100,8 @@ file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
 out:
 	if (fd != -1)
 		close(fd);
-	/* Never leave a partial key file behind. */
-	if (rc == -1 && created)
-		unlink(target);
+	/* Never leave a partial (or, after link, a second) name behind. */
+	if (created)
+		unlink(tmp);
 	return rc;
 }

@@ -8,10 +8,10 @@
 
 #include "err.h"
 
-/* Writes data to path with mode. Without overwrite the file is created
- * with O_EXCL (ERR_IO "already exists" if it does); with overwrite a
- * temporary file in the same directory is renamed over path. Either way
- * the data is fsync'd and a failure leaves no partial file. */
+/* Writes data to path with mode: a temporary file in the same directory,
+ * fsync'd, then renamed over path (overwrite) or linked to it (without
+ * overwrite: ERR_IO "already exists" if it does). Either way a reader
+ * never sees a partial file and a failure leaves none behind. */
 int file_write_atomic(const char *path, const char *data, size_t len,
     mode_t mode, bool overwrite, struct err *e);
 

@@ -1,7 +1,9 @@
-/* test_clientdb: the store's OAuth operations on a real SQLite file:
+/* test_clientdb: the store's OAuth operations on a real SQLite file, or
+ * a real PostgreSQL database (store_backend.h, under tests/pgserver.py):
  * clients (add, conflict, find, list, new secret, remove revoking their
  * families), a family's client and scope, rotation refused to another
- * client with nothing changed, find_family, and create_user. */
+ * client with nothing changed, find_family, and create_user; on PostgreSQL
+ * also schema step 3 over a database that already has families. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +11,11 @@
 #include "refresh_token.h"
 #include "secret.h"
 #include "store.h"
+#include "store_backend.h"
 #include "test.h"
 
 static char dir[] = "/tmp/test_clientdb.XXXXXX";
-static char path[256];
+static char path[512];
 
 static struct store *
 open_store(void)
@@ -145,14 +148,74 @@ test_families_know_their_client(void)
 	store_free(s);
 }
 
+/* PostgreSQL: a database at schema 2 with a live family (made from a
+ * fresh one by undoing step 3 by hand) is taken to 3 on open: the family
+ * gets scope "" and rotates for its own client only. */
+static void
+test_pg_step3_keeps_families(void)
+{
+	struct store *s = open_store();
+	char *roles[] = { "user", NULL };
+	struct store_user *u = NULL, *ru = NULL;
+	struct store_grant g;
+	enum store_refusal why;
+	struct err e = { 0 };
+	char id[24];
+	static const char *const undo[] = {
+		"DROP TABLE clients",
+		"DROP INDEX families_client",
+		"ALTER TABLE families DROP COLUMN scope",
+		"DELETE FROM schema_migrations WHERE version = 3",
+	};
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(store_create_user(
+	          s, "old", 3, "$argon2id$x", roles, 1, 100, &u, &e) == 0);
+	store_free(s);
+	if (u == NULL)
+		return;
+	snprintf(id, sizeof(id), "%lld", (long long)u->id);
+	store_user_free(u);
+	/* One statement per call: libpq's parameterised calls take one. */
+	for (size_t i = 0; i < sizeof(undo) / sizeof(undo[0]); i++)
+		CHECK(tb_exec(path, undo[i], NULL, NULL) != -1);
+	CHECK(tb_exec(path,
+	          "INSERT INTO families (id, user_id, client_id, created_at,"
+	          " expires_at, generation, token_expires_at) VALUES"
+	          " ('fam-v2', ?1::bigint, 'web', 100, 9000, 0, 9000)",
+	          id, NULL) == 1);
+	CHECK(tb_scalar(path, "SELECT max(version) FROM schema_migrations",
+	          NULL) == 2);
+	if ((s = open_store()) == NULL) {
+		CHECK(s != NULL);
+		return;
+	}
+	CHECK(tb_scalar(path, "SELECT max(version) FROM schema_migrations",
+	          NULL) == 3);
+	CHECK(store_rotate(
+	          s, "fam-v2", 0, "app", 200, 100, &g, &ru, &why, &e) == -1);
+	CHECK(why == STORE_REFUSED_CLIENT && g.generation == 0);
+	e = (struct err){ 0 };
+	CHECK(store_rotate(
+	          s, "fam-v2", 0, "web", 200, 100, &g, &ru, &why, &e) == 0);
+	CHECK(ru != NULL && g.generation == 1 && g.scope[0] == '\0');
+	CHECK(strcmp(g.client_id, "web") == 0);
+	store_user_free(ru);
+	store_free(s);
+}
+
 int
 main(void)
 {
 	if (secret_init() == -1 || mkdtemp(dir) == NULL)
 		return 1;
-	snprintf(path, sizeof(path), "%s/auth.db", dir);
+	tb_fresh(dir, "clientdb", path, sizeof(path));
 	RUN(test_clients);
 	RUN(test_families_know_their_client);
+	if (tb_pg())
+		RUN(test_pg_step3_keeps_families);
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -1,5 +1,7 @@
-/* test_userdb: users in a real SQLite file: schema, lookup, conditional
- * re-hash, and the seed import that never clobbers a later change. */
+/* test_userdb: users in a real database (a SQLite file, or PostgreSQL when
+ * JWT_TEST_PG_URL names a server: see store_backend.h): schema and its
+ * migrations, lookup, conditional re-hash, and the seed import that never
+ * clobbers a later change. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +11,11 @@
 
 #include "db.h"
 #include "password.h"
+#include "pg.h"
 #include "secret.h"
 #include "seed.h"
 #include "store.h"
+#include "store_backend.h"
 #include "test.h"
 #include "userdb.h"
 
@@ -19,7 +23,7 @@
 static const struct password_cost cheap = { 1, 8192 };
 
 static char dir[] = "/tmp/test_userdb.XXXXXX";
-static char path[256];
+static char path[512];
 
 static struct store *
 open_store(void)
@@ -38,38 +42,16 @@ open_store(void)
 static int64_t
 scalar(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return tb_scalar(path, sql, NULL);
 }
 
 /* What an admin tool would do: a new hash, the seed hash untouched. */
 static int
 set_password_directly(const char *name, const char *hash)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int changed = -1;
-
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db,
-	        "UPDATE users SET password_hash = ?1 WHERE username = ?2", -1,
-	        &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC) == SQLITE_OK &&
-	    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_DONE)
-		changed = sqlite3_changes(db);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return changed;
+	return (int)tb_exec(path,
+	    "UPDATE users SET password_hash = ?1 WHERE username = ?2", hash,
+	    name);
 }
 
 /* A version 1 database (a row per refresh token) moves to version 2: the
@@ -77,7 +59,7 @@ set_password_directly(const char *name, const char *hash)
 static void
 test_migration_from_version_1(void)
 {
-	char old[300];
+	char old[sizeof(path) + 8];
 	sqlite3 *db = NULL;
 	struct store *s;
 	struct store_user *u = NULL;
@@ -412,21 +394,71 @@ test_ping_notices_a_deleted_file(void)
 	store_free(s);
 }
 
+/* PostgreSQL: the schema's versions are rows of schema_migrations, and a
+ * second open (another issuer starting) migrates nothing. */
+static void
+test_pg_schema(void)
+{
+	struct store *s = open_store();
+
+	CHECK(s != NULL);
+	CHECK(scalar("SELECT max(version) FROM schema_migrations") ==
+	      PG_SCHEMA_VERSION);
+	CHECK(scalar("SELECT count(*) FROM schema_migrations") ==
+	      PG_SCHEMA_VERSION);
+	CHECK(scalar("SELECT count(*) FROM pg_tables WHERE tablename IN "
+	             "('users','families','health_probe')") == 3);
+	store_free(s);
+	s = open_store();
+	CHECK(s != NULL);
+	CHECK(scalar("SELECT count(*) FROM schema_migrations") ==
+	      PG_SCHEMA_VERSION);
+	store_free(s);
+}
+
+/* PostgreSQL: a database migrated by a newer program is refused, never
+ * written with an older idea of its schema. */
+static void
+test_pg_refuses_newer_schema(void)
+{
+	char other[512];
+	struct store *s;
+	struct err e = { 0 };
+
+	tb_fresh(dir, "userdb_newer", other, sizeof(other));
+	s = store_open(other, 1000, &e);
+	CHECK(s != NULL);
+	store_free(s);
+	CHECK(tb_exec(other, "INSERT INTO schema_migrations VALUES (99, 0)",
+	          NULL, NULL) == 1);
+	s = store_open(other, 1000, &e);
+	CHECK(s == NULL && strstr(e.msg, "newer") != NULL);
+	store_free(s);
+}
+
 int
 main(void)
 {
 	if (secret_init() == -1 || mkdtemp(dir) == NULL)
 		return 1;
-	snprintf(path, sizeof(path), "%s/sub/dir/auth.db", dir);
-	RUN(test_schema_and_pragmas);
-	RUN(test_migration_from_version_1);
-	RUN(test_refuses_newer_schema);
+	if (tb_pg()) {
+		tb_fresh(dir, "userdb", path, sizeof(path));
+		RUN(test_pg_schema);
+		RUN(test_pg_refuses_newer_schema);
+	} else {
+		/* SQLite's own: the file, its pragmas, its migrations. */
+		snprintf(path, sizeof(path), "%s/sub/dir/auth.db", dir);
+		RUN(test_schema_and_pragmas);
+		RUN(test_migration_from_version_1);
+		RUN(test_refuses_newer_schema);
+	}
 	RUN(test_seed_user_and_lookup);
 	RUN(test_rehash_is_conditional);
 	RUN(test_seed_file_validation);
 	RUN(test_seed_import_keeps_later_changes);
 	RUN(test_seed_state_race_is_detected);
-	RUN(test_ping_notices_a_deleted_file);
+	if (!tb_pg())
+		RUN(test_ping_notices_a_deleted_file);
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -266,3 +266,46 @@ store_grant_type_parse(const char *name, size_t len)
 			return types[i].bit;
 	return 0;
 }
+
+bool
+store_shares_throttle(const struct store *s)
+{
+	return s->ops->throttle_get != NULL;
+}
+
+int
+store_throttle_get(struct store *s, const unsigned char *key,
+    int64_t *blocked_until, struct err *e)
+{
+	*blocked_until = 0;
+	if (s->ops->throttle_get == NULL)
+		return err_set(e, ERR_INTERNAL, "no shared throttle");
+	return s->ops->throttle_get(s->impl, key, blocked_until, e);
+}
+
+int
+store_throttle_fail(struct store *s, const unsigned char *key, int64_t now,
+    int64_t window, int64_t *failures, struct err *e)
+{
+	*failures = 0;
+	if (s->ops->throttle_fail == NULL)
+		return err_set(e, ERR_INTERNAL, "no shared throttle");
+	return s->ops->throttle_fail(s->impl, key, now, window, failures, e);
+}
+
+int
+store_throttle_block(
+    struct store *s, const unsigned char *key, int64_t until, struct err *e)
+{
+	if (s->ops->throttle_block == NULL)
+		return err_set(e, ERR_INTERNAL, "no shared throttle");
+	return s->ops->throttle_block(s->impl, key, until, e);
+}
+
+int
+store_throttle_clear(struct store *s, const unsigned char *key, struct err *e)
+{
+	if (s->ops->throttle_clear == NULL)
+		return err_set(e, ERR_INTERNAL, "no shared throttle");
+	return s->ops->throttle_clear(s->impl, key, e);
+}

@@ -203,7 +203,28 @@ struct store_ops {
 	int (*create_user)(void *impl, const char *name, size_t len,
 	    const char *hash, char *const *roles, size_t n_roles, int64_t now,
 	    struct store_user **out, struct err *e);
+
+	/* Failed-login state that every issuer of the database shares, so
+	 * N issuers do not give a guesser N times the tries. NULL in a
+	 * backend one process owns (SQLite): the in-memory throttle is the
+	 * whole state there. key: a keyed hash of a user name or client
+	 * address (shared_throttle.c), never the name; times in seconds. */
+	/* When the key is blocked until (0: not known or not blocked). */
+	int (*throttle_get)(void *impl, const unsigned char *key,
+	    int64_t *blocked_until, struct err *e);
+	/* Counts one failure (a count quiet for window seconds and not
+	 * blocked starts again at 1); *failures is the new count. */
+	int (*throttle_fail)(void *impl, const unsigned char *key, int64_t now,
+	    int64_t window, int64_t *failures, struct err *e);
+	/* Blocks the key until at least the given time. */
+	int (*throttle_block)(
+	    void *impl, const unsigned char *key, int64_t until, struct err *e);
+	/* Forgets the key (a successful login). */
+	int (*throttle_clear)(
+	    void *impl, const unsigned char *key, struct err *e);
 };
+
+#define STORE_THROTTLE_KEY_LEN 16
 
 struct store {
 	const struct store_ops *ops;
@@ -211,7 +232,8 @@ struct store {
 };
 
 /* Opens the backend that database names: a SQLite file path (directory
- * created if missing), also written "sqlite:PATH". busy_timeout_ms bounds
+ * created if missing), also written "sqlite:PATH", or a PostgreSQL URL
+ * (postgresql://... or postgres://..., libpq's syntax). busy_timeout_ms bounds
  * a wait for another writer's lock. */
 struct store *store_open(
     const char *database, int busy_timeout_ms, struct err *e);
@@ -283,5 +305,16 @@ void store_client_free(struct store_client *c);
 void store_clients_free(struct store_client *c, size_t n);
 /* "password", "refresh_token", "client_credentials"; 0 if unknown. */
 unsigned store_grant_type_parse(const char *name, size_t len);
+
+/* True when the backend keeps failed-login state for all its issuers. */
+bool store_shares_throttle(const struct store *s);
+int store_throttle_get(struct store *s, const unsigned char *key,
+    int64_t *blocked_until, struct err *e);
+int store_throttle_fail(struct store *s, const unsigned char *key, int64_t now,
+    int64_t window, int64_t *failures, struct err *e);
+int store_throttle_block(
+    struct store *s, const unsigned char *key, int64_t until, struct err *e);
+int store_throttle_clear(
+    struct store *s, const unsigned char *key, struct err *e);
 
 #endif

@@ -1,11 +1,13 @@
-/* store_open: chooses the backend a database setting names, once, at
- * start (a backend's own files include store.h; only this file knows
+/* store_open: chooses the backend a database setting names (a
+ * postgresql:// or postgres:// URL, else a SQLite path), once, at start
+ * (a backend's own files include store.h; only this file knows
  * them all). */
 #include "store.h"
 
 #include <string.h>
 #include <unistd.h>
 
+#include "pg_store.h"
 #include "sqlite_store.h"
 
 /* "sqlite:PATH" or a plain path: the SQLite file's path. */
@@ -18,12 +20,17 @@ store_sqlite_path(const char *database)
 bool
 store_exists(const char *database)
 {
+	/* A server's database exists as far as a client can tell. */
+	if (store_is_postgres(database))
+		return true;
 	return access(store_sqlite_path(database), F_OK) == 0;
 }
 
 struct store *
 store_open(const char *database, int busy_timeout_ms, struct err *e)
 {
+	if (store_is_postgres(database))
+		return store_open_postgres(database, busy_timeout_ms, e);
 	database = store_sqlite_path(database);
 	if (database[0] == '\0') {
 		err_set(e, ERR_CONFIG, "database: empty path");

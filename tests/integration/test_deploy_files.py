@@ -49,8 +49,9 @@ class Compose(unittest.TestCase):
         cls.services = cls.doc["services"]
 
     def test_services_volumes_and_healthchecks(self):
-        self.assertEqual(set(self.services), {"auth", "resource"})
-        self.assertEqual(set(self.doc["volumes"]), {"keys", "data"})
+        default = {n for n, s in self.services.items() if "profiles" not in s}
+        self.assertEqual(default, {"auth", "resource"})
+        self.assertEqual(set(self.doc["volumes"]), {"keys", "data", "pgdata"})
         auth, res = self.services["auth"], self.services["resource"]
         self.assertIn("keys:/app/keys", auth["volumes"])
         self.assertIn("data:/app/data", auth["volumes"])
@@ -70,9 +71,29 @@ class Compose(unittest.TestCase):
         # The verifier accepts exactly the issuer the issuer writes.
         self.assertEqual(auth["AUTH_ISSUER"], res["RESOURCE_ISSUER"])
 
+    def test_scaleout_profile(self):
+        """Two issuers on one PostgreSQL service, one key set, the
+        password only as a secret (never in the environment)."""
+        scaleout = {n for n, s in self.services.items()
+                    if "scaleout" in s.get("profiles", [])}
+        self.assertEqual(scaleout, {"postgres", "auth-a", "auth-b"})
+        a, b = self.services["auth-a"], self.services["auth-b"]
+        self.assertEqual(a["environment"], b["environment"])
+        self.assertTrue(a["environment"]["AUTH_DB"].startswith(
+            "postgresql://jwt@postgres:5432/"))
+        for svc in (a, b):
+            self.assertIn("keys:/app/keys", svc["volumes"])
+            self.assertIn("db_password", svc["secrets"])
+            self.assertIn("/health/ready", " ".join(svc["healthcheck"]["test"]))
+            self.assertNotIn("PASSWORD", " ".join(svc["environment"]))
+        self.assertEqual(a["depends_on"]["postgres"]["condition"],
+                         "service_healthy")
+        self.assertIn("db_password", read("deploy", "docker", "auth-start.sh"))
+
     def test_every_variable_is_a_setting(self):
-        check_env(self, self.services["auth"]["environment"],
-                  help_of("auth_service"))
+        for name in ("auth", "auth-a", "auth-b"):
+            check_env(self, self.services[name]["environment"],
+                      help_of("auth_service"))
         check_env(self, self.services["resource"]["environment"],
                   help_of("resource_service"))
 
@@ -100,7 +121,8 @@ class Dockerfile(unittest.TestCase):
                      read("CMakeLists.txt")):
             self.assertRegex(build, r"\bpython3(-minimal)?\b")
         for pkg in ("cmake", "pkg-config", "libevent-dev", "libssl-dev",
-                    "libjson-c-dev", "libsodium-dev", "libsqlite3-dev"):
+                    "libjson-c-dev", "libsodium-dev", "libsqlite3-dev",
+                    "libpq-dev"):
             self.assertIn(pkg, build)
         # Every directory CMakeLists.txt globs or names is in the context.
         for d in ("common", "auth_service", "resource_service", "tools",

@@ -46,6 +46,11 @@ class Env:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
+    def stored(self):
+        """Every byte the database holds (test_oauth_pg.py: its rows)."""
+        with open(self.db, "rb") as f:
+            return f.read()
+
     def daemon(self, *extra):
         return harness.Daemon("auth_service",
                               ["--config", self.config, *extra])
@@ -563,9 +568,8 @@ class ClientsCliTest(unittest.TestCase):
         self.assertEqual(by_id["a1"]["type"], "confidential")
         self.assertEqual(by_id["a1"]["roles"], ["admin"])
         self.assertEqual(by_id["p1"]["type"], "public")
-        # Stored only as a hash: the secret is nowhere in the file.
-        with open(self.env.db, "rb") as f:
-            self.assertNotIn(s1.encode(), f.read())
+        # Stored only as a hash: the secret is nowhere in the database.
+        self.assertNotIn(s1.encode(), self.env.stored())
         s2 = secret_of(self.env.admin("clients", "secret", "a1").stdout)
         self.assertNotEqual(s1, s2)
         with self.env.daemon() as d:

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_user.h"
 #include "userdb.h"
 
 #define CLIENT_COLUMNS                                                         \
@@ -40,7 +41,7 @@ read_row(sqlite3_stmt *st, struct store_client *c, struct err *e)
 	    (unsigned)sqlite3_column_int64(st, 2) & STORE_GRANT_ALL;
 	c->access_ttl = sqlite3_column_int64(st, 4);
 	c->created_at = sqlite3_column_int64(st, 5);
-	return userdb_parse_roles((const char *)sqlite3_column_text(st, 3),
+	return store_roles_parse((const char *)sqlite3_column_text(st, 3),
 	    &c->roles, &c->n_roles, e);
 }
 
@@ -91,7 +92,7 @@ clientdb_add(
 	char *roles = NULL;
 	int rc = -1;
 
-	if ((roles = userdb_roles_json(
+	if ((roles = store_roles_json(
 	         (const char *const *)c->roles, c->n_roles)) == NULL)
 		return err_set(e, ERR_NOMEM, "roles");
 	if ((st = db_stmt(db, clientdb_sql_add, e)) == NULL)

@@ -2,13 +2,13 @@
  * re-hash, and the reads and writes of the secrets.json import. */
 #include "userdb.h"
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "secret.h"
+#include "store_user.h"
 
 static const char userdb_sql_by_name[] =
     "SELECT id, sub, username, password_hash, roles FROM users"
@@ -46,52 +46,6 @@ column_strdup(sqlite3_stmt *st, int col)
 	return s != NULL ? strdup((const char *)s) : NULL;
 }
 
-/* A roles column: a JSON array of strings this backend wrote. */
-int
-userdb_parse_roles(
-    const char *text, char ***roles, size_t *n_roles, struct err *e)
-{
-	struct json_object *arr =
-	    text != NULL ? json_tokener_parse(text) : NULL;
-	size_t n;
-	int rc = -1;
-
-	*roles = NULL;
-	*n_roles = 0;
-	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
-		err_set(e, ERR_IO, "roles is not a JSON array");
-		goto out;
-	}
-	n = json_object_array_length(arr);
-	if ((*roles = calloc(n + 1, sizeof(**roles))) == NULL) {
-		err_set(e, ERR_NOMEM, "roles");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *r = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(r, json_type_string)) {
-			err_set(e, ERR_IO, "roles holds a non-string");
-			goto out;
-		}
-		if (((*roles)[*n_roles] = strdup(json_object_get_string(r))) ==
-		    NULL) {
-			err_set(e, ERR_NOMEM, "roles");
-			goto out;
-		}
-		(*n_roles)++;
-	}
-	rc = 0;
-out:
-	json_object_put(arr);
-	return rc;
-}
-
-static int
-parse_roles(const char *text, struct store_user *u, struct err *e)
-{
-	return userdb_parse_roles(text, &u->roles, &u->n_roles, e);
-}
-
 static int
 read_user(
     struct db *db, sqlite3_stmt *st, struct store_user **out, struct err *e)
@@ -119,7 +73,8 @@ read_user(
 		err_set(e, ERR_NOMEM, "user");
 		goto out;
 	}
-	if (parse_roles((const char *)sqlite3_column_text(st, 4), u, e) == -1)
+	if (store_user_parse_roles(
+	        (const char *)sqlite3_column_text(st, 4), u, e) == -1)
 		goto out;
 	*out = u;
 	u = NULL;
@@ -222,48 +177,6 @@ out:
 	return rc;
 }
 
-/* A random UUID, version 4 (RFC 9562 section 5.4): the user's "sub", so
- * a renamed user keeps its subject and a reused name gets a new one. */
-static void
-new_sub(char out[STORE_SUB_LEN + 1])
-{
-	unsigned char b[16];
-
-	secret_random(b, sizeof(b));
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, STORE_SUB_LEN + 1,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
-}
-
-char *
-userdb_roles_json(const char *const *roles, size_t n_roles)
-{
-	struct json_object *arr = json_object_new_array();
-	char *text = NULL;
-
-	if (arr == NULL)
-		return NULL;
-	for (size_t i = 0; i < n_roles; i++)
-		if (json_object_array_add(
-		        arr, json_object_new_string(roles[i])) != 0)
-			goto out;
-	text = strdup(json_object_to_json_string_ext(
-	    arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-out:
-	json_object_put(arr);
-	return text;
-}
-
-static char *
-roles_json(const struct store_seed_user *u)
-{
-	return userdb_roles_json(u->roles, u->n_roles);
-}
-
 static bool
 same_hash(const char *a, const char *b)
 {
@@ -289,7 +202,7 @@ insert_user(struct db *db, const struct store_seed_user *u, const char *hash,
 
 	if (st == NULL)
 		return -1;
-	new_sub(sub);
+	store_user_new_sub(sub);
 	if (sqlite3_bind_text(st, 1, sub, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text64(st, 2, u->username, u->username_len,
 	        SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK ||
@@ -334,7 +247,7 @@ userdb_seed_user(struct db *db, const struct store_seed_user *u,
 	int64_t id = 0;
 	int step, rc = -1;
 
-	if ((roles = roles_json(u)) == NULL)
+	if ((roles = store_user_roles_json(u)) == NULL)
 		return err_set(e, ERR_NOMEM, "roles");
 	if (db_begin(db, e) == -1)
 		goto out;
@@ -398,14 +311,14 @@ userdb_create_user(struct db *db, const char *name, size_t len,
 	int rc = -1;
 
 	*out = NULL;
-	if ((roles_text = userdb_roles_json(
+	if ((roles_text = store_roles_json(
 	         (const char *const *)roles, n_roles)) == NULL)
 		return err_set(e, ERR_NOMEM, "roles");
 	if (db_begin(db, e) == -1)
 		goto out;
 	if ((st = db_stmt(db, userdb_sql_create, e)) == NULL)
 		goto out;
-	new_sub(sub);
+	store_user_new_sub(sub);
 	if (sqlite3_bind_text(st, 1, sub, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text64(st, 2, name, len, SQLITE_STATIC, SQLITE_UTF8) !=
 	        SQLITE_OK ||
