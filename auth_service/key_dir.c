@@ -134,9 +134,11 @@ key_dir_kid_valid(const char *kid)
 {
 	size_t n = strlen(kid);
 
-	/* Not "." or "..", nor a leading '-' an option parser would take. */
+	/* Not "." or "..". A leading '-' is fine: a thumbprint is
+	 * base64url and starts with one once in 64 keys (the tools refuse
+	 * it only in a chosen --kid, which an option parser would take). */
 	if (n == 0 || n > JWK_KID_MAX || strcmp(kid, ".") == 0 ||
-	    strcmp(kid, "..") == 0 || kid[0] == '-')
+	    strcmp(kid, "..") == 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = kid[i];

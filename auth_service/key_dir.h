@@ -41,9 +41,9 @@ void key_dir_list_free(char **names, size_t n);
  * naming it. */
 int key_dir_add_published(const char *dir, struct jwks *set, struct err *e);
 
-/* A chosen kid (RFC 7515 4.1.4): 1..JWK_KID_MAX characters of
- * [A-Za-z0-9._-], so it is also a plain file name, not "." or "..",
- * not starting with '-'. */
+/* A kid as a .kid file may hold (RFC 7515 4.1.4): 1..JWK_KID_MAX
+ * characters of [A-Za-z0-9._-], so it is also a plain file name, not "."
+ * or ".."; every RFC 7638 thumbprint is one, a leading '-' included. */
 bool key_dir_kid_valid(const char *kid);
 
 /* The .kid file of a PEM path ("x.pem" -> "x.kid", else path + ".kid"). */

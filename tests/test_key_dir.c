@@ -78,6 +78,24 @@ test_add_published(void)
 	jwks_free(set);
 }
 
+/* Every thumbprint is a kid a .kid file may hold: base64url starts with
+ * '-' once in 64 keys, and such a key once kept a SIGHUP from reloading
+ * the published set ("not a kid"). */
+static void
+test_kid_valid(void)
+{
+	CHECK(key_dir_kid_valid("-pIsC9dlXwict4TiMpeMvU_E6rXaPZNopQMmi2tBHL0"));
+	CHECK(key_dir_kid_valid("_x"));
+	CHECK(key_dir_kid_valid("next-2027.v1"));
+	CHECK(!key_dir_kid_valid(""));
+	CHECK(!key_dir_kid_valid("."));
+	CHECK(!key_dir_kid_valid(".."));
+	CHECK(!key_dir_kid_valid("a/b"));
+	CHECK(!key_dir_kid_valid("a b"));
+	CHECK(!key_dir_kid_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                         "aaaaaaaaaaaaaaaaaaaa"));
+}
+
 int
 main(void)
 {
@@ -89,6 +107,7 @@ main(void)
 	    (a = jwk_generate(JWS_ALG_EDDSA, 0, &e)) == NULL ||
 	    (b = jwk_generate(JWS_ALG_ES256, 0, &e)) == NULL)
 		return EXIT_FAILURE;
+	RUN(test_kid_valid);
 	RUN(test_list);
 	RUN(test_add_published);
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {

@@ -113,7 +113,7 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 		case 'k':
 			if ((strcmp(cmd, "keys rotate") != 0 &&
 			        strcmp(cmd, "keys stage") != 0) ||
-			    !key_dir_kid_valid(optarg)) {
+			    !key_dir_kid_valid(optarg) || optarg[0] == '-') {
 				admin_cli_usage_error(cmd,
 				    "--kid: for rotate and stage, 1..%d of "
 				    "A-Z a-z 0-9 "

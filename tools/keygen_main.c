@@ -112,7 +112,7 @@ parse_args(int argc, char **argv, struct keygen_args *a)
 			a->force = true;
 			break;
 		case 'k':
-			if (!key_dir_kid_valid(optarg)) {
+			if (!key_dir_kid_valid(optarg) || optarg[0] == '-') {
 				fprintf(stderr,
 				    "jwt-keygen: --kid: expected 1..%d of "
 				    "A-Z a-z 0-9 . _ -\n",
