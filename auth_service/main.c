@@ -21,6 +21,7 @@
 #include "routes.h"
 #include "secret.h"
 #include "service.h"
+#include "version.h"
 
 #define MAIN_WIRE_BODY_FLOOR ((ev_ssize_t)1088 * 1024) /* 1 MiB + 64 KiB */
 
@@ -207,6 +208,11 @@ main(int argc, char **argv)
 	        auth_config_n_fields, &cfg, AUTH_CONFIG_ENV_PREFIX, argc, argv,
 	        &cli, &e) == -1)
 		goto out;
+	if (cli.version) {
+		printf("auth_service %s\n", JWT_VERSION);
+		status = 0;
+		goto out;
+	}
 	if (cli.help) {
 		struct auth_config defaults;
 

@@ -30,6 +30,7 @@
 #include "secret.h"
 #include "static_files.h"
 #include "token_cache.h"
+#include "version.h"
 
 #define MAIN_DEFAULT_CONFIG "config/resource.json"
 #define MAIN_OPENAPI_DIR "docs/openapi"
@@ -553,6 +554,11 @@ main(int argc, char **argv)
 	        MAIN_ENV_PREFIX, argc, argv, &cli, &e) == -1)
 		goto fail;
 	d.config_path = cli.config_path;
+	if (cli.version) {
+		printf("resource_service %s\n", JWT_VERSION);
+		status = 0;
+		goto out;
+	}
 	if (cli.help) {
 		config_usage(stdout, "resource_service", MAIN_DEFAULT_CONFIG,
 		    main_fields, MAIN_N_FIELDS, MAIN_ENV_PREFIX, NULL);

@@ -11,6 +11,7 @@
 #include "admin_users.h"
 #include "log.h"
 #include "secret.h"
+#include "version.h"
 
 static void
 usage(FILE *f)
@@ -21,6 +22,7 @@ usage(FILE *f)
 	    "  users  add NAME | passwd NAME | roles NAME R1,R2 | list | "
 	    "delete NAME\n"
 	    "  token  mint --sub SUB | inspect [TOKEN] [--explain]\n"
+	    "jwt-admin --version prints the version.\n"
 	    "--config names the auth service's settings file (default %s;\n"
 	    "AUTH_* environment variables apply as for the daemon). "
 	    "\"jwt-admin GROUP\n"
@@ -50,6 +52,10 @@ main(int argc, char **argv)
 	if (i >= argc) {
 		usage(stderr);
 		return ADMIN_EXIT_USAGE;
+	}
+	if (strcmp(argv[i], "--version") == 0) {
+		printf("jwt-admin %s\n", JWT_VERSION);
+		return ADMIN_EXIT_OK;
 	}
 	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 		usage(stdout);
