@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "http_util.h"
 #include "log.h"
 
 #define F(name, type, min, max, help)                                          \
@@ -82,6 +83,22 @@ const struct config_field auth_config_fields[] = {
 	    "resource service origin the demo page calls"),
 	F(openapi_dir, CONFIG_STRING, 0, 0,
 	    "directory of auth.json served at /openapi.json, \"\" = off"),
+	F(log_format, CONFIG_STRING, 1, 0,
+	    "json or text: the format of every log line"),
+	F(access_log, CONFIG_BOOL, 0, 0, "one log line per request"),
+	F(metrics, CONFIG_BOOL, 0, 0,
+	    "serve Prometheus metrics at GET /metrics"),
+	F(metrics_bind, CONFIG_STRING, 0, 0,
+	    "address of a listener of its own for /metrics, \"\" = on the "
+	    "main listener"),
+	F(metrics_port, CONFIG_INT, 0, 65535,
+	    "port of the metrics listener, 0 = any free"),
+	F(trusted_proxies, CONFIG_STRLIST, 0, 0,
+	    "proxies (addresses or CIDRs) whose X-Forwarded-For names the "
+	    "client"),
+	F(tls_cert, CONFIG_STRING, 0, 0,
+	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP"),
+	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert"),
 };
 
 const size_t auth_config_n_fields =
@@ -131,6 +148,14 @@ auth_config_defaults(struct auth_config *c)
 		.demo_dir = (char *)AUTH_DEMO_DIR_DEFAULT,
 		.demo_resource_origin = (char *)"http://127.0.0.1:5001",
 		.openapi_dir = (char *)AUTH_OPENAPI_DIR_DEFAULT,
+		.log_format = (char *)"json",
+		.access_log = true,
+		.metrics = true,
+		.metrics_bind = (char *)"",
+		.metrics_port = 5090,
+		.trusted_proxies = (char **)no_keys,
+		.tls_cert = (char *)"",
+		.tls_key = (char *)"",
 	};
 }
 
@@ -159,7 +184,9 @@ int
 auth_config_check(
     const struct auth_config *c, const char *source, struct err *e)
 {
+	enum log_format format;
 	enum log_level level;
+	struct err pe = { 0 };
 
 	if (check_bind(c->bind, source, e) == -1)
 		return -1;
@@ -176,5 +203,16 @@ auth_config_check(
 		return err_set(e, ERR_CONFIG,
 		    "%s: log_level: expected debug, info, warn or error",
 		    source);
+	if (log_format_parse(c->log_format, &format) == -1)
+		return err_set(e, ERR_CONFIG,
+		    "%s: log_format: expected json or text", source);
+	if (c->metrics_bind[0] != '\0' &&
+	    check_bind(c->metrics_bind, source, e) == -1)
+		return -1;
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+		return err_set(e, ERR_CONFIG,
+		    "%s: tls_cert, tls_key: set both or neither", source);
+	if (http_set_trusted_proxies(c->trusted_proxies, &pe) == -1)
+		return err_set(e, ERR_CONFIG, "%s: %s", source, pe.msg);
 	return 0;
 }

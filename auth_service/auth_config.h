@@ -4,6 +4,7 @@
 #ifndef AUTH_CONFIG_H
 #define AUTH_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,14 @@ struct auth_config {
 	char *demo_dir;        /* the teaching page served at /demo; "": off */
 	char *demo_resource_origin; /* the page may call it (CSP) */
 	char *openapi_dir;          /* auth.json served at /openapi.json */
+	char *log_format;           /* json or text, every line */
+	bool access_log;            /* one line per request */
+	bool metrics;               /* GET /metrics */
+	char *metrics_bind;         /* "": /metrics on the main listener */
+	int64_t metrics_port;
+	char **trusted_proxies; /* whose X-Forwarded-For is believed */
+	char *tls_cert;         /* "": plain HTTP */
+	char *tls_key;
 };
 
 extern const struct config_field auth_config_fields[];

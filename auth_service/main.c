@@ -14,8 +14,10 @@
 #include <time.h>
 
 #include "auth_config.h"
+#include "auth_metrics.h"
 #include "http_util.h"
 #include "log.h"
+#include "metrics.h"
 #include "purge.h"
 #include "reload.h"
 #include "routes.h"
@@ -28,15 +30,17 @@
 struct main_state {
 	struct auth_ctx ctx;
 	struct evhttp *http;
+	struct evhttp *metrics_http; /* NULL: /metrics on the main one */
 	struct evhttp_bound_socket *listener;
 	struct reloader *reloader;
 	struct event *drain_ev;
 	struct timespec drain_deadline;
 };
 
-/* Prints the one line tests and scripts wait for. */
+/* Prints the one line tests and scripts wait for ("listening on", or
+ * "metrics listening on" for the metrics listener, printed first). */
 static int
-announce(struct evhttp_bound_socket *b, struct err *e)
+announce(struct evhttp_bound_socket *b, const char *what, struct err *e)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -55,9 +59,9 @@ announce(struct evhttp_bound_socket *b, struct err *e)
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		port = ntohs(in6->sin6_port);
 	}
-	printf("listening on %s:%d\n", host, port);
+	printf("%slistening on %s:%d\n", what, host, port);
 	fflush(stdout);
-	log_msg(LOG_INFO, "listening on %s:%d", host, port);
+	log_msg(LOG_INFO, "%slistening on %s:%d", what, host, port);
 	return 0;
 }
 
@@ -131,6 +135,28 @@ wire_body_limit(const struct auth_config *cfg)
 	return n > MAIN_WIRE_BODY_FLOOR ? n : MAIN_WIRE_BODY_FLOOR;
 }
 
+/* metrics_bind: /metrics on a listener of its own (a port only the
+ * scraper reaches), announced before the main one. */
+static int
+open_metrics(struct main_state *m, const struct auth_config *cfg, struct err *e)
+{
+	struct evhttp_bound_socket *b;
+
+	if (!cfg->metrics || cfg->metrics_bind[0] == '\0')
+		return 0;
+	if ((m->metrics_http = evhttp_new(m->ctx.base)) == NULL)
+		return err_set(e, ERR_NOMEM, "metrics listener");
+	http_set_header_limit(m->metrics_http, (size_t)cfg->max_headers);
+	evhttp_set_timeout(m->metrics_http, (int)cfg->request_timeout);
+	routes_install_metrics(m->metrics_http, &m->ctx);
+	if ((b = evhttp_bind_socket_with_handle(m->metrics_http,
+	         cfg->metrics_bind, (ev_uint16_t)cfg->metrics_port)) == NULL)
+		return err_set(e, ERR_IO, "cannot listen on %s:%lld: %s",
+		    cfg->metrics_bind, (long long)cfg->metrics_port,
+		    strerror(errno));
+	return announce(b, "metrics ", e);
+}
+
 static int
 serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 {
@@ -166,8 +192,9 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	}
 	for (int i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
-	if ((purge = purger_new(&m->ctx, e)) == NULL ||
-	    announce(m->listener, e) == -1)
+	if (open_metrics(m, cfg, e) == -1 ||
+	    (purge = purger_new(&m->ctx, e)) == NULL ||
+	    announce(m->listener, "", e) == -1)
 		goto out;
 	event_base_dispatch(base);
 	rc = 0;
@@ -182,6 +209,8 @@ out:
 	m->ctx.db = NULL;
 	if (m->http != NULL)
 		evhttp_free(m->http);
+	if (m->metrics_http != NULL)
+		evhttp_free(m->metrics_http);
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
@@ -227,9 +256,16 @@ main(int argc, char **argv)
 		goto out;
 	{
 		enum log_level level = LOG_INFO;
+		enum log_format format = LOG_FORMAT_JSON;
 
 		(void)log_level_parse(cfg.log_level, &level); /* checked */
+		(void)log_format_parse(cfg.log_format, &format);
 		log_set_level(level);
+		log_set_format(format);
+	}
+	if (auth_metrics_init() == -1) {
+		err_set(&e, ERR_INTERNAL, "metrics table");
+		goto out;
 	}
 	if (secret_init() == -1) {
 		err_set(&e, ERR_INTERNAL, "libsodium failed to initialise");
@@ -262,5 +298,6 @@ out:
 	if (base != NULL)
 		event_base_free(base);
 	config_free(auth_config_fields, auth_config_n_fields, &cfg);
+	metrics_shutdown();
 	return status;
 }

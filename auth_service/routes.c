@@ -2,15 +2,36 @@
  * /demo and /openapi.json: parse, one call, reply. */
 #include "routes.h"
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "auth_metrics.h"
 #include "http_util.h"
 #include "json_util.h"
 #include "log.h"
+#include "metrics.h"
+#include "request_log.h"
 #include "session.h"
+
+/* The request being dispatched on the loop; a handler whose use case
+ * answers later takes it into its pending (pending_new). */
+static struct request_log *routes_current;
+static bool routes_current_taken;
+
+/* The access line and the request's counts, once its reply is sent. */
+static void
+request_done(struct auth_ctx *ctx, const struct request_log *rl,
+    const char *route, int status)
+{
+	int64_t us = request_log_elapsed_us(rl);
+
+	auth_metrics_request(route, status, us);
+	if (ctx->cfg->access_log)
+		request_log_write(rl, route, status, us, NULL, 0);
+}
 
 /* In-flight accounting for a clean shutdown: a request counts until its
  * reply has been written out. */
@@ -69,8 +90,12 @@ reply_tokens(struct evhttp_request *req, const struct token_pair *pair)
 struct pending {
 	struct auth_ctx *ctx;
 	struct evhttp_request *req;
+	const char *route;
+	struct request_log log;
 };
 
+/* The dispatch's record goes with the pending request; put back by
+ * pending_cancel when the use case refused at once. */
 static struct pending *
 pending_new(struct auth_ctx *ctx, struct evhttp_request *req, struct err *e)
 {
@@ -80,8 +105,21 @@ pending_new(struct auth_ctx *ctx, struct evhttp_request *req, struct err *e)
 		err_set(e, ERR_NOMEM, "request");
 		return NULL;
 	}
-	*p = (struct pending){ ctx, req };
+	*p = (struct pending){
+		.ctx = ctx, .req = req, .route = http_route_matched()
+	};
+	if (routes_current != NULL)
+		p->log = *routes_current;
+	routes_current_taken = true;
 	return p;
+}
+
+static void
+pending_cancel(struct pending *p)
+{
+	if (p != NULL)
+		routes_current_taken = false;
+	free(p);
 }
 
 /* Login and refresh end here: the tokens, or the refusal. */
@@ -92,10 +130,12 @@ tokens_replied(
 	struct pending *p = arg;
 
 	untrack_if_orphaned(p->req, p->ctx);
+	http_reply_status_reset();
 	if (r != NULL)
 		reply_refusal(p->req, r);
 	else
 		reply_tokens(p->req, pair);
+	request_done(p->ctx, &p->log, p->route, http_reply_status());
 	free(p);
 }
 
@@ -109,6 +149,7 @@ logout_replied(
 
 	(void)pair;
 	untrack_if_orphaned(p->req, p->ctx);
+	http_reply_status_reset();
 	if (r != NULL) {
 		reply_refusal(p->req, r);
 	} else {
@@ -116,6 +157,7 @@ logout_replied(
 			json_add_string(reply, "status", "ok");
 		http_reply_json(p->req, HTTP_OK, reply, HTTP_NO_STORE);
 	}
+	request_done(p->ctx, &p->log, p->route, http_reply_status());
 	free(p);
 }
 
@@ -141,7 +183,7 @@ route_login(struct evhttp_request *req, void *arg)
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    session_login(ctx, name, name_len, pw, pw_len, addr, tokens_replied,
 	        p, &r) == -1) {
-		free(p);
+		pending_cancel(p);
 		reply_refusal(req, &r);
 	}
 	json_object_put(body);
@@ -175,7 +217,7 @@ route_refresh(struct evhttp_request *req, void *arg)
 	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    session_refresh(ctx, tok, len, addr, tokens_replied, p, &r) == -1) {
-		free(p);
+		pending_cancel(p);
 		reply_refusal(req, &r);
 	}
 	json_object_put(body);
@@ -198,7 +240,7 @@ route_logout(struct evhttp_request *req, void *arg)
 	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    session_logout(ctx, tok, len, addr, logout_replied, p, &r) == -1) {
-		free(p);
+		pending_cancel(p);
 		reply_refusal(req, &r);
 	}
 	json_object_put(body);
@@ -299,6 +341,33 @@ route_openapi(struct evhttp_request *req, void *arg)
 	static_files_handler(req, ctx->openapi);
 }
 
+/* GET /metrics: the Prometheus text exposition (0.0.4). */
+static void
+route_metrics(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+	struct evbuffer *b = evbuffer_new();
+	struct err e = { 0 };
+
+	track(req, ctx);
+	if (b == NULL || auth_metrics_render(ctx, b) == -1) {
+		evbuffer_free(b);
+		err_set(&e, ERR_NOMEM, "metrics");
+		http_reply_error(req, &e);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", METRICS_CONTENT_TYPE);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	http_send_framed(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+static const struct route auth_metrics_routes[] = {
+	{ EVHTTP_REQ_GET, "/metrics", route_metrics },
+};
+
 static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_POST, "/login", route_login },
 	{ EVHTTP_REQ_POST, "/refresh", route_refresh },
@@ -312,18 +381,46 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_GET, "/demo/demo.css", route_demo },
 	{ EVHTTP_REQ_GET, "/demo/demo.js", route_demo },
 	{ EVHTTP_REQ_GET, "/openapi.json", route_openapi },
+	{ EVHTTP_REQ_GET, "/metrics", route_metrics }, /* the last */
 };
+
+#define AUTH_N_ROUTES (sizeof(auth_routes) / sizeof(auth_routes[0]))
 
 /* Headers are bounded by max_headers in http_request_check, with a JSON
  * answer; libevent's own limit is set higher (http_set_header_limit). */
 static void
+dispatch(struct evhttp_request *req, struct auth_ctx *ctx,
+    const struct route *table, size_t n)
+{
+	struct request_log rl;
+
+	request_log_begin(&rl, req);
+	routes_current = &rl;
+	routes_current_taken = false;
+	http_reply_status_reset();
+	http_dispatch(req, table, n, (size_t)ctx->cfg->max_headers, ctx);
+	routes_current = NULL;
+	if (!routes_current_taken)
+		request_done(
+		    ctx, &rl, http_route_matched(), http_reply_status());
+}
+
+/* The main listener: every route; /metrics unless it has a listener of
+ * its own or is off. */
+static void
 auth_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
+	bool metrics_here =
+	    ctx->cfg->metrics && ctx->cfg->metrics_bind[0] == '\0';
 
-	http_dispatch(req, auth_routes,
-	    sizeof(auth_routes) / sizeof(auth_routes[0]),
-	    (size_t)ctx->cfg->max_headers, ctx);
+	dispatch(req, ctx, auth_routes, AUTH_N_ROUTES - !metrics_here);
+}
+
+static void
+metrics_dispatch(struct evhttp_request *req, void *arg)
+{
+	dispatch(req, arg, auth_metrics_routes, 1);
 }
 
 void
@@ -331,4 +428,10 @@ routes_install(struct evhttp *http, struct auth_ctx *ctx)
 {
 	http_set_realm("auth_service");
 	http_serve(http, auth_dispatch, ctx);
+}
+
+void
+routes_install_metrics(struct evhttp *http, struct auth_ctx *ctx)
+{
+	http_serve(http, metrics_dispatch, ctx);
 }
