@@ -636,6 +636,7 @@ void
 http_reply_status_reset(void)
 {
 	http_last_status = 0;
+	http_matched = NULL;
 }
 
 /* "a.b.c.d", "a.b.c.d/n", "x::y", "x::y/n" into c. -1 if not one. */

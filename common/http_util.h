@@ -139,7 +139,8 @@ int http_set_trusted_proxies(char *const *cidrs, struct err *e);
 const char *http_route_matched(void);
 
 /* The status of the last reply http_send_framed sent on this thread;
- * http_reply_status_reset() sets it to 0 before a request. */
+ * http_reply_status_reset() sets it to 0 (and the matched route to NULL)
+ * before a request. */
 int http_reply_status(void);
 void http_reply_status_reset(void);
 

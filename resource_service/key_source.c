@@ -22,6 +22,8 @@
 #include "http_url.h"
 #include "jwk.h"
 #include "log.h"
+#include "metrics.h"
+#include "resource_metrics.h"
 
 struct key_source {
 	struct event_base *base;
@@ -113,6 +115,8 @@ same_keys(const struct jwks *a, const struct jwks *b)
 static void
 publish(struct key_source *ks, struct jwks *set, const char *from)
 {
+	metrics_touch(RES_M_KEYS_AGE); /* loaded, or confirmed by a fetch */
+	metrics_set(RES_M_KEYS, (int64_t)set->n);
 	if (same_keys(ks->current, set)) {
 		jwks_free(set);
 		log_msg(LOG_DEBUG, "key set from %s unchanged", from);
@@ -386,6 +390,7 @@ fetch_failed(struct key_source *ks, const char *why)
 {
 	int64_t delay = ks->retry_delay;
 
+	metrics_count(RES_M_JWKS_FAILED);
 	log_msg(LOG_WARN,
 	    "JWKS fetch from %s failed: %s; %s, retry in %" PRId64 " s",
 	    ks->cfg.jwks_url, why,
@@ -442,6 +447,7 @@ fetch_done(struct evhttp_request *req, void *arg)
 		age = ks->cfg.min_age;
 	life = clamp_age(ks, age);
 	ks->retry_delay = 1;
+	metrics_count(RES_M_JWKS_OK);
 	publish(ks, set, ks->cfg.jwks_url);
 	/* Refetch at four fifths of the lifetime, so a fresh copy is in hand
 	 * before this one is stale. */

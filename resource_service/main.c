@@ -26,6 +26,8 @@
 #include "http_util.h"
 #include "key_source.h"
 #include "log.h"
+#include "metrics.h"
+#include "resource_metrics.h"
 #include "routes.h"
 #include "secret.h"
 #include "static_files.h"
@@ -59,6 +61,13 @@ struct resource_config {
 	char *log_level;
 	char *cors_origin;
 	char *openapi_dir;
+	char *log_format;
+	bool metrics;
+	char *metrics_bind;
+	int64_t metrics_port;
+	char **trusted_proxies;
+	char *tls_cert;
+	char *tls_key;
 };
 
 /* One row of the settings table (clang-format mangles the braces). */
@@ -108,6 +117,21 @@ static const struct config_field main_fields[] = {
 	F(openapi_dir, CONFIG_STRING, 0, 0,
 	    "directory of resource.json served at /openapi.json, \"\" = off "
 	    "(docs/openapi)"),
+	F(log_format, CONFIG_STRING, 1, 0,
+	    "json or text: the format of every log line (json)"),
+	F(metrics, CONFIG_BOOL, 0, 0,
+	    "serve Prometheus metrics at GET /metrics (true)"),
+	F(metrics_bind, CONFIG_STRING, 0, 0,
+	    "address of a listener of its own for /metrics, \"\" = on the "
+	    "main listener (none)"),
+	F(metrics_port, CONFIG_INT, 0, 65535,
+	    "port of the metrics listener, 0 = any free (5091)"),
+	F(trusted_proxies, CONFIG_STRLIST, 0, 0,
+	    "proxies (addresses or CIDRs) whose X-Forwarded-For names the "
+	    "client (none)"),
+	F(tls_cert, CONFIG_STRING, 0, 0,
+	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP (none)"),
+	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert (none)"),
 };
 
 #undef F
@@ -115,6 +139,7 @@ static const struct config_field main_fields[] = {
 #define MAIN_N_FIELDS (sizeof(main_fields) / sizeof(*main_fields))
 
 static char *main_default_keys[] = { "keys/public_key.pem", NULL };
+static char *main_no_proxies[] = { NULL };
 
 struct worker {
 	pthread_t thread;
@@ -136,6 +161,7 @@ struct daemon {
 	struct worker *workers;
 	size_t n_workers;
 	struct event *sig_int, *sig_term, *sig_hup;
+	struct evhttp *metrics_http; /* metrics_bind, on the control thread */
 };
 
 /* Checks that need more than one field, or a file. */
@@ -143,13 +169,25 @@ static int
 validate(const struct daemon *d, struct err *e)
 {
 	const struct resource_config *c = &d->cfg;
+	enum log_format format;
 	enum log_level level;
+	struct err pe = { 0 };
 
 	if (log_level_parse(c->log_level, &level) == -1)
 		return err_set(e, ERR_CONFIG,
 		    "%s: log_level: expected debug, info, warn or error",
 		    d->config_path);
 	log_set_level(level);
+	if (log_format_parse(c->log_format, &format) == -1)
+		return err_set(e, ERR_CONFIG,
+		    "%s: log_format: expected json or text", d->config_path);
+	log_set_format(format);
+	if (http_set_trusted_proxies(c->trusted_proxies, &pe) == -1)
+		return err_set(e, ERR_CONFIG, "%s: %s", d->config_path, pe.msg);
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+		return err_set(e, ERR_CONFIG,
+		    "%s: tls_cert, tls_key: set both or neither",
+		    d->config_path);
 
 	if (c->cors_origin[0] != '\0') {
 		struct err ce = { 0 };
@@ -426,6 +464,40 @@ stop_workers(struct daemon *d)
 			pthread_join(d->workers[i].thread, NULL);
 }
 
+/* metrics_bind: /metrics on a listener of its own, served by the control
+ * thread (a scrape never waits behind the workers' requests). Announced
+ * as "metrics listening on ADDR:PORT" before the main listener. */
+static int
+open_metrics(struct daemon *d, struct err *e)
+{
+	struct evhttp_bound_socket *b;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
+
+	if (!d->cfg.metrics || d->cfg.metrics_bind[0] == '\0')
+		return 0;
+	if ((d->metrics_http = evhttp_new(d->base)) == NULL)
+		return err_set(e, ERR_NOMEM, "metrics listener");
+	http_set_header_limit(d->metrics_http, (size_t)d->cfg.max_header_size);
+	evhttp_set_timeout(d->metrics_http, (int)d->cfg.idle_timeout);
+	http_serve(d->metrics_http, routes_metrics_request, &d->cfg.access_log);
+	if ((b = evhttp_bind_socket_with_handle(d->metrics_http,
+	         d->cfg.metrics_bind, (ev_uint16_t)d->cfg.metrics_port)) ==
+	    NULL)
+		return err_set(e, ERR_IO, "cannot listen on %s:%" PRId64 ": %s",
+		    d->cfg.metrics_bind, d->cfg.metrics_port, strerror(errno));
+	if (getsockname(evhttp_bound_socket_get_fd(b), (struct sockaddr *)&ss,
+	        &sl) == 0)
+		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host),
+		    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	printf(ss.ss_family == AF_INET6 ? "metrics listening on [%s]:%s\n"
+	                                : "metrics listening on %s:%s\n",
+	    host, port);
+	fflush(stdout);
+	return 0;
+}
+
 static int
 serve(struct daemon *d, struct route_config *routes, struct err *e)
 {
@@ -459,7 +531,7 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 	for (size_t i = 0; i < d->n_workers; i++)
 		if (worker_setup(d, &d->workers[i], routes, e) == -1)
 			goto out;
-	if (add_signals(d, e) == -1)
+	if (add_signals(d, e) == -1 || open_metrics(d, e) == -1)
 		goto out;
 	if (key_source_start(d->keys, &ke) == -1) {
 		/* A key file that does not load at start is bad config. */
@@ -481,6 +553,8 @@ out:
 	for (size_t i = 0; i < d->n_workers; i++)
 		worker_teardown(&d->workers[i]);
 	free(d->workers);
+	if (d->metrics_http != NULL)
+		evhttp_free(d->metrics_http);
 	if (d->sig_int != NULL)
 		event_free(d->sig_int);
 	if (d->sig_term != NULL)
@@ -538,7 +612,14 @@ main(int argc, char **argv)
 		                .access_log = true,
 		                .log_level = "info",
 		                .cors_origin = "http://127.0.0.1:5000",
-		                .openapi_dir = MAIN_OPENAPI_DIR } };
+		                .openapi_dir = MAIN_OPENAPI_DIR,
+		                .log_format = "json",
+		                .metrics = true,
+		                .metrics_bind = "",
+		                .metrics_port = 5091,
+		                .trusted_proxies = main_no_proxies,
+		                .tls_cert = "",
+		                .tls_key = "" } };
 	static const struct static_file openapi_file[] = {
 		{ "/openapi.json", "resource.json", "application/json" },
 	};
@@ -565,9 +646,15 @@ main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if (validate(&d, &e) == -1 ||
-	    routes_load_config(d.cfg.routes, &routes, &e) == -1)
+	if (validate(&d, &e) == -1)
 		goto fail;
+	routes_set_metrics(d.cfg.metrics && d.cfg.metrics_bind[0] == '\0');
+	if (routes_load_config(d.cfg.routes, &routes, &e) == -1)
+		goto fail;
+	if (resource_metrics_init() == -1) {
+		err_set(&e, ERR_INTERNAL, "metrics table");
+		goto fail;
+	}
 	if (secret_init() == -1 || evthread_use_pthreads() == -1) {
 		err_set(&e, ERR_INTERNAL, "libsodium or libevent threads");
 		status = 1;
@@ -600,5 +687,6 @@ out:
 	static_files_free(openapi);
 	route_config_free(routes);
 	config_free(main_fields, MAIN_N_FIELDS, &d.cfg);
+	metrics_shutdown();
 	return status;
 }

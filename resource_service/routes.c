@@ -14,6 +14,9 @@
 #include "http_util.h"
 #include "jwks.h"
 #include "log.h"
+#include "metrics.h"
+#include "request_log.h"
+#include "resource_metrics.h"
 
 /* A string literal into an evbuffer, its length counted by the compiler. */
 #define ROUTES_ADD_LITERAL(buf, lit) evbuffer_add((buf), (lit), sizeof(lit) - 1)
@@ -28,9 +31,10 @@ struct routes_request {
 	bool path_ok;
 	int status;          /* 0: a reply sent by http_route itself */
 	enum err_code error; /* ERR_OK on success */
-	char sub[ROUTES_SUB_MAX];
+	char sub[ROUTES_SUB_MAX + 1]; /* NUL-terminated */
 	size_t sub_len;
 	bool has_sub;
+	struct request_log log;
 };
 
 struct routes_worker {
@@ -41,10 +45,6 @@ struct routes_worker {
 	bool access_log;
 	size_t max_header_size;
 	struct routes_request cur;
-	/* The access-log object, built once and refilled per request so a
-	 * line costs no allocation of ours; its members: */
-	struct json_object *log, *log_method, *log_path, *log_status,
-	    *log_latency;
 };
 
 void
@@ -61,6 +61,13 @@ routes_release_config(void *item)
 
 static struct cors_policy routes_cors;
 static struct static_files *routes_openapi_files;
+static bool routes_metrics_here = true;
+
+void
+routes_set_metrics(bool on_main_listener)
+{
+	routes_metrics_here = on_main_listener;
+}
 
 void
 routes_set_shared(const char *cors_origin, struct static_files *openapi)
@@ -70,13 +77,20 @@ routes_set_shared(const char *cors_origin, struct static_files *openapi)
 }
 
 static void routes_health(struct evhttp_request *req, void *arg);
+static void routes_live(struct evhttp_request *req, void *arg);
 static void routes_openapi(struct evhttp_request *req, void *arg);
+static void routes_metrics(struct evhttp_request *req, void *arg);
 static void routes_guarded(struct evhttp_request *req, void *arg);
 
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
+	{ EVHTTP_REQ_GET, "/health/ready", routes_health },
+	{ EVHTTP_REQ_GET, "/health/live", routes_live },
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
+	{ EVHTTP_REQ_GET, "/metrics", routes_metrics }, /* the last */
 };
+
+#define ROUTES_N_BUILTIN (sizeof(routes_builtin) / sizeof(*routes_builtin))
 
 /* The answers of the demo routes (SPEC); any other configured route
  * answers with a generic message naming the permission it checked. */
@@ -94,36 +108,7 @@ int
 routes_load_config(const char *path, struct route_config **out, struct err *e)
 {
 	return route_config_load(path, routes_builtin,
-	    sizeof(routes_builtin) / sizeof(*routes_builtin), routes_guarded,
-	    out, e);
-}
-
-static struct json_object *
-access_log_new(struct routes_worker *w)
-{
-	struct json_object *o = json_object_new_object();
-
-	w->log_method = json_object_new_string("GET");
-	w->log_path = json_object_new_string("/");
-	w->log_status = json_object_new_int(0);
-	w->log_latency = json_object_new_int64(0);
-	if (o == NULL || w->log_method == NULL || w->log_path == NULL ||
-	    w->log_status == NULL || w->log_latency == NULL) {
-		json_object_put(w->log_method);
-		json_object_put(w->log_path);
-		json_object_put(w->log_status);
-		json_object_put(w->log_latency);
-		json_object_put(o);
-		return NULL;
-	}
-	/* The object takes the members; the pointers stay borrowed. */
-	json_object_object_add(o, "method", w->log_method);
-	json_object_object_add(o, "path", w->log_path);
-	json_object_object_add(o, "status", w->log_status);
-	json_object_object_add(o, "sub", NULL);
-	json_object_object_add(o, "latency_us", w->log_latency);
-	json_object_object_add(o, "error", NULL);
-	return o;
+	    ROUTES_N_BUILTIN - !routes_metrics_here, routes_guarded, out, e);
 }
 
 struct routes_worker *
@@ -138,11 +123,6 @@ routes_worker_new(struct guard *guard, struct route_config *config,
 	}
 	mailbox_init(&w->keys, routes_release_keys);
 	mailbox_init(&w->configs, routes_release_config);
-	if (access_log && (w->log = access_log_new(w)) == NULL) {
-		free(w);
-		err_set(e, ERR_NOMEM, "access log");
-		return NULL;
-	}
 	w->guard = guard;
 	w->config = config;
 	w->access_log = access_log;
@@ -158,7 +138,6 @@ routes_worker_free(struct routes_worker *w)
 	mailbox_drain(&w->configs);
 	route_config_free(w->config);
 	guard_free(w->guard);
-	json_object_put(w->log);
 	free(w);
 }
 
@@ -274,6 +253,7 @@ note_sub(struct routes_worker *w, const struct access_token *t)
 	size_t n = t->sub.len < ROUTES_SUB_MAX ? t->sub.len : ROUTES_SUB_MAX;
 
 	memcpy(w->cur.sub, t->sub.s, n);
+	w->cur.sub[n] = '\0';
 	w->cur.sub_len = n;
 	w->cur.has_sub = true;
 }
@@ -300,11 +280,15 @@ routes_guarded(struct evhttp_request *req, void *arg)
 	if (guard_check_request(w->guard, req, rule->permission,
 	        rule->permission_len, &r, &e) == -1)
 		goto fail;
+	resource_metrics_verified(ERR_OK, request_log_elapsed_us(&w->cur.log));
 	note_sub(w, r.token);
 	reply_granted(req, rule, r.token);
 	w->cur.status = HTTP_OK;
 	goto out;
 fail:
+	if (rule != NULL)
+		resource_metrics_verified(
+		    e.code, request_log_elapsed_us(&w->cur.log));
 	if (r.token != NULL)
 		note_sub(w, r.token);
 	w->cur.error = e.code;
@@ -319,6 +303,7 @@ fail:
 	}
 out:
 	guard_result_release(&r);
+	metrics_set_mine(RES_M_CACHE_ENTRIES, (int64_t)guard_cache_count(w->guard));
 }
 
 /* GET /health: public. 503 until a key set is loaded, since nothing could
@@ -346,6 +331,82 @@ routes_health(struct evhttp_request *req, void *arg)
 		    evhttp_request_get_output_headers(req), "Retry-After", "5");
 	}
 	http_reply_json(req, w->cur.status, body, HTTP_NO_STORE);
+}
+
+/* GET /health/live: the worker answers; nothing else is asked. */
+static void
+routes_live(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct json_object *body = json_object_new_object();
+
+	if (body != NULL)
+		json_object_object_add(
+		    body, "status", json_object_new_string("ok"));
+	w->cur.status = HTTP_OK;
+	http_reply_json(req, HTTP_OK, body, HTTP_NO_STORE);
+}
+
+/* The Prometheus exposition, summed over every worker; the status. */
+static int
+send_metrics(struct evhttp_request *req)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct err e = { 0 };
+
+	if (b == NULL || metrics_render(b) == -1) {
+		evbuffer_free(b);
+		err_set(&e, ERR_NOMEM, "metrics");
+		http_reply_error(req, &e);
+		return http_status_for(e.code);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", METRICS_CONTENT_TYPE);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	http_send_framed(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+	return HTTP_OK;
+}
+
+/* GET /metrics on the main listener. */
+static void
+routes_metrics(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+
+	w->cur.status = send_metrics(req);
+	if (w->cur.status != HTTP_OK)
+		w->cur.error = ERR_NOMEM;
+}
+
+static void
+metrics_only(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	send_metrics(req);
+}
+
+void
+routes_metrics_request(struct evhttp_request *req, void *arg)
+{
+	static const struct route table[] = {
+		{ EVHTTP_REQ_GET, "/metrics", metrics_only },
+	};
+	const bool *access_log = arg;
+	struct request_log rl;
+	struct err e = { 0 };
+
+	request_log_begin(&rl, req);
+	http_reply_status_reset();
+	if (http_request_check(req, 0, &e) == -1)
+		http_reply_bad_framing(req, &e);
+	else
+		http_route(req, table, 1, NULL);
+	metrics_http(http_route_matched(), http_reply_status());
+	if (*access_log)
+		request_log_write(&rl, http_route_matched(), http_reply_status(),
+		    request_log_elapsed_us(&rl), NULL, 0);
 }
 
 /* GET /openapi.json: public, like /health. */
@@ -391,50 +452,34 @@ dispatch_error(const struct routes_worker *w)
 	return ERR_NOT_FOUND;
 }
 
-static int64_t
-elapsed_us(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 +
-	       (t1.tv_nsec - t0->tv_nsec) / 1000;
-}
-
-/* One JSON line per request; the token never appears in it. */
+/* The access line: the common fields, then the subject and the error
+ * code (never the token). */
 static void
-access_log(
-    struct routes_worker *w, enum evhttp_cmd_type method, int64_t latency_us)
+access_log(struct routes_worker *w, const char *route, int64_t latency_us)
 {
-	json_object_set_string(w->log_method, route_config_method_name(method));
-	if (w->cur.path_ok)
-		json_object_set_string(w->log_path, w->cur.path);
-	else
-		json_object_set_string(w->log_path, "-");
-	json_object_set_int(w->log_status, w->cur.status);
-	json_object_set_int64(w->log_latency, latency_us);
-	/* Replacing a member keeps its place; NULL is JSON null. */
-	json_object_object_add(w->log, "sub",
-	    w->cur.has_sub
-	        ? json_object_new_string_len(w->cur.sub, (int)w->cur.sub_len)
-	        : NULL);
-	json_object_object_add(w->log, "error",
-	    w->cur.error != ERR_OK
-	        ? json_object_new_string(err_code_name(w->cur.error))
-	        : NULL);
-	/* log_event takes a reference; ours stays for the next request. */
-	log_event("access", json_object_get(w->log));
+	struct log_field extra[2] = {
+		{ .key = "sub" },
+		{ .key = "error" },
+	};
+
+	if (w->cur.has_sub) {
+		extra[0].str = w->cur.sub;
+		extra[0].len = w->cur.sub_len;
+	}
+	if (w->cur.error != ERR_OK)
+		extra[1].str = err_code_name(w->cur.error);
+	request_log_write(
+	    &w->cur.log, route, w->cur.status, latency_us, extra, 2);
 }
 
 static void
 routes_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct routes_worker *w = arg;
-	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const char *route = NULL;
 	struct err e = { 0 };
-	struct timespec t0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	request_log_begin(&w->cur.log, req);
 	take_updates(w);
 	w->cur.status = 0;
 	w->cur.error = ERR_OK;
@@ -447,17 +492,20 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 		http_reply_bad_framing(req, &e);
 		w->cur.error = e.code;
 		w->cur.status = http_status_for(e.code);
-	} else if (cors_handle(&routes_cors, req))
+	} else if (cors_handle(&routes_cors, req)) {
 		w->cur.status = HTTP_NO_CONTENT;
-	else
+	} else {
 		http_route(req, w->config->table, w->config->n_table, w);
+		route = http_route_matched();
+	}
 	/* The reply is queued: req may be gone, use only what was noted. */
 	if (w->cur.status == 0) {
 		w->cur.error = dispatch_error(w);
 		w->cur.status = http_status_for(w->cur.error);
 	}
+	metrics_http(route, w->cur.status);
 	if (w->access_log)
-		access_log(w, method, elapsed_us(&t0));
+		access_log(w, route, request_log_elapsed_us(&w->cur.log));
 }
 
 void
