@@ -11,7 +11,8 @@ static const char verify_help[] =
 
 #define V(m, result, reason)                                                   \
 	[m] = { "resource_verifications_total",                                \
-		"result=\"" result "\",reason=\"" reason "\"", C, verify_help }
+		"result=\"" result "\",reason=\"" reason "\"", C,              \
+		verify_help }
 
 static const struct metrics_series resource_series[RES_M_COUNT] = {
 	V(RES_M_VERIFY_OK, "granted", "none"),

@@ -29,8 +29,8 @@
 struct routes_request {
 	char path[ROUTES_PATH_MAX];
 	bool path_ok;
-	int status;          /* 0: a reply sent by http_route itself */
-	enum err_code error; /* ERR_OK on success */
+	int status;                   /* 0: a reply sent by http_route itself */
+	enum err_code error;          /* ERR_OK on success */
 	char sub[ROUTES_SUB_MAX + 1]; /* NUL-terminated */
 	size_t sub_len;
 	bool has_sub;
@@ -303,7 +303,8 @@ fail:
 	}
 out:
 	guard_result_release(&r);
-	metrics_set_mine(RES_M_CACHE_ENTRIES, (int64_t)guard_cache_count(w->guard));
+	metrics_set_mine(
+	    RES_M_CACHE_ENTRIES, (int64_t)guard_cache_count(w->guard));
 }
 
 /* GET /health: public. 503 until a key set is loaded, since nothing could
@@ -405,8 +406,8 @@ routes_metrics_request(struct evhttp_request *req, void *arg)
 		http_route(req, table, 1, NULL);
 	metrics_http(http_route_matched(), http_reply_status());
 	if (*access_log)
-		request_log_write(&rl, http_route_matched(), http_reply_status(),
-		    request_log_elapsed_us(&rl), NULL, 0);
+		request_log_write(&rl, http_route_matched(),
+		    http_reply_status(), request_log_elapsed_us(&rl), NULL, 0);
 }
 
 /* GET /openapi.json: public, like /health. */

@@ -45,6 +45,20 @@ def deltas(before, after, name, **labels):
     return value(after, name, **labels) - value(before, name, **labels)
 
 
+def documented():
+    """The metric names of docs/OPERATIONS.md's table."""
+    with open(harness.source("docs", "OPERATIONS.md"), encoding="utf-8") as f:
+        return set(re.findall(r"^\| `([a-z_]+)` \| (?:counter|gauge|histogram)",
+                              f.read(), re.M))
+
+
+def check_documented(test, text):
+    for family in text_string_to_metric_families(text):
+        # The parser drops _total from a counter family's name.
+        name = family.name + ("_total" if family.type == "counter" else "")
+        test.assertIn(name, documented())
+
+
 def json_lines(log):
     """Every line of log as JSON; fails on a line that is not."""
     out = []
@@ -106,6 +120,23 @@ class AuthOperations(unittest.TestCase):
         self.assertNotIn("no-such-path", text)
         self.assertNotIn("user1", text)
         self.assertNotIn(rt, text)
+
+    def test_every_metric_is_documented(self):
+        check_documented(self, scrape(self.d.port)[1])
+
+    def test_alert_rules_name_documented_metrics(self):
+        import yaml
+        with open(harness.source("deploy", "prometheus", "alerts.yml"),
+                  encoding="utf-8") as f:
+            doc = yaml.safe_load(f)
+        rules = doc["groups"][0]["rules"]
+        self.assertTrue({"RefreshTokenReuseDetected", "JwksFetchFailing",
+                         "HighServerErrorRate", "HashQueueSaturated"}
+                        <= {r["alert"] for r in rules})
+        for rule in rules:
+            for name in re.findall(r"\b((?:auth|resource|jwt)_[a-z_]+)",
+                                   rule["expr"]):
+                self.assertIn(name, documented(), rule["alert"])
 
     def test_gauges(self):
         samples, _ = scrape(self.d.port)
@@ -285,6 +316,7 @@ class ResourceOperations(unittest.TestCase):
         self.assertGreaterEqual(value(after, "resource_key_set_age_seconds"),
                                 0)
         self.assertNotIn(k.kid, text)
+        check_documented(self, text)
 
     def test_access_line_and_request_id(self):
         token = self.key.sign(sub="ops-sub")
