@@ -23,6 +23,7 @@
 #include "routes.h"
 #include "secret.h"
 #include "service.h"
+#include "tls.h"
 #include "version.h"
 
 #define MAIN_WIRE_BODY_FLOOR ((ev_ssize_t)1088 * 1024) /* 1 MiB + 64 KiB */
@@ -33,6 +34,7 @@ struct main_state {
 	struct evhttp *metrics_http; /* NULL: /metrics on the main one */
 	struct evhttp_bound_socket *listener;
 	struct reloader *reloader;
+	struct tls_server *tls; /* NULL: plain HTTP */
 	struct event *drain_ev;
 	struct timespec drain_deadline;
 };
@@ -125,6 +127,17 @@ hup_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	log_msg(LOG_INFO, "SIGHUP: reloading permissions and users");
 	reloader_start(m->reloader);
+	if (m->tls != NULL) {
+		struct err e = { 0 };
+
+		if (tls_server_reload(m->tls, &e) == -1)
+			log_msg(LOG_ERROR,
+			    "reload: keeping the running TLS certificate: %s",
+			    e.msg);
+		else
+			log_msg(LOG_INFO, "reload: TLS certificate from %s",
+			    m->ctx.cfg->tls_cert);
+	}
 }
 
 static ev_ssize_t
@@ -184,6 +197,12 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	http_set_header_limit(m->http, (size_t)cfg->max_headers);
 	evhttp_set_timeout(m->http, (int)cfg->request_timeout);
 	routes_install(m->http, &m->ctx);
+	if (cfg->tls_cert[0] != '\0') {
+		if ((m->tls = tls_server_new(cfg->tls_cert, cfg->tls_key, e)) ==
+		    NULL)
+			goto out;
+		tls_server_install(m->tls, m->http);
+	}
 	if ((m->listener = evhttp_bind_socket_with_handle(
 	         m->http, cfg->bind, (ev_uint16_t)cfg->port)) == NULL) {
 		err_set(e, ERR_IO, "cannot listen on %s:%lld: %s", cfg->bind,
@@ -217,6 +236,7 @@ out:
 	purger_free(purge);
 	if (m->drain_ev != NULL)
 		event_free(m->drain_ev);
+	tls_server_free(m->tls);
 	return rc;
 }
 
@@ -287,8 +307,11 @@ main(int argc, char **argv)
 	if (service_open(&m.ctx, &cfg, base, &e) == -1)
 		goto out;
 	status = 1;
-	if (serve(&m, &cfg, &e) == -1)
+	if (serve(&m, &cfg, &e) == -1) {
+		if (e.code == ERR_CONFIG) /* tls_cert, tls_key */
+			status = 2;
 		goto out;
+	}
 	log_msg(LOG_INFO, "stopped");
 	status = 0;
 out:

@@ -21,7 +21,10 @@
 
 struct key_source_config {
 	char *const *pem_paths; /* NULL-terminated; used without a jwks_url */
-	const char *jwks_url;   /* "http://host[:port]/path"; NULL or "": PEM */
+	const char *jwks_url;   /* "http[s]://host[:port]/path"; NULL or "":
+	                           PEM */
+	const char *ca_file;    /* https: CAs to trust; NULL or "": the
+	                           system's */
 	int64_t min_age;        /* clamp of the response's max-age, seconds */
 	int64_t max_age;
 	int64_t refetch_interval; /* unknown kid: at most one fetch per this */

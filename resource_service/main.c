@@ -31,6 +31,7 @@
 #include "routes.h"
 #include "secret.h"
 #include "static_files.h"
+#include "tls.h"
 #include "token_cache.h"
 #include "version.h"
 
@@ -68,6 +69,7 @@ struct resource_config {
 	char **trusted_proxies;
 	char *tls_cert;
 	char *tls_key;
+	char *jwks_ca_file;
 };
 
 /* One row of the settings table (clang-format mangles the braces). */
@@ -132,6 +134,9 @@ static const struct config_field main_fields[] = {
 	F(tls_cert, CONFIG_STRING, 0, 0,
 	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP (none)"),
 	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert (none)"),
+	F(jwks_ca_file, CONFIG_STRING, 0, 0,
+	    "CAs (PEM) trusted for an https jwks_url, \"\" = the system's "
+	    "(none)"),
 };
 
 #undef F
@@ -162,6 +167,7 @@ struct daemon {
 	size_t n_workers;
 	struct event *sig_int, *sig_term, *sig_hup;
 	struct evhttp *metrics_http; /* metrics_bind, on the control thread */
+	struct tls_server *tls;      /* NULL: plain HTTP */
 };
 
 /* Checks that need more than one field, or a file. */
@@ -345,6 +351,8 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	    event_add(w->sweep, &every) == -1)
 		return err_set(e, ERR_NOMEM, "worker sweep timer");
 	evhttp_set_timeout(w->http, (int)d->cfg.idle_timeout);
+	if (d->tls != NULL)
+		tls_server_install(d->tls, w->http);
 	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL)
 		return err_set(e, ERR_IO, "accepting on the listening socket");
 	w->fd = -1; /* the evhttp closes it now */
@@ -399,6 +407,13 @@ reload(struct daemon *d)
 	if (key_source_reload(d->keys, &e) == -1)
 		log_msg(LOG_ERROR, "reload: keeping the running key set: %s",
 		    e.msg);
+	e = (struct err){ 0 };
+	if (d->tls != NULL && tls_server_reload(d->tls, &e) == -1)
+		log_msg(LOG_ERROR,
+		    "reload: keeping the running TLS certificate: %s", e.msg);
+	else if (d->tls != NULL)
+		log_msg(LOG_INFO, "reload: TLS certificate from %s",
+		    d->cfg.tls_cert);
 }
 
 static void
@@ -506,7 +521,8 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 		.min_age = d->cfg.jwks_min_age,
 		.max_age = d->cfg.jwks_max_age,
 		.refetch_interval = d->cfg.jwks_refetch_interval,
-		.timeout = d->cfg.jwks_timeout };
+		.timeout = d->cfg.jwks_timeout,
+		.ca_file = d->cfg.jwks_ca_file };
 	char shown[NI_MAXHOST + 16];
 	struct err ke = { 0 };
 	int rc = -1;
@@ -525,6 +541,10 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 		err_set(e, ERR_NOMEM, "event base");
 		goto out;
 	}
+	if (d->cfg.tls_cert[0] != '\0' &&
+	    (d->tls = tls_server_new(d->cfg.tls_cert, d->cfg.tls_key, e)) ==
+	        NULL)
+		goto out;
 	if ((d->keys = key_source_new(d->base, &kc, e)) == NULL ||
 	    bind_all(d, shown, sizeof(shown), e) == -1)
 		goto out;
@@ -562,6 +582,7 @@ out:
 	if (d->sig_hup != NULL)
 		event_free(d->sig_hup);
 	key_source_free(d->keys);
+	tls_server_free(d->tls);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	return rc;
@@ -619,7 +640,8 @@ main(int argc, char **argv)
 		                .metrics_port = 5091,
 		                .trusted_proxies = main_no_proxies,
 		                .tls_cert = "",
-		                .tls_key = "" } };
+		                .tls_key = "",
+		                .jwks_ca_file = "" } };
 	static const struct static_file openapi_file[] = {
 		{ "/openapi.json", "resource.json", "application/json" },
 	};
