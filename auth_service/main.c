@@ -21,6 +21,7 @@
 #include "purge.h"
 #include "reload.h"
 #include "routes.h"
+#include "sd_notify.h"
 #include "secret.h"
 #include "service.h"
 #include "tls.h"
@@ -107,6 +108,7 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	if (m->ctx.draining)
 		return;
 	log_msg(LOG_INFO, "signal %d: stopping", (int)sig);
+	(void)sd_notify_send("STOPPING=1");
 	m->ctx.draining = true;
 	/* Stop accepting; connections already open finish their requests. */
 	if (m->listener != NULL) {
@@ -215,6 +217,10 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	    (purge = purger_new(&m->ctx, e)) == NULL ||
 	    announce(m->listener, "", e) == -1)
 		goto out;
+	/* Type=notify: the listener is up, the database opened and
+	 * migrated (service_open), a key signs. */
+	if (sd_notify_send("READY=1\nSTATUS=serving") == -1)
+		log_msg(LOG_WARN, "NOTIFY_SOCKET: cannot notify systemd");
 	event_base_dispatch(base);
 	rc = 0;
 out:

@@ -128,6 +128,8 @@ publish(struct key_source *ks, struct jwks *set, const char *from)
 	}
 	for (size_t i = 0; i < ks->n_subs; i++)
 		mailbox_post(ks->subs[i], jwks_retain(set));
+	if (ks->current == NULL && ks->cfg.first_keys != NULL)
+		ks->cfg.first_keys(ks->cfg.first_keys_arg);
 	jwks_free(ks->current);
 	ks->current = set;
 	log_msg(LOG_INFO, "key set from %s: %zu key(s)", from, set->n);

@@ -29,6 +29,10 @@ struct key_source_config {
 	int64_t max_age;
 	int64_t refetch_interval; /* unknown kid: at most one fetch per this */
 	int64_t timeout;          /* one fetch, seconds */
+	/* Called on the control thread when the first key set is loaded
+	 * (NULL: nothing). */
+	void (*first_keys)(void *arg);
+	void *first_keys_arg;
 };
 
 /* base: the control thread's event base (fetches and timers run there).

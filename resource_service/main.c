@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "resource_metrics.h"
 #include "routes.h"
+#include "sd_notify.h"
 #include "secret.h"
 #include "static_files.h"
 #include "tls.h"
@@ -168,7 +169,29 @@ struct daemon {
 	struct event *sig_int, *sig_term, *sig_hup;
 	struct evhttp *metrics_http; /* metrics_bind, on the control thread */
 	struct tls_server *tls;      /* NULL: plain HTTP */
+	bool serving;                /* the workers accept */
+	bool have_keys;              /* a key set was loaded */
 };
+
+/* Type=notify: ready once the workers accept and a key set is loaded
+ * (from PEM files at start, or the first JWKS fetch). */
+static void
+notify_ready(struct daemon *d)
+{
+	if (!d->serving || !d->have_keys)
+		return;
+	if (sd_notify_send("READY=1\nSTATUS=serving") == -1)
+		log_msg(LOG_WARN, "NOTIFY_SOCKET: cannot notify systemd");
+}
+
+static void
+first_keys(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->have_keys = true;
+	notify_ready(d);
+}
 
 /* Checks that need more than one field, or a file. */
 static int
@@ -427,6 +450,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_msg(LOG_INFO, "signal %d: stopping", (int)sig);
+	(void)sd_notify_send("STOPPING=1");
 	event_base_loopbreak(d->base);
 }
 
@@ -522,7 +546,9 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 		.max_age = d->cfg.jwks_max_age,
 		.refetch_interval = d->cfg.jwks_refetch_interval,
 		.timeout = d->cfg.jwks_timeout,
-		.ca_file = d->cfg.jwks_ca_file };
+		.ca_file = d->cfg.jwks_ca_file,
+		.first_keys = first_keys,
+		.first_keys_arg = d };
 	char shown[NI_MAXHOST + 16];
 	struct err ke = { 0 };
 	int rc = -1;
@@ -566,6 +592,8 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 	    key_source_is_remote(d->keys) ? d->cfg.jwks_url : "PEM files");
 	printf("listening on %s\n", shown);
 	fflush(stdout);
+	d->serving = true;
+	notify_ready(d);
 	event_base_dispatch(d->base);
 	rc = 0;
 out:

@@ -100,6 +100,8 @@ class Install(unittest.TestCase):
                         root + p[len(prefix):]), f"{unit}: {p}")
                 if prefix != "/usr/local":
                     self.assertNotIn("/usr/local", "\n".join(lines), unit)
+                # Readiness comes from the daemon (sd_notify.c).
+                self.assertIn("Type=notify", lines, unit)
 
     def test_systemd_analyze_verify_installed_units(self):
         units = [os.path.join(self.prefix, "lib/systemd/system", u)
