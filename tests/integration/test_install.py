@@ -4,6 +4,7 @@ units where the units say; every installed program prints the version
 CMakeLists.txt's project() names; the installed units pass
 `systemd-analyze verify`; and `cpack -G DEB` builds a package whose
 `dpkg -c` lists the same files under /usr."""
+import json
 import os
 import re
 import shutil
@@ -144,6 +145,69 @@ class DebianPackage(unittest.TestCase):
             self.assertIn(b"ExecStart=/usr/bin/auth_service", unit)
         finally:
             shutil.rmtree(out, ignore_errors=True)
+
+
+class ContainerImage(unittest.TestCase):
+    """The image holds no demo user or password: the runtime stage copies
+    no secrets.json, the entry script starts an empty users file, and
+    only the demo override mounts the demo users."""
+
+    def read(self, *parts):
+        with open(harness.source(*parts), encoding="utf-8") as f:
+            return f.read()
+
+    def test_no_demo_secrets_in_the_image(self):
+        runtime = self.read("Dockerfile").split("FROM ")[2]
+        self.assertNotIn("secrets.json", runtime)
+        self.assertNotRegex(runtime, r"COPY config config\b")
+        self.assertIn("ENV AUTH_SECRETS=/app/data/users.json", runtime)
+        import yaml
+        demo = yaml.safe_load(self.read("docker-compose.demo.yml"))
+        auth = demo["services"]["auth"]
+        self.assertEqual(auth["environment"]["AUTH_SECRETS"],
+                         "/app/demo/secrets.json")
+        self.assertIn("./config/secrets.json:/app/demo/secrets.json:ro",
+                      auth["volumes"])
+
+    def test_entry_script_starts_with_no_users(self):
+        """auth-start with the real programs on PATH, in a copy of the
+        container's /app: an empty users file, a key pair, a daemon with
+        no user to log in."""
+        app = tempfile.mkdtemp(prefix="jwt-app-")
+        try:
+            for d in ("config", "keys", "data"):
+                os.makedirs(os.path.join(app, d))
+            for f in ("auth.json", "permissions.json"):
+                shutil.copy(harness.source("config", f),
+                            os.path.join(app, "config", f))
+            users = os.path.join(app, "data", "users.json")
+            env = {"PATH": harness.BUILD_DIR + ":/usr/bin:/bin",
+                   "AUTH_SECRETS": users}
+            # The script, not the binary, is the entry point: started
+            # here, then watched and stopped as a harness.Daemon.
+            d = harness.Daemon("auth_service", [], cwd=app, env=env)
+            script = harness.source("deploy", "docker", "auth-start.sh")
+            fd, log = tempfile.mkstemp(dir=app)
+            proc = subprocess.Popen(
+                ["sh", script, "--port", "0", "--config",
+                 "config/auth.json"], cwd=app, env=dict(os.environ, **env),
+                stdout=subprocess.PIPE, stderr=fd)
+            d.proc, d.log_file, d.log_path = proc, os.fdopen(fd, "w"), log
+            d.port = d._wait_listening()
+            try:
+                with open(users, encoding="utf-8") as f:
+                    self.assertEqual(json.load(f), {"users": {}})
+                self.assertEqual(os.stat(users).st_mode & 0o777, 0o600)
+                self.assertTrue(os.path.exists(
+                    os.path.join(app, "keys", "private_key.pem")))
+                r = d.request("POST", "/login", {"username": "user1",
+                                                 "password": "password123"})
+                self.assertEqual(r.status, 401)
+                self.assertIn("no users yet", d.log())
+            finally:
+                self.assertEqual(d.stop(), 0, d.log()[-2000:])
+        finally:
+            shutil.rmtree(app, ignore_errors=True)
 
 
 if __name__ == "__main__":
