@@ -35,10 +35,19 @@ pids+=($!)
 
 # The resource service takes its keys from the issuer's JWKS, so a key
 # rotation (jwt-admin keys rotate, then SIGHUP to auth_service) reaches it
-# without a restart. Start it once the issuer accepts connections.
+# without a restart. Start it once the issuer is ready (/health/ready:
+# database and keys usable), not merely accepting connections.
 auth_port=${AUTH_PORT:-5000}
+auth_ready() {
+	local status
+	exec 3<>"/dev/tcp/127.0.0.1/$auth_port" || return 1
+	printf 'GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+	read -r -t 2 _ status _ <&3 || status=
+	exec 3<&-
+	[ "$status" = 200 ]
+}
 for _ in $(seq 1 300); do
-	if (exec 3<>"/dev/tcp/127.0.0.1/$auth_port") 2>/dev/null; then
+	if auth_ready 2>/dev/null; then
 		break
 	fi
 	if ! kill -0 "${pids[0]}" 2>/dev/null; then

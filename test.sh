@@ -9,10 +9,11 @@ cd "$(dirname "$0")"
 # shellcheck disable=SC2086
 ensure_packages $BUILD_PACKAGES $TEST_PACKAGES
 
-# Node.js, if the machine has none, and playwright-core for the demo
-# page's browser test (pinned by the lockfile).
+# Node.js, if the machine has none, and playwright-core and axe-core for
+# the demo page's browser test (pinned by the lockfile).
 command -v npm >/dev/null || ensure_packages nodejs npm
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ ! -d tests/e2e/node_modules/playwright-core ] \
+	|| [ ! -d tests/e2e/node_modules/axe-core ]; then
 	npm ci --prefix tests/e2e --no-audit --no-fund >&2
 fi
 

@@ -15,6 +15,13 @@
 		    help                                                       \
 	}
 
+/* A connection setting, kept in the struct listener_limits. */
+/* clang-format off */
+#define FC(name, min, max, help) \
+	{ #name, CONFIG_INT, offsetof(struct auth_config, conn.name), min, max, \
+	    help }
+/* clang-format on */
+
 const struct config_field auth_config_fields[] = {
 	F(bind, CONFIG_STRING, 1, 0, "listen address"),
 	F(port, CONFIG_INT, 0, 65535, "listen port, 0 = any free"),
@@ -99,6 +106,17 @@ const struct config_field auth_config_fields[] = {
 	F(tls_cert, CONFIG_STRING, 0, 0,
 	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP"),
 	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert"),
+	FC(max_connections, 0, 10000000,
+	    "connections held at once, 0 = the descriptor limit less 64"),
+	FC(max_client_connections, 0, 10000000,
+	    "connections per client address (IPv6: per /64), 0 = no cap"),
+	FC(header_timeout, 1, 3600,
+	    "whole request head, from its first byte, seconds"),
+	FC(body_timeout, 1, 3600,
+	    "whole request body, from the end of the head, seconds"),
+	FC(idle_timeout, 1, 3600,
+	    "keep-alive wait for the next request (request_timeout bounds "
+	    "it too), seconds"),
 };
 
 const size_t auth_config_n_fields =
@@ -156,6 +174,11 @@ auth_config_defaults(struct auth_config *c)
 		.trusted_proxies = (char **)no_keys,
 		.tls_cert = (char *)"",
 		.tls_key = (char *)"",
+		.conn = { .max_connections = 0,
+		    .max_client_connections = 256,
+		    .header_timeout = 10,
+		    .body_timeout = 10,
+		    .idle_timeout = 10 },
 	};
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "listener.h"
 
 #define AUTH_CONFIG_DEFAULT_PATH "config/auth.json"
 #define AUTH_CONFIG_ENV_PREFIX "AUTH"
@@ -63,6 +64,7 @@ struct auth_config {
 	char **trusted_proxies; /* whose X-Forwarded-For is believed */
 	char *tls_cert;         /* "": plain HTTP */
 	char *tls_key;
+	struct listener_limits conn; /* descriptors, deadlines, per client */
 };
 
 extern const struct config_field auth_config_fields[];

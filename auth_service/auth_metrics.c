@@ -3,9 +3,7 @@
 
 #include <string.h>
 
-#include "auth_config.h"
 #include "metrics.h"
-#include "service.h"
 
 #define C METRICS_COUNTER
 #define H METRICS_HISTOGRAM
@@ -107,15 +105,12 @@ auth_metrics_request(const char *route, int status, int64_t us)
 }
 
 int
-auth_metrics_render(struct auth_ctx *ctx, struct evbuffer *out)
+auth_metrics_render(const struct auth_metrics_gauges *g, struct evbuffer *out)
 {
-	/* On the loop, which owns both pools' counts. */
-	metrics_set(AUTH_M_KEYS, ctx->keys != NULL ? (int64_t)ctx->keys->n : 0);
-	metrics_set(AUTH_M_HASH_QUEUE,
-	    ctx->pool != NULL ? (int64_t)password_pool_busy(ctx->pool) : 0);
-	metrics_set(AUTH_M_HASH_QUEUE_MAX, ctx->cfg->hash_queue);
-	metrics_set(AUTH_M_DB_QUEUE,
-	    ctx->db != NULL ? (int64_t)store_pool_busy(ctx->db) : 0);
-	metrics_set(AUTH_M_DB_QUEUE_MAX, ctx->cfg->db_queue);
+	metrics_set(AUTH_M_KEYS, g->keys);
+	metrics_set(AUTH_M_HASH_QUEUE, g->hash_queue);
+	metrics_set(AUTH_M_HASH_QUEUE_MAX, g->hash_queue_max);
+	metrics_set(AUTH_M_DB_QUEUE, g->db_queue);
+	metrics_set(AUTH_M_DB_QUEUE_MAX, g->db_queue_max);
 	return metrics_render(out);
 }

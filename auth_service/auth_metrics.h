@@ -7,7 +7,12 @@
 #include <event2/buffer.h>
 #include <stdint.h>
 
-struct auth_ctx;
+/* What the gauges show, read by the caller on the loop at scrape. */
+struct auth_metrics_gauges {
+	int64_t keys;
+	int64_t hash_queue, hash_queue_max;
+	int64_t db_queue, db_queue_max;
+};
 
 enum auth_metric {
 	AUTH_M_LOGIN_OK,
@@ -39,7 +44,8 @@ void auth_metrics_audit(const char *event, const char *reason);
 /* A request answered on route (a table path or NULL) after us. */
 void auth_metrics_request(const char *route, int status, int64_t us);
 
-/* The gauges read from ctx, then the whole exposition into out. */
-int auth_metrics_render(struct auth_ctx *ctx, struct evbuffer *out);
+/* The gauges, then the whole exposition into out. */
+int auth_metrics_render(
+    const struct auth_metrics_gauges *g, struct evbuffer *out);
 
 #endif

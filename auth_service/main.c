@@ -27,6 +27,7 @@
 #include "tls.h"
 #include "version.h"
 
+#define MAIN_FLUSH_MS 300 /* writing out the last replies at exit */
 #define MAIN_WIRE_BODY_FLOOR ((ev_ssize_t)1088 * 1024) /* 1 MiB + 64 KiB */
 
 struct main_state {
@@ -142,6 +143,18 @@ hup_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* At exit: every reply written out, the flush can stop early. */
+static void
+flushed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+
+	(void)fd;
+	(void)what;
+	if (ctx->active == 0)
+		event_base_loopbreak(ctx->base);
+}
+
 static ev_ssize_t
 wire_body_limit(const struct auth_config *cfg)
 {
@@ -176,6 +189,7 @@ static int
 serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 {
 	struct event *sigs[3] = { NULL };
+	struct listener_limits lim;
 	struct purger *purge = NULL;
 	struct event_base *base = m->ctx.base;
 	int rc = -1;
@@ -199,14 +213,16 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	http_set_header_limit(m->http, (size_t)cfg->max_headers);
 	evhttp_set_timeout(m->http, (int)cfg->request_timeout);
 	routes_install(m->http, &m->ctx);
+	lim = cfg->conn;
 	if (cfg->tls_cert[0] != '\0') {
 		if ((m->tls = tls_server_new(cfg->tls_cert, cfg->tls_key, e)) ==
 		    NULL)
 			goto out;
-		tls_server_install(m->tls, m->http);
+		lim.make_bev = tls_server_bufferevent;
+		lim.make_bev_arg = m->tls;
 	}
-	if ((m->listener = evhttp_bind_socket_with_handle(
-	         m->http, cfg->bind, (ev_uint16_t)cfg->port)) == NULL) {
+	if ((m->listener = listener_bind(base, m->http, cfg->bind,
+	         (uint16_t)cfg->port, &lim)) == NULL) {
 		err_set(e, ERR_IO, "cannot listen on %s:%lld: %s", cfg->bind,
 		    (long long)cfg->port, strerror(errno));
 		goto out;
@@ -232,6 +248,29 @@ out:
 	m->ctx.pool = NULL;
 	store_pool_free(m->ctx.db);
 	m->ctx.db = NULL;
+	/* What the pools delivered was replied to; let the loop write it
+	 * out (bounded) before the connections are freed. */
+	if (m->http != NULL && m->ctx.active > 0) {
+		struct timeval flush = { 0, MAIN_FLUSH_MS * 1000 };
+		struct timeval tick = { 0, 10000 };
+		struct event *sent =
+		    event_new(base, -1, EV_PERSIST, flushed_cb, &m->ctx);
+		/* Nothing but the connections may run now: the drain tick
+		 * asks the freed pools, SIGHUP the freed reloader. */
+		if (m->drain_ev != NULL)
+			event_del(m->drain_ev);
+		for (int i = 0; i < 3; i++)
+			if (sigs[i] != NULL)
+				event_del(sigs[i]);
+		purger_free(purge);
+		purge = NULL;
+		event_base_loopexit(base, &flush);
+		if (sent != NULL)
+			event_add(sent, &tick);
+		event_base_dispatch(base);
+		if (sent != NULL)
+			event_free(sent);
+	}
 	if (m->http != NULL)
 		evhttp_free(m->http);
 	if (m->metrics_http != NULL)
@@ -264,7 +303,7 @@ main(int argc, char **argv)
 	        &cli, &e) == -1)
 		goto out;
 	if (cli.version) {
-		printf("auth_service %s\n", JWT_VERSION);
+		printf("auth_service %s\n", jwt_version());
 		status = 0;
 		goto out;
 	}

@@ -41,9 +41,9 @@ void permissions_free(struct permissions *p);
 
 /* Reloads *p from path if the file changed since it was loaded (a stat
  * per call), so a permission change shows in the next token even without
- * SIGHUP (SPEC: refresh re-reads permissions.json). A file that no longer
- * parses is logged once per change and the running set kept: returns -1
- * with e set, *p untouched. 0 if unchanged or reloaded. */
+ * SIGHUP (every login and refresh grants the permissions of now). A file
+ * that no longer parses is logged once per change and the running set
+ * kept: returns -1 with e set, *p untouched. 0 if unchanged or reloaded. */
 int permissions_refresh(
     struct permissions **p, const char *path, struct err *e);
 

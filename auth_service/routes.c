@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "auth_metrics.h"
+#include "demo_info.h"
 #include "http_util.h"
 #include "json_util.h"
 #include "log.h"
@@ -189,61 +190,48 @@ route_login(struct evhttp_request *req, void *arg)
 	json_object_put(body);
 }
 
-/* The refresh_token member of a JSON body. */
-static int
-read_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
-    struct json_object **body, const char **tok, size_t *len, struct err *e)
+/* A use case that takes a refresh token (session_refresh, session_logout). */
+typedef int (*refresh_token_use)(struct auth_ctx *ctx, const char *token,
+    size_t len, const char *addr, session_done done, void *arg,
+    struct session_refusal *r);
+
+/* A body {"refresh_token"} handed to one use case; done replies. */
+static void
+route_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
+    refresh_token_use use, session_done done)
 {
-	if (http_read_json(req, (size_t)ctx->cfg->max_body, body, e) == -1 ||
-	    json_get_string(*body, "refresh_token", tok, len, e) == -1)
-		return -1;
-	return 0;
+	struct json_object *body = NULL;
+	struct pending *p = NULL;
+	struct session_refusal r = { 0 };
+	char addr[SESSION_ADDR_MAX];
+	const char *tok;
+	size_t len;
+
+	track(req, ctx);
+	http_client_addr(req, addr, sizeof(addr));
+	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
+	        -1 ||
+	    json_get_string(body, "refresh_token", &tok, &len, &r.e) == -1 ||
+	    (p = pending_new(ctx, req, &r.e)) == NULL ||
+	    use(ctx, tok, len, addr, done, p, &r) == -1) {
+		pending_cancel(p);
+		reply_refusal(req, &r);
+	}
+	json_object_put(body);
 }
 
 /* POST /refresh {"refresh_token"}: a new pair (session_refresh). */
 static void
 route_refresh(struct evhttp_request *req, void *arg)
 {
-	struct auth_ctx *ctx = arg;
-	struct json_object *body = NULL;
-	struct pending *p = NULL;
-	struct session_refusal r = { 0 };
-	char addr[SESSION_ADDR_MAX];
-	const char *tok;
-	size_t len;
-
-	track(req, ctx);
-	http_client_addr(req, addr, sizeof(addr));
-	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
-	    (p = pending_new(ctx, req, &r.e)) == NULL ||
-	    session_refresh(ctx, tok, len, addr, tokens_replied, p, &r) == -1) {
-		pending_cancel(p);
-		reply_refusal(req, &r);
-	}
-	json_object_put(body);
+	route_refresh_token(req, arg, session_refresh, tokens_replied);
 }
 
 /* POST /logout {"refresh_token"}: the family revoked (session_logout). */
 static void
 route_logout(struct evhttp_request *req, void *arg)
 {
-	struct auth_ctx *ctx = arg;
-	struct json_object *body = NULL;
-	struct pending *p = NULL;
-	struct session_refusal r = { 0 };
-	char addr[SESSION_ADDR_MAX];
-	const char *tok;
-	size_t len;
-
-	track(req, ctx);
-	http_client_addr(req, addr, sizeof(addr));
-	if (read_refresh_token(req, ctx, &body, &tok, &len, &r.e) == -1 ||
-	    (p = pending_new(ctx, req, &r.e)) == NULL ||
-	    session_logout(ctx, tok, len, addr, logout_replied, p, &r) == -1) {
-		pending_cancel(p);
-		reply_refusal(req, &r);
-	}
-	json_object_put(body);
+	route_refresh_token(req, arg, session_logout, logout_replied);
 }
 
 /* GET /.well-known/jwks.json: every key that verifies (RFC 7517 5);
@@ -348,9 +336,20 @@ route_metrics(struct evhttp_request *req, void *arg)
 	struct auth_ctx *ctx = arg;
 	struct evbuffer *b = evbuffer_new();
 	struct err e = { 0 };
+	/* On the loop, which owns both pools' counts. */
+	struct auth_metrics_gauges g = {
+		.keys = ctx->keys != NULL ? (int64_t)ctx->keys->n : 0,
+		.hash_queue = ctx->pool != NULL
+		                  ? (int64_t)password_pool_busy(ctx->pool)
+		                  : 0,
+		.hash_queue_max = ctx->cfg->hash_queue,
+		.db_queue =
+		    ctx->db != NULL ? (int64_t)store_pool_busy(ctx->db) : 0,
+		.db_queue_max = ctx->cfg->db_queue,
+	};
 
 	track(req, ctx);
-	if (b == NULL || auth_metrics_render(ctx, b) == -1) {
+	if (b == NULL || auth_metrics_render(&g, b) == -1) {
 		evbuffer_free(b);
 		err_set(&e, ERR_NOMEM, "metrics");
 		http_reply_error(req, &e);
@@ -380,6 +379,7 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_GET, "/demo/", route_demo },
 	{ EVHTTP_REQ_GET, "/demo/demo.css", route_demo },
 	{ EVHTTP_REQ_GET, "/demo/demo.js", route_demo },
+	{ EVHTTP_REQ_GET, "/demo/info.json", demo_info_route },
 	{ EVHTTP_REQ_GET, "/openapi.json", route_openapi },
 	{ EVHTTP_REQ_GET, "/metrics", route_metrics }, /* the last */
 };

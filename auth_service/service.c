@@ -219,10 +219,15 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	         e)) == NULL)
 		goto fail;
 	{
-		struct store_pool_config pc = { cfg->db,
-			(int)cfg->db_busy_timeout_ms,
-			threads_of(cfg->db_threads), (size_t)cfg->db_queue,
-			SERVICE_PROBE_MS };
+		struct store_pool_config pc = { .database = cfg->db,
+			.busy_timeout_ms = (int)cfg->db_busy_timeout_ms,
+			.threads = threads_of(cfg->db_threads),
+			.queue_max = (size_t)cfg->db_queue,
+			.probe_interval_ms = SERVICE_PROBE_MS,
+			/* At most one busy wait behind the turn, then 503. */
+			.write_deadline_ms = cfg->db_busy_timeout_ms > 0
+			                         ? cfg->db_busy_timeout_ms
+			                         : 1000 };
 		if ((ctx->db = store_pool_new(base, &pc, e)) == NULL)
 			goto fail;
 	}
@@ -241,8 +246,11 @@ service_close(struct auth_ctx *ctx)
 	ctx->closing = true;
 	password_pool_free(ctx->pool);
 	ctx->pool = NULL;
+	store_pool_free(ctx->db); /* its last deliveries still settle the
+	                             throttle */
+	ctx->db = NULL;
 	throttle_free(ctx->throttle);
-	store_pool_free(ctx->db);
+	ctx->throttle = NULL;
 	json_object_put(ctx->jwks_json);
 	jwks_free(ctx->keys);
 	permissions_free(ctx->perms);

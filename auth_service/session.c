@@ -74,6 +74,7 @@ refusal_from(struct session_refusal *r, const struct err *e)
 	r->e = *e;
 	r->retry_after = 0;
 	if (e->code == ERR_IO) {
+		r->e = (struct err){ 0 }; /* err_set keeps a first error */
 		err_set(&r->e, ERR_UNAVAILABLE, "database: %s", e->msg);
 		r->retry_after = 1;
 	} else if (e->code == ERR_UNAVAILABLE) {

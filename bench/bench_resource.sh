@@ -10,6 +10,8 @@
 #   combined = 1 / (1/verify + 1/bare): one RSA verify plus one HTTP
 #              exchange per request, the most one core can do.
 # Goals (issue 4), one worker: warm >= 0.7 bare; distinct >= 0.7 combined.
+# The forward-auth rows ask GET /auth about GET /protected (X-Original-*
+# headers, as nginx auth_request sends them), next to the direct rows.
 #
 # Usage: bench/bench_resource.sh [BUILD_DIR]   (default: build)
 # Env: DURATION (seconds per wrk run, default 5), REPEAT (runs per row,
@@ -109,13 +111,13 @@ stop_server() {
 	server_pid=
 }
 
-# run_wrk CPUS THREADS TOKENS: one wrk run; sets rps p50 p99.
+# run_wrk CPUS THREADS TOKENS PATH [auth]: one wrk run; sets rps p50 p99.
 run_wrk() {
-	local cpus=$1 threads=$2 tokens=$3 pin=() line
+	local cpus=$1 threads=$2 tokens=$3 path=$4 mode=${5:-} pin=() line
 	[ "$cpus" != - ] && pin=(taskset -c "$cpus")
 	line=$("${pin[@]}" wrk -t"$threads" -c"$CONNECTIONS" -d"${DURATION}s" \
-		-s "$LUA" "http://127.0.0.1:$port/protected" -- "$tokens" |
-		grep '^BENCH ')
+		-s "$LUA" "http://127.0.0.1:$port$path" -- "$tokens" "$path" \
+		$mode | grep '^BENCH ')
 	case "$line" in
 	*"socket_errors=0 non2xx=0") ;;
 	*)
@@ -135,7 +137,8 @@ res() {
 echo '{}' >"$tmp/none.json"
 workers=$(nproc)
 
-# Rows: LABEL|SERVER_CPUS|WRK_CPUS|WRK_THREADS|TOKENS|CEILING|ARGS. The
+# Rows: LABEL|SERVER_CPUS|WRK_CPUS|WRK_THREADS|TOKENS|CEILING|ARGS[|auth].
+# The
 # machine may be shared, so every row (the bare ceiling included) is run
 # REPEAT times, round-robin so each row samples different moments, and the
 # best run of each row is kept: the same rule for the ceilings and for the
@@ -147,6 +150,8 @@ rows=(
 	"$workers workers, cache warm|-|-|2|one|bare|--workers $workers"
 	"$workers workers, 1000 tokens|-|-|2|many|combined|--workers $workers --token-cache-size 256"
 	"1 worker, cache warm, no access log|0|1|1|one|bare|--workers 1 --access-log false"
+	"1 worker, cache warm, GET /auth|0|1|1|one|bare|--workers 1|auth"
+	"1 worker, 1000 tokens, GET /auth|0|1|1|many|combined|--workers 1 --token-cache-size 256|auth"
 )
 best_rps=()
 best_p50=()
@@ -161,10 +166,10 @@ for _ in $(seq "$REPEAT"); do
 	verify=$(awk -v a="$v" -v b="$verify" 'BEGIN { print (a > b ? a : b) }')
 done
 
-echo "== GET /protected, $CONNECTIONS connections, ${DURATION}s per run, best of $REPEAT"
+echo "== GET /protected (and GET /auth), $CONNECTIONS connections, ${DURATION}s per run, best of $REPEAT"
 for rep in $(seq "$REPEAT"); do
 	for i in "${!rows[@]}"; do
-		IFS='|' read -r label cpus wcpus wthreads tokens cname args \
+		IFS='|' read -r label cpus wcpus wthreads tokens cname args mode \
 			<<<"${rows[$i]}"
 		if [ "$cname" = - ]; then
 			start_server "$cpus" "$BUILD/bare_evhttp"
@@ -172,7 +177,10 @@ for rep in $(seq "$REPEAT"); do
 			# shellcheck disable=SC2046,SC2086
 			start_server "$cpus" $(res $args)
 		fi
-		run_wrk "$wcpus" "$wthreads" "$tmp/$tokens.txt"
+		path=/protected
+		[ "$mode" = auth ] && path=/auth
+		# shellcheck disable=SC2086
+		run_wrk "$wcpus" "$wthreads" "$tmp/$tokens.txt" "$path" $mode
 		stop_server
 		echo "run $rep: $label: $rps req/s (p50 ${p50} us, p99 ${p99} us)"
 		if awk -v r="$rps" -v b="${best_rps[$i]:-0}" \

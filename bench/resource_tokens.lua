@@ -1,7 +1,10 @@
 -- wrk script for bench/bench_resource.sh: GET /protected with the Bearer
 -- tokens of a file (one per line), taken in turn, so N distinct tokens
--- defeat the verified-token cache and one token keeps it warm.
--- Usage: wrk ... -s resource_tokens.lua URL -- TOKENS_FILE [PATH]
+-- defeat the verified-token cache and one token keeps it warm. With a
+-- third argument "auth", PATH is the forward-auth endpoint and each request
+-- asks it about GET /protected (X-Original-Method, X-Original-URI), as
+-- nginx's auth_request does.
+-- Usage: wrk ... -s resource_tokens.lua URL -- TOKENS_FILE [PATH [auth]]
 
 local requests = {}
 local next_index = 1
@@ -9,10 +12,15 @@ local next_index = 1
 function init(args)
 	local file = assert(io.open(args[1], "r"), "no tokens file")
 	local path = args[2] or "/protected"
+	local forward = args[3] == "auth"
 	for token in file:lines() do
 		if #token > 0 then
-			requests[#requests + 1] = wrk.format("GET", path,
-			    { ["Authorization"] = "Bearer " .. token })
+			local headers = { ["Authorization"] = "Bearer " .. token }
+			if forward then
+				headers["X-Original-Method"] = "GET"
+				headers["X-Original-URI"] = "/protected"
+			end
+			requests[#requests + 1] = wrk.format("GET", path, headers)
 		end
 	end
 	file:close()

@@ -18,6 +18,7 @@ static const char *const err_names[ERR_CODE_COUNT] = {
 	[ERR_UNAVAILABLE] = "unavailable",
 	[ERR_NOT_FOUND] = "not_found",
 	[ERR_METHOD] = "method_not_allowed",
+	[ERR_FORBIDDEN] = "forbidden",
 	[ERR_PAYLOAD_TOO_LARGE] = "payload_too_large",
 	[ERR_TOKEN_MISSING] = "token_missing",
 	[ERR_TOKEN_MALFORMED] = "token_malformed",
@@ -32,6 +33,7 @@ static const char *const err_names[ERR_CODE_COUNT] = {
 	[ERR_TOKEN_CLAIMS] = "token_claims",
 	[ERR_BEARER_MALFORMED] = "bearer_malformed",
 	[ERR_INSUFFICIENT_SCOPE] = "insufficient_scope",
+	[ERR_REQUEST_TIMEOUT] = "request_timeout",
 };
 
 int

@@ -18,6 +18,7 @@ enum err_code {
 	ERR_UNAVAILABLE,         /* 503 busy or not ready */
 	ERR_NOT_FOUND,           /* 404 */
 	ERR_METHOD,              /* 405 */
+	ERR_FORBIDDEN,           /* 403 access_denied: no rule allows it */
 	ERR_PAYLOAD_TOO_LARGE,   /* 413 */
 	/* 401 with WWW-Authenticate: Bearer, no error attribute (RFC 6750 3.1)
 	 */
@@ -38,6 +39,7 @@ enum err_code {
 	ERR_BEARER_MALFORMED,
 	/* 403 error="insufficient_scope" (RFC 6750 3.1) */
 	ERR_INSUFFICIENT_SCOPE,
+	ERR_REQUEST_TIMEOUT, /* 408: request head or body not in time */
 	ERR_CODE_COUNT
 };
 

@@ -62,6 +62,8 @@ static const struct http_answer http_answers[ERR_CODE_COUNT] = {
 	    false },
 	[ERR_METHOD] = { 405, "method_not_allowed",
 	    "method not allowed on this resource", false, false },
+	[ERR_FORBIDDEN] = { 403, "access_denied",
+	    "no route allows this request", false, false },
 	/* RFC 6750 3.1: no error attribute when credentials are missing. */
 	[ERR_TOKEN_MISSING] = { 401, "unauthorized",
 	    "a Bearer access token is required", true, false },
@@ -89,6 +91,8 @@ static const struct http_answer http_answers[ERR_CODE_COUNT] = {
 	    "expected one Authorization header: Bearer <token>", true, true },
 	[ERR_INSUFFICIENT_SCOPE] = { 403, "insufficient_scope",
 	    "the token lacks the required permission", true, true },
+	[ERR_REQUEST_TIMEOUT] = { 408, "request_timeout",
+	    "the request was not received in time", false, false },
 };
 
 static const struct http_answer http_internal = { 500, "server_error",
@@ -134,6 +138,8 @@ reason_for(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 413:
 		return "Content Too Large";
 	case 429:
@@ -314,7 +320,12 @@ http_reply_insufficient_scope(struct evhttp_request *req, const char *perm)
 int
 http_request_path(struct evhttp_request *req, char *buf, size_t len)
 {
-	const char *uri = evhttp_request_get_uri(req);
+	return http_target_path(evhttp_request_get_uri(req), buf, len);
+}
+
+int
+http_target_path(const char *uri, char *buf, size_t len)
+{
 	size_t n;
 
 	/* A path and a query, never a fragment (RFC 9112 3.2.1). The path is
@@ -791,4 +802,26 @@ http_client_addr(struct evhttp_request *req, char *buf, size_t len)
 	/* Only a trusted peer's word is taken for who the client is. */
 	if (addr != NULL && is_trusted(addr))
 		(void)forwarded_for(req, buf, len);
+}
+
+size_t
+http_error_bytes(enum err_code code, char *buf, size_t len)
+{
+	const struct http_answer *a = answer_for(code);
+	char body[256];
+	int n, m;
+
+	/* Written without evhttp, whose request is still half read: the
+	 * connection closes after it (RFC 9110 15.5.9). */
+	n = snprintf(body, sizeof(body),
+	    "{\"error\":\"%s\",\"error_description\":\"%s\"}\n", a->error,
+	    a->description);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return 0;
+	m = snprintf(buf, len,
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\nConnection: close\r\n"
+	    "Content-Length: %d\r\n\r\n%s",
+	    a->status, reason_for(a->status), n, body);
+	return m > 0 && (size_t)m < len ? (size_t)m : 0;
 }

@@ -69,6 +69,10 @@ void http_reply_bad_framing(struct evhttp_request *req, const struct err *e);
  * neither origin-form nor http(s) absolute-form. */
 int http_request_path(struct evhttp_request *req, char *buf, size_t len);
 
+/* The same for a request-target given as text (uri may be NULL: -1), such
+ * as the one a proxy forwards to an authorization endpoint. */
+int http_target_path(const char *uri, char *buf, size_t len);
+
 /* An event base for an HTTP server. evhttp turns a connection's read and
  * write interest on and off around every request; with the epoll
  * changelist those changes fold into one epoll_ctl per descriptor per loop
@@ -143,6 +147,11 @@ const char *http_route_matched(void);
  * before a request. */
 int http_reply_status(void);
 void http_reply_status_reset(void);
+
+/* A whole HTTP/1.1 error response for code, from the same table, with
+ * Connection: close, into buf: for a connection whose request evhttp has
+ * not finished reading (a 408). Its length, 0 if it does not fit. */
+size_t http_error_bytes(enum err_code code, char *buf, size_t len);
 
 /* The status code a reply for this error code would carry. */
 int http_status_for(enum err_code code);

@@ -115,8 +115,8 @@ tls_server_reload(struct tls_server *t, struct err *e)
 /* evhttp's bevcb: one SSL per accepted connection, on the accepting
  * loop's base. NULL makes libevent fall back to a plain socket, which a
  * TLS client then fails on: no downgrade it would accept. */
-static struct bufferevent *
-server_bev(struct event_base *base, void *arg)
+struct bufferevent *
+tls_server_bufferevent(struct event_base *base, void *arg)
 {
 	struct tls_server *t = arg;
 	struct bufferevent *bev;
@@ -142,7 +142,7 @@ server_bev(struct event_base *base, void *arg)
 void
 tls_server_install(struct tls_server *t, struct evhttp *http)
 {
-	evhttp_set_bevcb(http, server_bev, t);
+	evhttp_set_bevcb(http, tls_server_bufferevent, t);
 }
 
 struct tls_client *

@@ -27,6 +27,10 @@ int tls_server_reload(struct tls_server *t, struct err *e);
 /* Every connection http accepts speaks TLS. t outlives http. */
 void tls_server_install(struct tls_server *t, struct evhttp *http);
 
+/* The same as a bufferevent maker (listener_limits.make_bev; arg: the
+ * struct tls_server): a new SSL on the current certificate. */
+struct bufferevent *tls_server_bufferevent(struct event_base *base, void *arg);
+
 struct tls_client;
 
 /* ca_file NULL or "": the system's trust store. */

@@ -112,28 +112,48 @@ verified_token(struct guard *g, const char *token, size_t len,
 	return 0;
 }
 
+/* All of the need's permissions, or any one (RFC 6750 3.1
+ * insufficient_scope otherwise). */
+static int
+check_need(
+    const struct access_token *t, const struct guard_need *need, struct err *e)
+{
+	size_t held = 0;
+
+	for (size_t i = 0; i < need->n; i++)
+		if (access_token_has_permission(
+		        t, need->perms[i], need->lens[i]))
+			held++;
+	if (need->mode == GUARD_ANY_OF ? held > 0 : held == need->n)
+		return 0;
+	return err_set(e, ERR_INSUFFICIENT_SCOPE,
+	    "token lacks %s of %zu permission(s), first %.64s",
+	    need->mode == GUARD_ANY_OF ? "any" : "some", need->n,
+	    need->n > 0 ? need->perms[0] : "");
+}
+
 int
 guard_check_token(struct guard *g, const char *token, size_t len,
     const char *perm, size_t perm_len, struct guard_result *r, struct err *e)
 {
+	char *perms[1] = { (char *)perm };
+	size_t lens[1] = { perm_len };
+	struct guard_need need = { GUARD_ALL_OF, perms, lens, 1 };
+
 	*r = (struct guard_result){ 0 };
 	if (verified_token(g, token, len, r, e) == -1)
 		return -1;
-	if (!access_token_has_permission(r->token, perm, perm_len))
-		return err_set(e, ERR_INSUFFICIENT_SCOPE,
-		    "token lacks permission %.*s",
-		    (int)(perm_len > 64 ? 64 : perm_len), perm);
-	return 0;
+	return check_need(r->token, &need, e);
 }
 
 /* Does the request target's query carry an access_token parameter (RFC
  * 6750 2.3)? Names are compared as sent: the form is only ever detected
  * here, never used. */
 static bool
-query_has_token(struct evhttp_request *req)
+query_has_token(const char *uri)
 {
 	static const char name[] = "access_token";
-	const char *uri = evhttp_request_get_uri(req), *p;
+	const char *p;
 
 	if (uri == NULL || (p = strchr(uri, '?')) == NULL)
 		return false;
@@ -150,22 +170,37 @@ query_has_token(struct evhttp_request *req)
 }
 
 int
-guard_check_request(struct guard *g, struct evhttp_request *req,
-    const char *perm, size_t perm_len, struct guard_result *r, struct err *e)
+guard_decide(struct guard *g, struct evhttp_request *req, const char *target,
+    const struct guard_need *need, struct guard_result *r, struct err *e)
 {
 	const char *token;
 	size_t len;
 
 	*r = (struct guard_result){ 0 };
+	if (need->mode == GUARD_PUBLIC)
+		return 0;
 	if (http_bearer_token(req, &token, &len, e) == -1)
 		return -1;
 	/* Only the header method (RFC 6750 2.1) is supported. A token in the
 	 * query as well is "more than one method", invalid_request (RFC 6750
 	 * 3.1): refused rather than silently ignored. */
-	if (query_has_token(req))
+	if (query_has_token(target))
 		return err_set(e, ERR_BEARER_MALFORMED,
 		    "access_token in the query and in the header");
-	return guard_check_token(g, token, len, perm, perm_len, r, e);
+	if (verified_token(g, token, len, r, e) == -1)
+		return -1;
+	return check_need(r->token, need, e);
+}
+
+int
+guard_check_request(struct guard *g, struct evhttp_request *req,
+    const char *perm, size_t perm_len, struct guard_result *r, struct err *e)
+{
+	char *perms[1] = { (char *)perm };
+	size_t lens[1] = { perm_len };
+	struct guard_need need = { GUARD_ALL_OF, perms, lens, 1 };
+
+	return guard_decide(g, req, evhttp_request_get_uri(req), &need, r, e);
 }
 
 void

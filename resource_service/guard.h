@@ -28,6 +28,21 @@ struct guard_config {
 	void *unknown_kid_arg;
 };
 
+/* What a route requires (routes.json): no token at all, every one of its
+ * permissions, or any one of them. */
+enum guard_mode {
+	GUARD_ALL_OF = 0,
+	GUARD_ANY_OF,
+	GUARD_PUBLIC,
+};
+
+struct guard_need {
+	enum guard_mode mode;
+	char **perms; /* n scope tokens (RFC 6749 3.3); none when public */
+	size_t *lens;
+	size_t n;
+};
+
 /* The outcome for a request that presented a token which verified. */
 struct guard_result {
 	const struct access_token *token; /* NULL unless verified */
@@ -61,6 +76,16 @@ int guard_check_token(struct guard *g, const char *token, size_t len,
  * when the query carries an access_token as well (RFC 6750 3.1). */
 int guard_check_request(struct guard *g, struct evhttp_request *req,
     const char *perm, size_t perm_len, struct guard_result *r, struct err *e);
+
+/* The decision of every route, direct or forward-auth: a public need is
+ * allowed without looking at any credential (r->token stays NULL);
+ * otherwise the Authorization header of req, as guard_check_request, with
+ * the access_token query check made on target (the request-target the
+ * decision is for: req's own, or the one a proxy forwarded), then the
+ * need's permissions. */
+int guard_decide(struct guard *g, struct evhttp_request *req,
+    const char *target, const struct guard_need *need, struct guard_result *r,
+    struct err *e);
 
 void guard_result_release(struct guard_result *r);
 

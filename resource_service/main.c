@@ -1,7 +1,7 @@
 /* resource_service: the verifier daemon. This file only wires things:
- * configuration, the listening sockets, one worker thread per core each
- * with its own event base, and signals (SIGHUP reload, SIGINT/SIGTERM
- * clean stop). Requests are handled in routes.c. */
+ * the configuration (resource_config.c), the listening sockets, one worker
+ * thread per core each with its own event base, and signals (SIGHUP
+ * reload, SIGINT/SIGTERM clean stop). Requests are handled in routes.c. */
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -19,133 +19,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "claims.h"
 #include "config.h"
-#include "cors.h"
+#include "forward_auth.h"
 #include "guard.h"
 #include "http_util.h"
 #include "key_source.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "resource_config.h"
 #include "resource_metrics.h"
 #include "routes.h"
 #include "sd_notify.h"
 #include "secret.h"
 #include "static_files.h"
 #include "tls.h"
-#include "token_cache.h"
 #include "version.h"
 
-#define MAIN_DEFAULT_CONFIG "config/resource.json"
-#define MAIN_OPENAPI_DIR "docs/openapi"
-#define MAIN_ENV_PREFIX "RESOURCE"
-#define MAIN_MAX_WORKERS 256
 #define MAIN_EXIT_CONFIG 2
-
-struct resource_config {
-	char *bind;
-	int64_t port;
-	int64_t workers;
-	char *issuer;
-	char *audience;
-	int64_t leeway;
-	char **public_keys;
-	char *jwks_url;
-	int64_t jwks_min_age;
-	int64_t jwks_max_age;
-	int64_t jwks_refetch_interval;
-	int64_t jwks_timeout;
-	char *routes;
-	int64_t token_cache_size;
-	int64_t max_header_size;
-	int64_t idle_timeout;
-	bool access_log;
-	char *log_level;
-	char *cors_origin;
-	char *openapi_dir;
-	char *log_format;
-	bool metrics;
-	char *metrics_bind;
-	int64_t metrics_port;
-	char **trusted_proxies;
-	char *tls_cert;
-	char *tls_key;
-	char *jwks_ca_file;
-};
-
-/* One row of the settings table (clang-format mangles the braces). */
-/* clang-format off */
-#define F(name, type, min, max, help) \
-	{ #name, type, offsetof(struct resource_config, name), min, max, help }
-/* clang-format on */
-
-static const struct config_field main_fields[] = {
-	F(bind, CONFIG_STRING, 1, 0, "address to listen on (127.0.0.1)"),
-	F(port, CONFIG_INT, 0, 65535, "TCP port, 0 = any free port (5001)"),
-	F(workers, CONFIG_INT, 0, MAIN_MAX_WORKERS,
-	    "worker threads, 0 = one per core (0)"),
-	F(issuer, CONFIG_STRING, 1, 0, "accepted iss (http://127.0.0.1:5000)"),
-	F(audience, CONFIG_STRING, 1, 0, "accepted aud (resource_service)"),
-	F(leeway, CONFIG_INT, 0, CLAIMS_MAX_LEEWAY,
-	    "clock skew allowed on exp/nbf/iat, seconds (30)"),
-	F(public_keys, CONFIG_STRLIST, 0, 0,
-	    "public key PEM files, comma-separated (keys/public_key.pem)"),
-	F(jwks_url, CONFIG_STRING, 0, 0,
-	    "issuer JWKS URL, http only; if set, used instead of "
-	    "public_keys (unset)"),
-	F(jwks_min_age, CONFIG_INT, 1, 86400,
-	    "shortest JWKS cache lifetime, seconds (60)"),
-	F(jwks_max_age, CONFIG_INT, 1, 604800,
-	    "longest JWKS cache lifetime, seconds (3600)"),
-	F(jwks_refetch_interval, CONFIG_INT, 1, 3600,
-	    "unknown kid: at most one JWKS refetch per this, seconds (30)"),
-	F(jwks_timeout, CONFIG_INT, 1, 60, "one JWKS fetch, seconds (5)"),
-	F(routes, CONFIG_STRING, 1, 0,
-	    "protected routes file (config/routes.json)"),
-	F(token_cache_size, CONFIG_INT, 0, TOKEN_CACHE_MAX_ENTRIES,
-	    "verified tokens cached per worker, 0 = off (4096)"),
-	/* Above JWT_MAX_TOKEN_LEN with room for the other headers: every
-	 * token the verifier would accept can be sent, and a longer one gets
-	 * the RFC 6750 answer rather than libevent's HTML 400. */
-	F(max_header_size, CONFIG_INT, 1024, 1048576,
-	    "largest request header block, bytes (16384)"),
-	F(idle_timeout, CONFIG_INT, 1, 3600,
-	    "idle connection timeout, seconds (60)"),
-	F(access_log, CONFIG_BOOL, 0, 0,
-	    "one JSON access-log line per request on stderr (true)"),
-	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error (info)"),
-	F(cors_origin, CONFIG_STRING, 0, 0,
-	    "the one origin allowed cross-origin calls (the demo page), "
-	    "\"\" = none (http://127.0.0.1:5000)"),
-	F(openapi_dir, CONFIG_STRING, 0, 0,
-	    "directory of resource.json served at /openapi.json, \"\" = off "
-	    "(docs/openapi)"),
-	F(log_format, CONFIG_STRING, 1, 0,
-	    "json or text: the format of every log line (json)"),
-	F(metrics, CONFIG_BOOL, 0, 0,
-	    "serve Prometheus metrics at GET /metrics (true)"),
-	F(metrics_bind, CONFIG_STRING, 0, 0,
-	    "address of a listener of its own for /metrics, \"\" = on the "
-	    "main listener (none)"),
-	F(metrics_port, CONFIG_INT, 0, 65535,
-	    "port of the metrics listener, 0 = any free (5091)"),
-	F(trusted_proxies, CONFIG_STRLIST, 0, 0,
-	    "proxies (addresses or CIDRs) whose X-Forwarded-For names the "
-	    "client (none)"),
-	F(tls_cert, CONFIG_STRING, 0, 0,
-	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP (none)"),
-	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert (none)"),
-	F(jwks_ca_file, CONFIG_STRING, 0, 0,
-	    "CAs (PEM) trusted for an https jwks_url, \"\" = the system's "
-	    "(none)"),
-};
-
-#undef F
-
-#define MAIN_N_FIELDS (sizeof(main_fields) / sizeof(*main_fields))
-
-static char *main_default_keys[] = { "keys/public_key.pem", NULL };
-static char *main_no_proxies[] = { NULL };
 
 struct worker {
 	pthread_t thread;
@@ -191,56 +82,6 @@ first_keys(void *arg)
 
 	d->have_keys = true;
 	notify_ready(d);
-}
-
-/* Checks that need more than one field, or a file. */
-static int
-validate(const struct daemon *d, struct err *e)
-{
-	const struct resource_config *c = &d->cfg;
-	enum log_format format;
-	enum log_level level;
-	struct err pe = { 0 };
-
-	if (log_level_parse(c->log_level, &level) == -1)
-		return err_set(e, ERR_CONFIG,
-		    "%s: log_level: expected debug, info, warn or error",
-		    d->config_path);
-	log_set_level(level);
-	if (log_format_parse(c->log_format, &format) == -1)
-		return err_set(e, ERR_CONFIG,
-		    "%s: log_format: expected json or text", d->config_path);
-	log_set_format(format);
-	if (http_set_trusted_proxies(c->trusted_proxies, &pe) == -1)
-		return err_set(e, ERR_CONFIG, "%s: %s", d->config_path, pe.msg);
-	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
-		return err_set(e, ERR_CONFIG,
-		    "%s: tls_cert, tls_key: set both or neither",
-		    d->config_path);
-
-	if (c->cors_origin[0] != '\0') {
-		struct err ce = { 0 };
-		if (cors_check_origin(c->cors_origin, &ce) == -1)
-			return err_set(
-			    e, ERR_CONFIG, "%s: %s", d->config_path, ce.msg);
-	}
-	if (c->jwks_max_age < c->jwks_min_age)
-		return err_set(e, ERR_CONFIG,
-		    "%s: jwks_max_age: %" PRId64
-		    " is below jwks_min_age %" PRId64,
-		    d->config_path, c->jwks_max_age, c->jwks_min_age);
-	if (c->jwks_url != NULL && c->jwks_url[0] != '\0') {
-		struct err ue = { 0 };
-		if (key_source_check_url(c->jwks_url, &ue) == -1)
-			return err_set(
-			    e, ERR_CONFIG, "%s: %s", d->config_path, ue.msg);
-	} else if (c->public_keys == NULL || c->public_keys[0] == NULL) {
-		return err_set(e, ERR_CONFIG,
-		    "%s: public_keys: expected at least one PEM file (or set "
-		    "jwks_url)",
-		    d->config_path);
-	}
-	return 0;
 }
 
 static size_t
@@ -347,11 +188,7 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	struct guard_config gc = { .issuer = d->cfg.issuer,
 		.audience = d->cfg.audience,
 		.leeway = d->cfg.leeway,
-		.cache_entries = (size_t)d->cfg.token_cache_size,
-		.unknown_kid = key_source_is_remote(d->keys)
-		                   ? key_source_unknown_kid
-		                   : NULL,
-		.unknown_kid_arg = d->keys };
+		.cache_entries = (size_t)d->cfg.token_cache_size };
 	struct guard *g;
 
 	if ((w->base = http_event_base_new()) == NULL ||
@@ -367,6 +204,18 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	}
 	routes_worker_install(
 	    w->routes, w->http, (size_t)d->cfg.max_header_size);
+	/* An unknown kid waits for the next fetch: at most the interval
+	 * between two (counted up to 5 s: a longer one is not worth a
+	 * client's wait), plus one fetch under way and the one it needs. */
+	if (key_source_is_remote(d->keys) &&
+	    routes_worker_wait_keys(w->routes, w->base, d->keys,
+	        1000 * ((d->cfg.jwks_refetch_interval < 5
+	                        ? d->cfg.jwks_refetch_interval
+	                        : 5) +
+	                   2 * d->cfg.jwks_timeout) +
+	            100,
+	        e) == -1)
+		return -1;
 	/* On the worker's own base: the cache is touched by no other
 	 * thread. */
 	if ((w->sweep = event_new(
@@ -374,9 +223,15 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	    event_add(w->sweep, &every) == -1)
 		return err_set(e, ERR_NOMEM, "worker sweep timer");
 	evhttp_set_timeout(w->http, (int)d->cfg.idle_timeout);
-	if (d->tls != NULL)
-		tls_server_install(d->tls, w->http);
-	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL)
+	if (listener_accept(w->base, w->http, w->fd,
+	        &(struct listener_limits){
+	            .max_connections = d->cfg.max_connections,
+	            .max_client_connections = d->cfg.max_client_connections,
+	            .header_timeout = d->cfg.header_timeout,
+	            .body_timeout = d->cfg.body_timeout,
+	            .idle_timeout = d->cfg.idle_timeout,
+	            .make_bev = d->tls != NULL ? tls_server_bufferevent : NULL,
+	            .make_bev_arg = d->tls }) == NULL)
 		return err_set(e, ERR_IO, "accepting on the listening socket");
 	w->fd = -1; /* the evhttp closes it now */
 	return key_source_subscribe(d->keys, routes_worker_keys(w->routes), e);
@@ -396,14 +251,15 @@ worker_teardown(struct worker *w)
 {
 	if (w->sweep != NULL)
 		event_free(w->sweep);
-	/* The evhttp first: it owns connections on the base. */
+	/* The evhttp first: it owns connections on the base. The routes
+	 * before the base: their events live on it. */
 	if (w->http != NULL)
 		evhttp_free(w->http);
+	routes_worker_free(w->routes);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->fd != -1)
 		close(w->fd);
-	routes_worker_free(w->routes);
 }
 
 /* SIGHUP: re-read routes.json and the key files while serving. A bad file
@@ -414,7 +270,8 @@ reload(struct daemon *d)
 	struct route_config *routes = NULL;
 	struct err e = { 0 };
 
-	if (routes_load_config(d->cfg.routes, &routes, &e) == -1) {
+	if (routes_load_config(
+	        d->cfg.routes, d->cfg.forward_auth_path, &routes, &e) == -1) {
 		log_msg(
 		    LOG_ERROR, "reload: keeping the running routes: %s", e.msg);
 	} else {
@@ -545,6 +402,7 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 		.min_age = d->cfg.jwks_min_age,
 		.max_age = d->cfg.jwks_max_age,
 		.refetch_interval = d->cfg.jwks_refetch_interval,
+		.unknown_kid_ttl = d->cfg.jwks_unknown_kid_ttl,
 		.timeout = d->cfg.jwks_timeout,
 		.ca_file = d->cfg.jwks_ca_file,
 		.first_keys = first_keys,
@@ -555,8 +413,8 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 
 	d->n_workers =
 	    d->cfg.workers > 0 ? (size_t)d->cfg.workers : core_count();
-	if (d->n_workers > MAIN_MAX_WORKERS)
-		d->n_workers = MAIN_MAX_WORKERS;
+	if (d->n_workers > RESOURCE_MAX_WORKERS)
+		d->n_workers = RESOURCE_MAX_WORKERS;
 	if ((d->workers = calloc(d->n_workers, sizeof(*d->workers))) == NULL) {
 		err_set(e, ERR_NOMEM, "workers");
 		return -1;
@@ -642,38 +500,12 @@ check_config(
 int
 main(int argc, char **argv)
 {
-	struct daemon d = { .cfg = { .bind = "127.0.0.1",
-		                .port = 5001,
-		                .workers = 0,
-		                .issuer = "http://127.0.0.1:5000",
-		                .audience = "resource_service",
-		                .leeway = CLAIMS_DEFAULT_LEEWAY,
-		                .public_keys = main_default_keys,
-		                .jwks_url = "",
-		                .jwks_min_age = 60,
-		                .jwks_max_age = 3600,
-		                .jwks_refetch_interval = 30,
-		                .jwks_timeout = 5,
-		                .routes = "config/routes.json",
-		                .token_cache_size = 4096,
-		                .max_header_size = 16384,
-		                .idle_timeout = 60,
-		                .access_log = true,
-		                .log_level = "info",
-		                .cors_origin = "http://127.0.0.1:5000",
-		                .openapi_dir = MAIN_OPENAPI_DIR,
-		                .log_format = "json",
-		                .metrics = true,
-		                .metrics_bind = "",
-		                .metrics_port = 5091,
-		                .trusted_proxies = main_no_proxies,
-		                .tls_cert = "",
-		                .tls_key = "",
-		                .jwks_ca_file = "" } };
 	static const struct static_file openapi_file[] = {
 		{ "/openapi.json", "resource.json", "application/json" },
 	};
+	struct daemon d = { 0 };
 	struct static_files *openapi = NULL;
+	struct forward_auth_peers *peers = NULL;
 	struct route_config *routes = NULL;
 	struct config_cli cli = { 0 };
 	struct err e = { 0 };
@@ -681,25 +513,36 @@ main(int argc, char **argv)
 
 	log_set_program("resource_service");
 	http_set_realm("resource_service");
-	if (config_load(MAIN_DEFAULT_CONFIG, main_fields, MAIN_N_FIELDS, &d.cfg,
-	        MAIN_ENV_PREFIX, argc, argv, &cli, &e) == -1)
+	resource_config_defaults(&d.cfg);
+	if (config_load(RESOURCE_CONFIG_DEFAULT_PATH, resource_config_fields,
+	        resource_config_n_fields, &d.cfg, RESOURCE_CONFIG_ENV_PREFIX,
+	        argc, argv, &cli, &e) == -1)
 		goto fail;
 	d.config_path = cli.config_path;
 	if (cli.version) {
-		printf("resource_service %s\n", JWT_VERSION);
+		printf("resource_service %s\n", jwt_version());
 		status = 0;
 		goto out;
 	}
 	if (cli.help) {
-		config_usage(stdout, "resource_service", MAIN_DEFAULT_CONFIG,
-		    main_fields, MAIN_N_FIELDS, MAIN_ENV_PREFIX, NULL);
+		struct resource_config defaults;
+
+		resource_config_defaults(&defaults);
+		config_usage(stdout, "resource_service",
+		    RESOURCE_CONFIG_DEFAULT_PATH, resource_config_fields,
+		    resource_config_n_fields, RESOURCE_CONFIG_ENV_PREFIX,
+		    &defaults);
 		status = 0;
 		goto out;
 	}
-	if (validate(&d, &e) == -1)
+	if (resource_config_check(&d.cfg, d.config_path, &e) == -1)
 		goto fail;
+	log_set_level(resource_config_log_level(&d.cfg));
+	log_set_format(resource_config_log_format(&d.cfg));
 	routes_set_metrics(d.cfg.metrics && d.cfg.metrics_bind[0] == '\0');
-	if (routes_load_config(d.cfg.routes, &routes, &e) == -1)
+	if (resource_config_peers(&d.cfg, d.config_path, &peers, &e) == -1 ||
+	    routes_load_config(
+	        d.cfg.routes, d.cfg.forward_auth_path, &routes, &e) == -1)
 		goto fail;
 	if (resource_metrics_init() == -1) {
 		err_set(&e, ERR_INTERNAL, "metrics table");
@@ -710,14 +553,15 @@ main(int argc, char **argv)
 		status = 1;
 		goto fail;
 	}
-	if (static_files_load_optional(d.cfg.openapi_dir, MAIN_OPENAPI_DIR,
-	        "openapi_dir", openapi_file, 1, NULL, &openapi, &e) == -1) {
+	if (static_files_load_optional(d.cfg.openapi_dir,
+	        RESOURCE_OPENAPI_DIR_DEFAULT, "openapi_dir", openapi_file, 1,
+	        NULL, &openapi, &e) == -1) {
 		/* e.msg names the field; the config file goes first. */
 		fprintf(
 		    stderr, "resource_service: %s: %s\n", d.config_path, e.msg);
 		goto out;
 	}
-	routes_set_shared(d.cfg.cors_origin, openapi);
+	routes_set_shared(d.cfg.cors_origin, openapi, peers);
 	if (cli.check_config) {
 		if (check_config(&d, routes, &e) == -1)
 			goto fail;
@@ -736,7 +580,8 @@ fail:
 out:
 	static_files_free(openapi);
 	route_config_free(routes);
-	config_free(main_fields, MAIN_N_FIELDS, &d.cfg);
+	forward_auth_peers_free(peers);
+	config_free(resource_config_fields, resource_config_n_fields, &d.cfg);
 	metrics_shutdown();
 	return status;
 }

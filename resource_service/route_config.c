@@ -1,6 +1,6 @@
-/* route_config: loads and checks config/routes.json, builds the dispatch
- * table. A bad file never replaces a good table: the caller keeps the old
- * one until a new one parses completely. */
+/* route_config: loads and checks config/routes.json, and finds the rule
+ * for a request. A bad file never replaces a good table: the caller keeps
+ * the old one until a new one parses completely. */
 #include "route_config.h"
 
 #include <stdbool.h>
@@ -42,13 +42,40 @@ route_config_method_name(enum evhttp_cmd_type method)
 	return "OTHER";
 }
 
+int
+route_config_method_parse(
+    const char *name, size_t len, enum evhttp_cmd_type *out)
+{
+	for (size_t i = 0;
+	     i < sizeof(route_config_methods) / sizeof(*route_config_methods);
+	     i++) {
+		if (strlen(route_config_methods[i].name) == len &&
+		    memcmp(route_config_methods[i].name, name, len) == 0) {
+			*out = route_config_methods[i].method;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+need_clear(struct guard_need *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		free(n->perms[i]);
+	free(n->perms);
+	free(n->lens);
+	*n = (struct guard_need){ 0 };
+}
+
 static void
 rules_free(struct route_rule *rules, size_t n)
 {
 	if (rules == NULL)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		free(rules[i].path);
+		route_pattern_clear(&rules[i].pattern);
+		need_clear(&rules[i].need);
 		free(rules[i].permission);
 	}
 	free(rules);
@@ -76,52 +103,14 @@ route_config_free(struct route_config *c)
 static int
 parse_method(struct json_object *v, enum evhttp_cmd_type *out)
 {
-	const char *s;
-
-	if (!json_object_is_type(v, json_type_string))
+	if (!json_object_is_type(v, json_type_string) ||
+	    route_config_method_parse(json_object_get_string(v),
+	        (size_t)json_object_get_string_len(v), out) == -1)
 		return -1;
-	s = json_object_get_string(v);
-	for (size_t i = 0; i < ROUTE_CONFIG_RULE_METHODS; i++) {
-		if (strlen(route_config_methods[i].name) ==
-		        (size_t)json_object_get_string_len(v) &&
-		    strcmp(route_config_methods[i].name, s) == 0) {
-			*out = route_config_methods[i].method;
+	for (size_t i = 0; i < ROUTE_CONFIG_RULE_METHODS; i++)
+		if (route_config_methods[i].method == *out)
 			return 0;
-		}
-	}
 	return -1;
-}
-
-/* pchar without pct-encoded (RFC 3986 3.3). Requests are matched on the
- * raw path, never decoded, so a '%' here could only ever match one
- * spelling of the path: it is refused to avoid a false sense of coverage. */
-static bool
-is_path_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@/", c);
-}
-
-static bool
-is_plain_path(const char *s, size_t len)
-{
-	if (len == 0 || len > ROUTE_CONFIG_MAX_PATH || s[0] != '/')
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '\0' || !is_path_char((unsigned char)s[i]))
-			return false;
-	/* No "." or ".." segment: clients may not normalise them away the
-	 * way an operator would expect. */
-	for (size_t i = 0; i < len; i++) {
-		size_t seg;
-		if (s[i] != '/')
-			continue;
-		seg = strcspn(s + i + 1, "/");
-		if ((seg == 1 && s[i + 1] == '.') ||
-		    (seg == 2 && s[i + 1] == '.' && s[i + 2] == '.'))
-			return false;
-	}
-	return true;
 }
 
 /* scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E
@@ -140,13 +129,114 @@ is_scope_token(const char *s, size_t len)
 	return true;
 }
 
+static const char *const rule_needs[] = { "permission", "all_of", "any_of",
+	"public" };
+
+#define RULE_N_NEEDS (sizeof(rule_needs) / sizeof(*rule_needs))
+
+/* Appends one scope token to the need and to the space-separated list. */
+static int
+add_permission(struct route_rule *r, struct json_object *v, size_t idx,
+    const char *label, const char *field, struct err *e)
+{
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v), at;
+	char *grown;
+
+	if (!json_object_is_type(v, json_type_string) ||
+	    !is_scope_token(s, len))
+		return err_set(e, ERR_CONFIG,
+		    "%s: [%zu].%s: expected a scope token (RFC 6749 3.3) of "
+		    "at most %d characters",
+		    label, idx, field, ROUTE_CONFIG_MAX_PERMISSION);
+	for (size_t i = 0; i < r->need.n; i++)
+		if (r->need.lens[i] == len &&
+		    memcmp(r->need.perms[i], s, len) == 0)
+			return err_set(e, ERR_CONFIG,
+			    "%s: [%zu].%s: %.64s is listed twice", label, idx,
+			    field, s);
+	at = r->permission_len + (r->need.n > 0);
+	if (at + len > ROUTE_CONFIG_MAX_REQUIRED)
+		return err_set(e, ERR_CONFIG,
+		    "%s: [%zu].%s: more than %d characters of permissions",
+		    label, idx, field, ROUTE_CONFIG_MAX_REQUIRED);
+	if ((grown = realloc(r->permission, at + len + 1)) == NULL)
+		return err_set(e, ERR_NOMEM, "%s", label);
+	r->permission = grown;
+	if (r->need.n > 0)
+		grown[at - 1] = ' ';
+	memcpy(grown + at, s, len);
+	grown[at + len] = '\0';
+	r->permission_len = at + len;
+	if ((r->need.perms[r->need.n] = strndup(s, len)) == NULL)
+		return err_set(e, ERR_NOMEM, "%s", label);
+	r->need.lens[r->need.n++] = len;
+	return 0;
+}
+
+/* The one requirement member: "permission": "p" (all of one),
+ * "all_of"/"any_of": ["p", ...], or "public": true. */
+static int
+parse_need(struct json_object *item, size_t idx, const char *label,
+    struct route_rule *r, struct err *e)
+{
+	struct json_object *v = NULL, *found;
+	size_t which = RULE_N_NEEDS, n = 1;
+
+	for (size_t i = 0; i < RULE_N_NEEDS; i++) {
+		if (!json_object_object_get_ex(item, rule_needs[i], &found))
+			continue;
+		if (which != RULE_N_NEEDS)
+			return err_set(e, ERR_CONFIG,
+			    "%s: [%zu].%s: not together with %s (one of "
+			    "permission, all_of, any_of, public)",
+			    label, idx, rule_needs[i], rule_needs[which]);
+		which = i;
+		v = found;
+	}
+	if (which == RULE_N_NEEDS)
+		return err_set(e, ERR_CONFIG,
+		    "%s: [%zu].permission: expected a string (or all_of, "
+		    "any_of, public)",
+		    label, idx);
+	if (which == 3) {
+		if (!json_object_is_type(v, json_type_boolean) ||
+		    !json_object_get_boolean(v))
+			return err_set(e, ERR_CONFIG,
+			    "%s: [%zu].public: expected true", label, idx);
+		r->need.mode = GUARD_PUBLIC;
+		return 0;
+	}
+	if (which == 0 && !json_object_is_type(v, json_type_string))
+		return err_set(e, ERR_CONFIG,
+		    "%s: [%zu].permission: expected a string", label, idx);
+	if (which > 0) {
+		if (!json_object_is_type(v, json_type_array) ||
+		    (n = json_object_array_length(v)) == 0 ||
+		    n > ROUTE_CONFIG_MAX_PERMISSIONS)
+			return err_set(e, ERR_CONFIG,
+			    "%s: [%zu].%s: expected a list of 1 to %d "
+			    "permissions",
+			    label, idx, rule_needs[which],
+			    ROUTE_CONFIG_MAX_PERMISSIONS);
+		r->need.mode = which == 1 ? GUARD_ALL_OF : GUARD_ANY_OF;
+	}
+	if ((r->need.perms = calloc(n, sizeof(*r->need.perms))) == NULL ||
+	    (r->need.lens = calloc(n, sizeof(*r->need.lens))) == NULL)
+		return err_set(e, ERR_NOMEM, "%s", label);
+	for (size_t i = 0; i < n; i++)
+		if (add_permission(r,
+		        which == 0 ? v : json_object_array_get_idx(v, i), idx,
+		        label, rule_needs[which], e) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 parse_rule(struct json_object *item, size_t idx, const char *label,
     struct route_rule *r, struct err *e)
 {
 	struct json_object *v;
-	const char *s;
-	size_t len;
 
 	if (!json_object_is_type(item, json_type_object))
 		return err_set(e, ERR_CONFIG,
@@ -154,9 +244,13 @@ parse_rule(struct json_object *item, size_t idx, const char *label,
 		    label, idx);
 	json_object_object_foreach(item, key, val)
 	{
+		bool known =
+		    strcmp(key, "method") == 0 || strcmp(key, "path") == 0;
+
 		(void)val;
-		if (strcmp(key, "method") != 0 && strcmp(key, "path") != 0 &&
-		    strcmp(key, "permission") != 0)
+		for (size_t i = 0; i < RULE_N_NEEDS; i++)
+			known = known || strcmp(key, rule_needs[i]) == 0;
+		if (!known)
 			return err_set(e, ERR_CONFIG,
 			    "%s: [%zu].%.40s: unknown field", label, idx, key);
 	}
@@ -168,33 +262,20 @@ parse_rule(struct json_object *item, size_t idx, const char *label,
 		    label, idx);
 	if (!json_object_object_get_ex(item, "path", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
-	    !is_plain_path(json_object_get_string(v),
-	        (size_t)json_object_get_string_len(v)))
+	    json_object_get_string_len(v) > ROUTE_CONFIG_MAX_PATH ||
+	    route_pattern_compile(json_object_get_string(v),
+	        (size_t)json_object_get_string_len(v), &r->pattern) == -1)
 		return err_set(e, ERR_CONFIG,
-		    "%s: [%zu].path: expected an absolute path of at most %d "
-		    "unencoded characters",
+		    "%s: [%zu].path: expected /a/{name}/b or /a/* of at most "
+		    "%d unencoded characters",
 		    label, idx, ROUTE_CONFIG_MAX_PATH);
-	if ((r->path = strdup(json_object_get_string(v))) == NULL)
-		return err_set(e, ERR_NOMEM, "%s", label);
-	if (!json_object_object_get_ex(item, "permission", &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return err_set(e, ERR_CONFIG,
-		    "%s: [%zu].permission: expected a string", label, idx);
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (!is_scope_token(s, len))
-		return err_set(e, ERR_CONFIG,
-		    "%s: [%zu].permission: expected a scope token (RFC 6749 "
-		    "3.3) of at most %d characters",
-		    label, idx, ROUTE_CONFIG_MAX_PERMISSION);
-	if ((r->permission = strndup(s, len)) == NULL)
-		return err_set(e, ERR_NOMEM, "%s", label);
-	r->permission_len = len;
-	return 0;
+	r->path = r->pattern.text;
+	return parse_need(item, idx, label, r, e);
 }
 
-/* A rule may not shadow a built-in route nor repeat another rule: either
- * would make one of them silently unreachable. */
+/* A rule may not shadow a built-in route, nor have the same pattern as
+ * another rule of its method: neither would be more specific, so one of
+ * them would be silently unreachable. */
 static int
 check_unique(const struct route_rule *rules, size_t idx,
     const struct route *builtin, size_t n_builtin, const char *label,
@@ -207,19 +288,20 @@ check_unique(const struct route_rule *rules, size_t idx,
 			    idx, builtin[i].path);
 	for (size_t i = 0; i < idx; i++)
 		if (rules[i].method == rules[idx].method &&
-		    strcmp(rules[i].path, rules[idx].path) == 0)
+		    route_pattern_same(&rules[i].pattern, &rules[idx].pattern))
 			return err_set(e, ERR_CONFIG,
-			    "%s: [%zu]: %s %s is already routed by [%zu]",
+			    "%s: [%zu].path: %s %.80s is already routed by "
+			    "[%zu] (%.80s)",
 			    label, idx,
 			    route_config_method_name(rules[i].method),
-			    rules[i].path, i);
+			    rules[idx].path, i, rules[i].path);
 	return 0;
 }
 
 int
 route_config_parse(const char *text, size_t len, const char *label,
-    const struct route *builtin, size_t n_builtin, http_handler guarded,
-    struct route_config **out, struct err *e)
+    const struct route *builtin, size_t n_builtin, struct route_config **out,
+    struct err *e)
 {
 	struct json_object *root = NULL;
 	struct route_config *c = NULL;
@@ -250,7 +332,7 @@ route_config_parse(const char *text, size_t len, const char *label,
 	}
 	atomic_init(&c->refs, 1);
 	if ((c->rules = calloc(n + 1, sizeof(*c->rules))) == NULL ||
-	    (c->table = calloc(n + n_builtin + 1, sizeof(*c->table))) == NULL) {
+	    (c->table = calloc(n_builtin + 1, sizeof(*c->table))) == NULL) {
 		err_set(e, ERR_NOMEM, "%s", label);
 		goto out;
 	}
@@ -265,10 +347,7 @@ route_config_parse(const char *text, size_t len, const char *label,
 	c->n_rules = n;
 	for (size_t i = 0; i < n_builtin; i++)
 		c->table[i] = builtin[i];
-	for (size_t i = 0; i < n; i++)
-		c->table[n_builtin + i] = (struct route){ c->rules[i].method,
-			c->rules[i].path, guarded };
-	c->n_table = n_builtin + n;
+	c->n_table = n_builtin;
 	*out = c;
 	c = NULL;
 	rc = 0;
@@ -280,8 +359,7 @@ out:
 
 int
 route_config_load(const char *path, const struct route *builtin,
-    size_t n_builtin, http_handler guarded, struct route_config **out,
-    struct err *e)
+    size_t n_builtin, struct route_config **out, struct err *e)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -289,21 +367,41 @@ route_config_load(const char *path, const struct route *builtin,
 
 	if (config_read_file(path, ROUTE_CONFIG_MAX_FILE, &text, &len, e) == -1)
 		return -1;
-	rc = route_config_parse(
-	    text, len, path, builtin, n_builtin, guarded, out, e);
+	rc = route_config_parse(text, len, path, builtin, n_builtin, out, e);
 	free(text);
 	return rc;
+}
+
+const struct route_rule *
+route_config_match(const struct route_config *c, enum evhttp_cmd_type method,
+    const char *path, unsigned *methods)
+{
+	const struct route_rule *best = NULL;
+	unsigned seen = 0;
+
+	if (method == EVHTTP_REQ_HEAD)
+		method = EVHTTP_REQ_GET; /* RFC 9110 9.3.2 */
+	if (route_path_is_canonical(path)) {
+		for (size_t i = 0; i < c->n_rules; i++) {
+			const struct route_rule *r = &c->rules[i];
+
+			if (!route_pattern_match(&r->pattern, path))
+				continue;
+			seen |= (unsigned)r->method;
+			if (r->method == method &&
+			    (best == NULL || route_pattern_compare(&r->pattern,
+			                         &best->pattern) > 0))
+				best = r;
+		}
+	}
+	if (methods != NULL)
+		*methods = seen;
+	return best;
 }
 
 const struct route_rule *
 route_config_find(
     const struct route_config *c, enum evhttp_cmd_type method, const char *path)
 {
-	if (method == EVHTTP_REQ_HEAD)
-		method = EVHTTP_REQ_GET;
-	for (size_t i = 0; i < c->n_rules; i++)
-		if (c->rules[i].method == method &&
-		    strcmp(c->rules[i].path, path) == 0)
-			return &c->rules[i];
-	return NULL;
+	return route_config_match(c, method, path, NULL);
 }

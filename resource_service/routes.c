@@ -1,6 +1,11 @@
-/* routes: handlers of the resource service. The handler of a protected
- * route asks the guard, then answers with the route's JSON; it never looks
- * at the token itself. */
+/* routes: handlers of the resource service. A request is dispatched to a
+ * built-in route by exact path, else to the most specific routes.json rule
+ * (route_config_match); the handler of a rule asks the guard, then answers
+ * with the route's JSON; it never looks at the token itself. The
+ * forward-auth endpoint decides for a proxy with the same lookup and the
+ * same guard_decide, and answers with the same refusals. In JWKS mode a
+ * decision that meets an unknown kid, on either path, is held in kid_wait
+ * and dispatched again after the next fetch. */
 #include "routes.h"
 
 #include <event2/buffer.h>
@@ -11,8 +16,11 @@
 #include <time.h>
 
 #include "cors.h"
+#include "demo_info.h"
+#include "forward_auth.h"
 #include "http_util.h"
 #include "jwks.h"
+#include "kid_wait.h"
 #include "log.h"
 #include "metrics.h"
 #include "request_log.h"
@@ -23,6 +31,8 @@
 
 #define ROUTES_PATH_MAX 1024
 #define ROUTES_SUB_MAX 256
+#define ROUTES_TARGET_MAX 512
+#define ROUTES_HELD (-1) /* cur.status: the request waits for keys */
 
 /* What the access log needs, recorded while the request is handled:
  * handlers run to completion, so one per worker suffices. */
@@ -34,7 +44,11 @@ struct routes_request {
 	char sub[ROUTES_SUB_MAX + 1]; /* NUL-terminated */
 	size_t sub_len;
 	bool has_sub;
-	struct request_log log;
+	/* The forward-auth endpoint's "METHOD target", as forwarded. */
+	char target[ROUTES_TARGET_MAX];
+	bool has_target;
+	const char *route;      /* the table path or rule matched; NULL: none */
+	struct request_log log; /* id, client, start (request_log.h) */
 };
 
 struct routes_worker {
@@ -45,6 +59,11 @@ struct routes_worker {
 	bool access_log;
 	size_t max_header_size;
 	struct routes_request cur;
+	struct timespec t0;        /* the current request's start */
+	struct kid_wait *kid_wait; /* JWKS mode: unknown kids wait */
+	/* Whether a decision meeting an unknown kid may leave the request
+	 * unanswered (cur.status ROUTES_HELD) for the caller to hold. */
+	bool may_wait;
 };
 
 void
@@ -61,6 +80,7 @@ routes_release_config(void *item)
 
 static struct cors_policy routes_cors;
 static struct static_files *routes_openapi_files;
+static const struct forward_auth_peers *routes_peers;
 static bool routes_metrics_here = true;
 
 void
@@ -70,30 +90,36 @@ routes_set_metrics(bool on_main_listener)
 }
 
 void
-routes_set_shared(const char *cors_origin, struct static_files *openapi)
+routes_set_shared(const char *cors_origin, struct static_files *openapi,
+    const struct forward_auth_peers *peers)
 {
 	routes_cors.origin = cors_origin;
 	routes_openapi_files = openapi;
+	routes_peers = peers;
 }
 
 static void routes_health(struct evhttp_request *req, void *arg);
 static void routes_live(struct evhttp_request *req, void *arg);
-static void routes_openapi(struct evhttp_request *req, void *arg);
 static void routes_metrics(struct evhttp_request *req, void *arg);
-static void routes_guarded(struct evhttp_request *req, void *arg);
+static void routes_openapi(struct evhttp_request *req, void *arg);
+static void routes_forward_auth(struct evhttp_request *req, void *arg);
+static void routes_demo_info(struct evhttp_request *req, void *arg);
 
+/* The forward-auth row's path is the one routes_load_config is given. */
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
 	{ EVHTTP_REQ_GET, "/health/ready", routes_health },
 	{ EVHTTP_REQ_GET, "/health/live", routes_live },
+	{ EVHTTP_REQ_GET, "/metrics", routes_metrics },
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
-	{ EVHTTP_REQ_GET, "/metrics", routes_metrics }, /* the last */
+	{ EVHTTP_REQ_GET, "/auth", routes_forward_auth },
+	{ EVHTTP_REQ_GET, "/demo/routes.json", routes_demo_info },
 };
 
 #define ROUTES_N_BUILTIN (sizeof(routes_builtin) / sizeof(*routes_builtin))
 
-/* The answers of the demo routes (SPEC); any other configured route
- * answers with a generic message naming the permission it checked. */
+/* The answers of the demo routes (docs/API.md); any other configured
+ * route answers with a generic message naming the permission it checked. */
 static const struct {
 	enum evhttp_cmd_type method;
 	const char *path;
@@ -105,10 +131,25 @@ static const struct {
 };
 
 int
-routes_load_config(const char *path, struct route_config **out, struct err *e)
+routes_load_config(const char *path, const char *forward_auth_path,
+    struct route_config **out, struct err *e)
 {
-	return route_config_load(path, routes_builtin,
-	    ROUTES_N_BUILTIN - !routes_metrics_here, routes_guarded, out, e);
+	struct route builtin[ROUTES_N_BUILTIN];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ROUTES_N_BUILTIN; i++) {
+		builtin[n] = routes_builtin[i];
+		if (builtin[n].handler == routes_forward_auth) {
+			if (forward_auth_path[0] == '\0')
+				continue; /* switched off */
+			builtin[n].path = forward_auth_path;
+		}
+		if (builtin[n].handler == routes_metrics &&
+		    !routes_metrics_here)
+			continue; /* off, or on metrics_bind */
+		n++;
+	}
+	return route_config_load(path, builtin, n, out, e);
 }
 
 struct routes_worker *
@@ -134,6 +175,7 @@ routes_worker_free(struct routes_worker *w)
 {
 	if (w == NULL)
 		return;
+	kid_wait_free(w->kid_wait);
 	mailbox_drain(&w->keys);
 	mailbox_drain(&w->configs);
 	route_config_free(w->config);
@@ -208,8 +250,7 @@ reply_granted(struct evhttp_request *req, const struct route_rule *rule,
     const struct access_token *t)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	const struct verify_str *user =
-	    t->username.s != NULL ? &t->username : &t->sub;
+	const struct verify_str *user = NULL;
 	const char *message = "access granted";
 	bool is_protected = false;
 	struct evbuffer *b;
@@ -229,8 +270,15 @@ reply_granted(struct evhttp_request *req, const struct route_rule *rule,
 	ROUTES_ADD_LITERAL(b, "{\"message\":");
 	put_string(b, message, strlen(message));
 	ROUTES_ADD_LITERAL(b, ",\"user\":");
-	put_string(b, user->s, user->len);
-	if (is_protected) {
+	if (t != NULL) {
+		user = t->username.s != NULL ? &t->username : &t->sub;
+		put_string(b, user->s, user->len);
+	} else {
+		ROUTES_ADD_LITERAL(b, "null"); /* a public rule */
+	}
+	if (t == NULL) {
+		ROUTES_ADD_LITERAL(b, "}\n");
+	} else if (is_protected) {
 		ROUTES_ADD_LITERAL(b, ",\"roles\":");
 		put_string_array(b, t->roles, t->n_roles);
 		ROUTES_ADD_LITERAL(b, ",\"permissions\":");
@@ -258,57 +306,135 @@ note_sub(struct routes_worker *w, const struct access_token *t)
 	w->cur.has_sub = true;
 }
 
-/* Every protected route: the guard decides, the reply follows the SPEC's
- * forms: 401 (RFC 6750 3.1 invalid_token, or a bare challenge when no
- * credentials came), 400 invalid_request, 403 insufficient_scope naming
- * the permission, 503 while no key set is loaded. */
+/* The refusal of a rule's decision, the same for a direct route and for
+ * the forward-auth endpoint: 401 (RFC 6750 3.1 invalid_token, or a bare
+ * challenge when no credentials came), 400 invalid_request, 403
+ * insufficient_scope naming the permissions, 503 while no key set is
+ * loaded, 403 access_denied when no rule allows the request. */
 static void
-routes_guarded(struct evhttp_request *req, void *arg)
+reply_refused(struct routes_worker *w, struct evhttp_request *req,
+    const struct route_rule *rule, const struct guard_result *r,
+    const struct err *e)
 {
-	struct routes_worker *w = arg;
-	struct guard_result r = { 0 };
-	const struct route_rule *rule;
-	struct err e = { 0 };
-
-	rule = route_config_find(
-	    w->config, evhttp_request_get_command(req), w->cur.path);
-	if (rule == NULL) {
-		/* Dispatched here only through a rule of this table. */
-		err_set(&e, ERR_INTERNAL, "no rule for a dispatched route");
-		goto fail;
-	}
-	if (guard_check_request(w->guard, req, rule->permission,
-	        rule->permission_len, &r, &e) == -1)
-		goto fail;
-	resource_metrics_verified(ERR_OK, request_log_elapsed_us(&w->cur.log));
-	note_sub(w, r.token);
-	reply_granted(req, rule, r.token);
-	w->cur.status = HTTP_OK;
-	goto out;
-fail:
-	if (rule != NULL)
-		resource_metrics_verified(
-		    e.code, request_log_elapsed_us(&w->cur.log));
-	if (r.token != NULL)
-		note_sub(w, r.token);
-	w->cur.error = e.code;
-	w->cur.status = http_status_for(e.code);
-	if (e.code == ERR_INSUFFICIENT_SCOPE) {
-		log_msg(LOG_INFO, "403 %s: %s", rule->path, e.msg);
+	if (r != NULL && r->token != NULL)
+		note_sub(w, r->token);
+	w->cur.error = e->code;
+	w->cur.status = http_status_for(e->code);
+	if (e->code == ERR_INSUFFICIENT_SCOPE && rule != NULL) {
+		log_msg(LOG_INFO, "403 %s: %s", rule->path, e->msg);
 		http_reply_insufficient_scope(req, rule->permission);
-	} else if (e.code == ERR_UNAVAILABLE) {
-		http_reply_error_retry(req, &e, 5);
+	} else if (e->code == ERR_UNAVAILABLE) {
+		http_reply_error_retry(req, e, 5);
 	} else {
-		http_reply_error(req, &e);
+		http_reply_error(req, e);
 	}
-out:
-	guard_result_release(&r);
+}
+
+/* A token naming a kid the key set lacks, met while the request may
+ * wait: nothing is answered, cur.status says ROUTES_HELD and the caller
+ * holds the request for the next JWKS fetch (kid_wait.h). */
+static bool
+wait_for_kid(struct routes_worker *w, const struct err *e)
+{
+	if (e->code != ERR_TOKEN_KID || !w->may_wait)
+		return false;
+	w->cur.status = ROUTES_HELD;
+	return true;
+}
+
+/* A guard decision in the metrics: its result and reason, the time since
+ * the request arrived, and this worker's cache size. */
+static void
+count_decision(struct routes_worker *w, enum err_code code)
+{
+	resource_metrics_verified(code, request_log_elapsed_us(&w->cur.log));
 	metrics_set_mine(
 	    RES_M_CACHE_ENTRIES, (int64_t)guard_cache_count(w->guard));
 }
 
+/* A request a rule matched: the guard decides; the answer is the rule's
+ * JSON (reply_granted) or the refusal every route gives (reply_refused). */
+static void
+routes_guarded(struct routes_worker *w, struct evhttp_request *req,
+    const struct route_rule *rule)
+{
+	struct guard_result r = { 0 };
+	struct err e = { 0 };
+
+	w->cur.route = rule->path;
+	if (guard_decide(w->guard, req, evhttp_request_get_uri(req),
+	        &rule->need, &r, &e) == -1) {
+		if (!wait_for_kid(w, &e)) {
+			count_decision(w, e.code);
+			reply_refused(w, req, rule, &r, &e);
+		}
+	} else {
+		count_decision(w, ERR_OK);
+		if (r.token != NULL)
+			note_sub(w, r.token);
+		reply_granted(req, rule, r.token);
+		w->cur.status = HTTP_OK;
+	}
+	guard_result_release(&r);
+}
+
+/* GET /auth (forward_auth_path): the decision for the request a proxy
+ * forwards (X-Original-Method and X-Original-URI, or X-Forwarded-*), made
+ * by the rule the same method and path would reach directly. A target no
+ * rule allows is refused with 403 (deny by default), since a proxy turns
+ * any other status but 401 into an error of its own. */
+static void
+routes_forward_auth(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct forward_auth_target t;
+	const struct route_rule *rule = NULL;
+	struct guard_result r = { 0 };
+	struct err e = { 0 };
+	char path[ROUTES_PATH_MAX];
+
+	if (!forward_auth_peer_allowed(routes_peers, req)) {
+		err_set(
+		    &e, ERR_FORBIDDEN, "forward-auth from an untrusted peer");
+		goto fail;
+	}
+	if (forward_auth_target(req, &t, &e) == -1)
+		goto fail;
+	/* For the access log: what was decided, cut to a bounded length
+	 * (json-c escapes it). */
+	snprintf(w->cur.target, sizeof(w->cur.target), "%.16s %s",
+	    t.method_name, t.uri);
+	w->cur.has_target = true;
+	if (!t.method_routable ||
+	    http_target_path(t.uri, path, sizeof(path)) == -1 ||
+	    (rule = route_config_find(w->config, t.method, path)) == NULL) {
+		err_set(&e, ERR_FORBIDDEN, "no rule allows %s %.80s",
+		    t.method_routable ? route_config_method_name(t.method)
+		                      : "(method)",
+		    t.uri);
+		goto fail;
+	}
+	if (guard_decide(w->guard, req, t.uri, &rule->need, &r, &e) == -1) {
+		if (wait_for_kid(w, &e))
+			goto out;
+		count_decision(w, e.code);
+		goto fail;
+	}
+	count_decision(w, ERR_OK);
+	if (forward_auth_reply_granted(req, r.token, &e) == -1)
+		goto fail;
+	if (r.token != NULL)
+		note_sub(w, r.token);
+	w->cur.status = HTTP_OK;
+	goto out;
+fail:
+	reply_refused(w, req, rule, &r, &e);
+out:
+	guard_result_release(&r);
+}
+
 /* GET /health: public. 503 until a key set is loaded, since nothing could
- * be verified before (SPEC: 503 when not ready). */
+ * be verified before (a load balancer keeps traffic away meanwhile). */
 static void
 routes_health(struct evhttp_request *req, void *arg)
 {
@@ -425,6 +551,24 @@ routes_openapi(struct evhttp_request *req, void *arg)
 	static_files_handler(req, NULL);
 }
 
+/* GET /demo/routes.json: public, the table this worker dispatches on;
+ * only while CORS lets the demo page read it (cors_origin set). */
+static void
+routes_demo_info(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct err e = { 0 };
+
+	if (routes_cors.origin == NULL || routes_cors.origin[0] == '\0') {
+		err_set(&e, ERR_NOT_FOUND, "demo routes: cors_origin is off");
+		w->cur.error = e.code;
+		w->cur.status = http_status_for(e.code);
+		http_reply_error(req, &e);
+		return;
+	}
+	w->cur.status = demo_info_reply(req, w->config);
+}
+
 /* New objects from the control thread, taken between requests so a
  * request never sees a table or key set change under it. */
 static void
@@ -441,50 +585,184 @@ take_updates(struct routes_worker *w)
 		guard_set_keys(w->guard, k);
 }
 
-/* The answer http_route sent when no handler ran. */
-static enum err_code
-dispatch_error(const struct routes_worker *w)
+/* "GET, HEAD, DELETE" for a 405 (RFC 9110 15.5.6); HEAD comes with GET. */
+static void
+allow_header(unsigned methods, char *buf, size_t len)
 {
-	if (!w->cur.path_ok)
-		return ERR_INVALID_REQUEST;
-	for (size_t i = 0; i < w->config->n_table; i++)
-		if (strcmp(w->config->table[i].path, w->cur.path) == 0)
-			return ERR_METHOD;
-	return ERR_NOT_FOUND;
+	static const enum evhttp_cmd_type order[] = { EVHTTP_REQ_GET,
+		EVHTTP_REQ_HEAD, EVHTTP_REQ_POST, EVHTTP_REQ_PUT,
+		EVHTTP_REQ_PATCH, EVHTTP_REQ_DELETE, EVHTTP_REQ_OPTIONS };
+	size_t o = 0;
+
+	if (methods & EVHTTP_REQ_GET)
+		methods |= EVHTTP_REQ_HEAD;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
+		int n;
+
+		if (!(methods & order[i]))
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s", o > 0 ? ", " : "",
+		    route_config_method_name(order[i]));
+		if (n < 0 || (size_t)n >= len - o)
+			return;
+		o += (size_t)n;
+	}
 }
 
-/* The access line: the common fields, then the subject and the error
- * code (never the token). */
+/* A built-in route by exact path, else the most specific rule; a path
+ * some route has under other methods is 405 with Allow, any other 404. */
 static void
-access_log(struct routes_worker *w, const char *route, int64_t latency_us)
+dispatch(struct routes_worker *w, struct evhttp_request *req)
 {
-	struct log_field extra[2] = {
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const struct route_config *c = w->config;
+	const struct route_rule *rule;
+	unsigned methods = 0, matched = 0;
+	struct err e = { 0 };
+	char allow[64];
+
+	if (!w->cur.path_ok) {
+		err_set(&e, ERR_INVALID_REQUEST, "request target not usable");
+		reply_refused(w, req, NULL, NULL, &e);
+		return;
+	}
+	for (size_t i = 0; i < c->n_table; i++) {
+		if (strcmp(c->table[i].path, w->cur.path) != 0)
+			continue;
+		/* HEAD is GET without a body (RFC 9110 9.3.2). */
+		w->cur.route = c->table[i].path;
+		if (c->table[i].method == method ||
+		    (method == EVHTTP_REQ_HEAD &&
+		        c->table[i].method == EVHTTP_REQ_GET)) {
+			c->table[i].handler(req, w);
+			return;
+		}
+		methods |= (unsigned)c->table[i].method;
+	}
+	if ((rule = route_config_match(c, method, w->cur.path, &matched)) !=
+	    NULL) {
+		routes_guarded(w, req, rule);
+		return;
+	}
+	methods |= matched;
+	/* A 405 on a rule's pattern is counted under that pattern. */
+	for (unsigned bit = 1; matched != 0 && w->cur.route == NULL &&
+	                       bit <= (unsigned)EVHTTP_REQ_PATCH;
+	     bit <<= 1)
+		if ((matched & bit) != 0 &&
+		    (rule = route_config_find(
+		         c, (enum evhttp_cmd_type)bit, w->cur.path)) != NULL)
+			w->cur.route = rule->path;
+	if (methods == 0) {
+		err_set(&e, ERR_NOT_FOUND, "no route");
+	} else {
+		allow_header(methods, allow, sizeof(allow));
+		evhttp_add_header(
+		    evhttp_request_get_output_headers(req), "Allow", allow);
+		err_set(&e, ERR_METHOD, "method not allowed");
+	}
+	reply_refused(w, req, NULL, NULL, &e);
+}
+
+/* One access line and the HTTP count per request, once it is answered;
+ * the token never appears in it. */
+static void
+access_log_once(struct routes_worker *w)
+{
+	struct log_field extra[3] = {
+		{ .key = "target" },
 		{ .key = "sub" },
 		{ .key = "error" },
 	};
 
+	metrics_http(w->cur.route, w->cur.status);
+	if (!w->access_log)
+		return;
+	if (w->cur.has_target)
+		extra[0].str = w->cur.target;
 	if (w->cur.has_sub) {
-		extra[0].str = w->cur.sub;
-		extra[0].len = w->cur.sub_len;
+		extra[1].str = w->cur.sub;
+		extra[1].len = w->cur.sub_len;
 	}
 	if (w->cur.error != ERR_OK)
-		extra[1].str = err_code_name(w->cur.error);
-	request_log_write(
-	    &w->cur.log, route, w->cur.status, latency_us, extra, 2);
+		extra[2].str = err_code_name(w->cur.error);
+	request_log_write(&w->cur.log, w->cur.route, w->cur.status,
+	    request_log_elapsed_us(&w->cur.log), extra, 3);
+}
+
+static void
+cur_reset(struct routes_worker *w)
+{
+	w->cur.status = 0;
+	w->cur.error = ERR_OK;
+	w->cur.has_sub = false;
+	w->cur.has_target = false;
+	w->cur.route = NULL;
+}
+
+/* What a held request needs to be decided, answered and logged later. */
+struct routes_held {
+	struct routes_request cur;
+	struct timespec t0;
+};
+
+/* Holds req (its decision met an unknown kid) until the key source's
+ * next fetch answers for that kid. False: not held (no kid to wait for,
+ * a kid refused at once, no memory); the caller decides it now. */
+static bool
+hold(struct routes_worker *w, struct evhttp_request *req)
+{
+	struct routes_held *h;
+	const char *token;
+	char kid[JWK_KID_MAX + 1];
+	size_t len, kid_len;
+	struct err e = { 0 };
+
+	if (http_bearer_token(req, &token, &len, &e) == -1 ||
+	    kid_wait_token_kid(token, len, kid, sizeof(kid), &kid_len) == -1 ||
+	    (h = malloc(sizeof(*h))) == NULL)
+		return false;
+	h->cur = w->cur;
+	h->t0 = w->t0;
+	if (kid_wait_hold(w->kid_wait, req, kid, kid_len, h) == -1) {
+		free(h);
+		return false;
+	}
+	return true;
+}
+
+/* kid_wait_retry: the newest keys and routes, then the same dispatch
+ * again (a direct route or the forward-auth endpoint alike). */
+static bool
+held_retry(void *arg, struct evhttp_request *req, void *saved, bool last)
+{
+	struct routes_worker *w = arg;
+	struct routes_held *h = saved;
+
+	take_updates(w);
+	w->cur = h->cur;
+	cur_reset(w);
+	w->may_wait = !last;
+	dispatch(w, req);
+	w->may_wait = false;
+	if (w->cur.status == ROUTES_HELD)
+		return false;
+	access_log_once(w);
+	return true;
 }
 
 static void
 routes_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct routes_worker *w = arg;
-	const char *route = NULL;
 	struct err e = { 0 };
 
+	clock_gettime(CLOCK_MONOTONIC, &w->t0);
 	request_log_begin(&w->cur.log, req);
 	take_updates(w);
-	w->cur.status = 0;
-	w->cur.error = ERR_OK;
-	w->cur.has_sub = false;
+	cur_reset(w);
+	w->may_wait = w->kid_wait != NULL;
 	w->cur.path_ok =
 	    http_request_path(req, w->cur.path, sizeof(w->cur.path)) == 0;
 	/* A preflight from the demo's origin is answered here; any other
@@ -493,20 +771,27 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 		http_reply_bad_framing(req, &e);
 		w->cur.error = e.code;
 		w->cur.status = http_status_for(e.code);
-	} else if (cors_handle(&routes_cors, req)) {
+	} else if (cors_handle(&routes_cors, req))
 		w->cur.status = HTTP_NO_CONTENT;
-	} else {
-		http_route(req, w->config->table, w->config->n_table, w);
-		route = http_route_matched();
+	else
+		dispatch(w, req);
+	w->may_wait = false;
+	if (w->cur.status == ROUTES_HELD) {
+		if (hold(w, req))
+			return; /* logged when answered */
+		cur_reset(w);
+		dispatch(w, req);
 	}
 	/* The reply is queued: req may be gone, use only what was noted. */
-	if (w->cur.status == 0) {
-		w->cur.error = dispatch_error(w);
-		w->cur.status = http_status_for(w->cur.error);
-	}
-	metrics_http(route, w->cur.status);
-	if (w->access_log)
-		access_log(w, route, request_log_elapsed_us(&w->cur.log));
+	access_log_once(w);
+}
+
+int
+routes_worker_wait_keys(struct routes_worker *w, struct event_base *base,
+    struct key_source *ks, int64_t max_wait_ms, struct err *e)
+{
+	w->kid_wait = kid_wait_new(base, ks, max_wait_ms, held_retry, w, e);
+	return w->kid_wait != NULL ? 0 : -1;
 }
 
 void

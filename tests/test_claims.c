@@ -175,8 +175,8 @@ test_parse_types(void)
 	      ERR_TOKEN_CLAIMS);
 }
 
-/* The STYLE.md test, with an issuer and audience: a policy without them
- * is refused (see test_policy). */
+/* exp is exclusive (RFC 7519 4.1.4). The policy has an issuer and an
+ * audience: one without them is refused (see test_policy). */
 static void
 test_exp_is_exclusive(void)
 {

@@ -470,6 +470,97 @@ test_authorization_header(void)
 	guard_free(g);
 }
 
+static int
+decide(struct guard *g, const char *auth, const char *target,
+    const struct guard_need *need, struct guard_result *r, struct err *e)
+{
+	struct evhttp_request *req = evhttp_request_new(NULL, NULL);
+	int rc;
+
+	if (auth != NULL)
+		evhttp_add_header(evhttp_request_get_input_headers(req),
+		    "Authorization", auth);
+	*e = (struct err){ 0 };
+	rc = guard_decide(g, req, target, need, r, e);
+	evhttp_request_free(req);
+	return rc;
+}
+
+/* all_of needs every permission, any_of one; public needs no token and
+ * never looks at one. */
+static void
+test_decide_needs(void)
+{
+	struct guard *g = new_guard(16, key_a);
+	struct claims_opt o = { .iat = T0,
+		.nbf = T0,
+		.exp = T0 + 900,
+		.perms = { "read:data", "write:data" } };
+	char *tok = sign(key_a, &o), auth[4096];
+	char *both[] = { "read:data", "write:data" };
+	char *one_missing[] = { "read:data", "delete:users" };
+	char *none_held[] = { "delete:users", "read:admin_panel" };
+	size_t both_len[] = { 9, 10 }, one_len[] = { 9, 12 },
+	       none_len[] = { 12, 16 };
+	struct guard_need all_ok = { GUARD_ALL_OF, both, both_len, 2 };
+	struct guard_need all_no = { GUARD_ALL_OF, one_missing, one_len, 2 };
+	struct guard_need any_ok = { GUARD_ANY_OF, one_missing, one_len, 2 };
+	struct guard_need any_no = { GUARD_ANY_OF, none_held, none_len, 2 };
+	struct guard_need pub = { GUARD_PUBLIC, NULL, NULL, 0 };
+	struct guard_result r;
+	struct err e;
+
+	fake_now = T0 + 1;
+	snprintf(auth, sizeof(auth), "Bearer %s", tok);
+	CHECK(decide(g, auth, "/x", &all_ok, &r, &e) == 0 && r.token != NULL);
+	guard_result_release(&r);
+	CHECK(decide(g, auth, "/x", &all_no, &r, &e) == -1 &&
+	      e.code == ERR_INSUFFICIENT_SCOPE && r.token != NULL);
+	guard_result_release(&r);
+	CHECK(decide(g, auth, "/x", &any_ok, &r, &e) == 0);
+	guard_result_release(&r);
+	CHECK(decide(g, auth, "/x", &any_no, &r, &e) == -1 &&
+	      e.code == ERR_INSUFFICIENT_SCOPE);
+	guard_result_release(&r);
+	/* Public: allowed with no token, with a forged one, with two
+	 * headers' worth of nonsense; no token is ever verified. */
+	CHECK(decide(g, NULL, "/x", &pub, &r, &e) == 0 && r.token == NULL);
+	CHECK(
+	    decide(g, "Bearer x.y.z", "/x?access_token=1", &pub, &r, &e) == 0 &&
+	    r.token == NULL);
+	/* Not public: no token is 401 missing. */
+	CHECK(decide(g, NULL, "/x", &any_ok, &r, &e) == -1 &&
+	      e.code == ERR_TOKEN_MISSING);
+	guard_result_release(&r);
+	free(tok);
+	guard_free(g);
+}
+
+/* The access_token query check is made on the target given, which for
+ * the forward-auth endpoint is the forwarded one (RFC 6750 3.1: one
+ * method only). */
+static void
+test_decide_target_query(void)
+{
+	struct guard *g = new_guard(16, key_a);
+	char *tok = sign_default(key_a), auth[4096];
+	char *perms[] = { "read:data" };
+	size_t lens[] = { 9 };
+	struct guard_need need = { GUARD_ALL_OF, perms, lens, 1 };
+	struct guard_result r;
+	struct err e;
+
+	fake_now = T0 + 1;
+	snprintf(auth, sizeof(auth), "Bearer %s", tok);
+	CHECK(decide(g, auth, "/x?a=1&access_token=abc", &need, &r, &e) == -1 &&
+	      e.code == ERR_BEARER_MALFORMED);
+	guard_result_release(&r);
+	CHECK(decide(g, auth, "/x?a=1&access_tokens=abc", &need, &r, &e) == 0);
+	guard_result_release(&r);
+	free(tok);
+	guard_free(g);
+}
+
 int
 main(void)
 {
@@ -494,6 +585,8 @@ main(void)
 	RUN(test_no_keys);
 	RUN(test_cache_off);
 	RUN(test_authorization_header);
+	RUN(test_decide_needs);
+	RUN(test_decide_target_query);
 	jwk_free(key_a);
 	jwk_free(key_b);
 	return test_report();

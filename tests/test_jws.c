@@ -329,7 +329,7 @@ sign_verify(const struct jws_key *k, const struct jwks *set, size_t siglen)
 	CHECK(used != NULL && strcmp(used->kid, k->kid) == 0);
 	CHECK(p != NULL && strcmp(member(p, "sub"), "u1") == 0);
 	CHECK(h != NULL && strcmp(member(h, "typ"), "at+jwt") == 0);
-	/* The header, byte for byte (SPEC: alg, typ, kid). */
+	/* The header, byte for byte: alg, typ, kid (docs/API.md). */
 	dot = strchr(token, '.');
 	*dot = '\0';
 	part = b64dec(token, &len);

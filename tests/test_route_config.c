@@ -1,5 +1,6 @@
 /* test_route_config: routes.json parsing, its refusals (each next to a
- * positive control), exact raw-path matching and reference counting. */
+ * positive control), raw-path matching, patterns and their precedence,
+ * permission lists, public rules, conflicts and reference counting. */
 #include <string.h>
 
 #include "route_config.h"
@@ -7,13 +8,6 @@
 
 static void
 handler_health(struct evhttp_request *req, void *arg)
-{
-	(void)req;
-	(void)arg;
-}
-
-static void
-handler_guarded(struct evhttp_request *req, void *arg)
 {
 	(void)req;
 	(void)arg;
@@ -28,8 +22,8 @@ parse(const char *text, struct route_config **out, struct err *e)
 {
 	*e = (struct err){ 0 };
 	*out = NULL;
-	return route_config_parse(text, strlen(text), "routes.json", builtin, 1,
-	    handler_guarded, out, e);
+	return route_config_parse(
+	    text, strlen(text), "routes.json", builtin, 1, out, e);
 }
 
 /* Parses text and expects refusal with ERR_CONFIG and msg containing
@@ -72,18 +66,21 @@ test_demo_file(void)
 
 	CHECK(route_config_load(
 	          test_source_path("config/routes.json", path, sizeof(path)),
-	          builtin, 1, handler_guarded, &c, &e) == 0);
+	          builtin, 1, &c, &e) == 0);
 	if (c == NULL)
 		return;
 	CHECK(c->n_rules == 3);
-	CHECK(c->n_table == 4);
-	/* Built-in routes come first and keep their handler. */
+	/* The built-in routes are kept, with their handler. */
+	CHECK(c->n_table == 1);
 	CHECK(strcmp(c->table[0].path, "/health") == 0);
 	CHECK(c->table[0].handler == handler_health);
-	CHECK(c->table[1].handler == handler_guarded);
 	r = route_config_find(c, EVHTTP_REQ_GET, "/protected");
 	CHECK(r != NULL && strcmp(r->permission, "read:data") == 0 &&
 	      r->permission_len == 9);
+	/* The seed's single permission is an all_of of one. */
+	CHECK(r != NULL && r->need.mode == GUARD_ALL_OF && r->need.n == 1 &&
+	      r->need.lens[0] == 9 &&
+	      strcmp(r->need.perms[0], "read:data") == 0);
 	r = route_config_find(c, EVHTTP_REQ_GET, "/admin");
 	CHECK(r != NULL && strcmp(r->permission, "read:admin_panel") == 0);
 	r = route_config_find(c, EVHTTP_REQ_DELETE, "/admin/users");
@@ -97,8 +94,8 @@ test_missing_file(void)
 	struct route_config *c = NULL;
 	struct err e = { 0 };
 
-	CHECK(route_config_load("/nonexistent/routes.json", builtin, 1,
-	          handler_guarded, &c, &e) == -1);
+	CHECK(route_config_load(
+	          "/nonexistent/routes.json", builtin, 1, &c, &e) == -1);
 	CHECK(c == NULL);
 	CHECK(strstr(e.msg, "/nonexistent/routes.json") != NULL);
 }
@@ -142,8 +139,8 @@ test_shape(void)
 	CHECK(accepted("[{\"method\":\"GET\",\"path\":\"/a\","
 	               "\"permission\":\"p\"}]"));
 	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\","
-	              "\"permission\":\"p\",\"public\":true}]",
-	    "[0].public: unknown field"));
+	              "\"permission\":\"p\",\"owner\":true}]",
+	    "[0].owner: unknown field"));
 	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\"}]",
 	    "[0].permission: expected a string"));
 	CHECK(
@@ -288,7 +285,29 @@ test_conflicts(void)
 	              "\"permission\":\"p\"},"
 	              "{\"method\":\"GET\",\"path\":\"/a\","
 	              "\"permission\":\"q\"}]",
-	    "[1]: GET /a is already routed by [0]"));
+	    "routes.json: [1].path: GET /a is already routed by [0]"));
+	/* The same requests under other parameter names: neither is more
+	 * specific, so the table is refused, whatever the permissions. */
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/u/{id}\","
+	              "\"permission\":\"p\"},"
+	              "{\"method\":\"GET\",\"path\":\"/u/{name}\","
+	              "\"permission\":\"q\"}]",
+	    "[1].path: GET /u/{name} is already routed by [0] (/u/{id})"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/u/*\","
+	              "\"public\":true},"
+	              "{\"method\":\"GET\",\"path\":\"/u/*\","
+	              "\"permission\":\"q\"}]",
+	    "[1].path: GET /u/* is already routed by [0]"));
+	/* Overlapping shapes are fine: precedence decides (test_precedence).
+	 */
+	CHECK(accepted("[{\"method\":\"GET\",\"path\":\"/u/{id}\","
+	               "\"permission\":\"p\"},"
+	               "{\"method\":\"GET\",\"path\":\"/u/me\","
+	               "\"permission\":\"q\"},"
+	               "{\"method\":\"GET\",\"path\":\"/u/*\","
+	               "\"permission\":\"r\"},"
+	               "{\"method\":\"GET\",\"path\":\"/*\","
+	               "\"public\":true}]"));
 	/* A rule may not shadow the public /health (nor make it guarded). */
 	CHECK(refused("[{\"method\":\"POST\",\"path\":\"/health\","
 	              "\"permission\":\"p\"}]",
@@ -334,6 +353,291 @@ test_method_names(void)
 	    "[0].method"));
 }
 
+/* The permission of the rule a request reaches, or "-" for none. */
+static const char *
+reached(const struct route_config *c, enum evhttp_cmd_type m, const char *p)
+{
+	const struct route_rule *r = route_config_find(c, m, p);
+
+	if (r == NULL)
+		return "-";
+	return r->need.mode == GUARD_PUBLIC ? "public" : r->permission;
+}
+
+static void
+test_pattern_paths(void)
+{
+	CHECK(accepted("[{\"method\":\"GET\",\"path\":\"/api/orders/*\","
+	               "\"permission\":\"p\"}]"));
+	CHECK(accepted("[{\"method\":\"GET\",\"path\":\"/*\","
+	               "\"permission\":\"p\"}]"));
+	CHECK(accepted("[{\"method\":\"GET\",\"path\":\"/users/{id}/orders\","
+	               "\"permission\":\"p\"}]"));
+	CHECK(accepted("[{\"method\":\"GET\",\"path\":\"/a/{x}/{y_2}/*\","
+	               "\"permission\":\"p\"}]"));
+	/* '*' only as a whole last segment; braces only around a name. */
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a/*/b\","
+	              "\"permission\":\"p\"}]",
+	    "[0].path"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a*\","
+	              "\"permission\":\"p\"}]",
+	    "[0].path"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a/**\","
+	              "\"permission\":\"p\"}]",
+	    "[0].path"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/u/{}\","
+	              "\"permission\":\"p\"}]",
+	    "[0].path"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/u/{a-b}\","
+	              "\"permission\":\"p\"}]",
+	    "[0].path"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/u/x{id}\","
+	              "\"permission\":\"p\"}]",
+	    "[0].path"));
+	/* An empty segment could only match a path no rule may match. */
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"//a\","
+	              "\"permission\":\"p\"}]",
+	    "[0].path"));
+	CHECK(accepted("[{\"method\":\"GET\",\"path\":\"/a/\","
+	               "\"permission\":\"p\"}]"));
+}
+
+static void
+test_pattern_match(void)
+{
+	struct route_config *c = NULL;
+	struct err e;
+
+	CHECK(parse("[{\"method\":\"GET\",\"path\":\"/api/orders/*\","
+	            "\"permission\":\"orders\"},"
+	            "{\"method\":\"GET\",\"path\":\"/users/{id}\","
+	            "\"permission\":\"users\"}]",
+	          &c, &e) == 0);
+	if (c == NULL)
+		return;
+	CHECK(
+	    strcmp(reached(c, EVHTTP_REQ_GET, "/api/orders/1"), "orders") == 0);
+	CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/api/orders/1/lines/2"),
+	          "orders") == 0);
+	CHECK(
+	    strcmp(reached(c, EVHTTP_REQ_GET, "/api/orders/"), "orders") == 0);
+	/* The prefix is "/api/orders/": not the bare path, not a sibling. */
+	CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/api/orders"), "-") == 0);
+	CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/api/ordersx/1"), "-") == 0);
+	CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/users/42"), "users") == 0);
+	CHECK(strcmp(reached(c, EVHTTP_REQ_HEAD, "/users/42"), "users") == 0);
+	/* A parameter is one non-empty segment. */
+	CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/users/"), "-") == 0);
+	CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/users/42/x"), "-") == 0);
+	CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/users"), "-") == 0);
+	CHECK(strcmp(reached(c, EVHTTP_REQ_DELETE, "/users/42"), "-") == 0);
+	route_config_free(c);
+}
+
+/* Most specific wins: at the first differing segment a literal beats a
+ * parameter beats the rest; the order in the file does not matter. */
+static void
+test_precedence(void)
+{
+	static const char *const files[] = {
+		"[{\"method\":\"GET\",\"path\":\"/*\",\"public\":true},"
+		"{\"method\":\"GET\",\"path\":\"/u/"
+		"*\",\"permission\":\"rest\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/"
+		"{id}\",\"permission\":\"id\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/me\",\"permission\":\"me\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/{id}/"
+		"x\",\"permission\":\"ix\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/me/{k}\","
+		"\"permission\":\"mk\"},"
+		"{\"method\":\"DELETE\",\"path\":\"/u/"
+		"me\",\"permission\":\"del\"}]",
+		"[{\"method\":\"DELETE\",\"path\":\"/u/"
+		"me\",\"permission\":\"del\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/me/{k}\","
+		"\"permission\":\"mk\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/{id}/"
+		"x\",\"permission\":\"ix\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/me\",\"permission\":\"me\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/"
+		"{id}\",\"permission\":\"id\"},"
+		"{\"method\":\"GET\",\"path\":\"/u/"
+		"*\",\"permission\":\"rest\"},"
+		"{\"method\":\"GET\",\"path\":\"/*\",\"public\":true}]",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct route_config *c = NULL;
+		struct err e;
+
+		CHECK(parse(files[i], &c, &e) == 0);
+		if (c == NULL)
+			continue;
+		CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/u/me"), "me") == 0);
+		CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/u/42"), "id") == 0);
+		CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/u/42/x"), "ix") == 0);
+		/* /u/me/x: "me" (literal) beats {id} at the second segment. */
+		CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/u/me/x"), "mk") == 0);
+		CHECK(
+		    strcmp(reached(c, EVHTTP_REQ_GET, "/u/42/y"), "rest") == 0);
+		CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/u/"), "rest") == 0);
+		CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/u"), "public") == 0);
+		CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/"), "public") == 0);
+		CHECK(strcmp(reached(c, EVHTTP_REQ_GET, "/other/x"),
+		          "public") == 0);
+		/* Precedence is per method: DELETE /u/me has its own rule,
+		 * DELETE /u/42 none. */
+		CHECK(
+		    strcmp(reached(c, EVHTTP_REQ_DELETE, "/u/me"), "del") == 0);
+		CHECK(strcmp(reached(c, EVHTTP_REQ_DELETE, "/u/42"), "-") == 0);
+		route_config_free(c);
+	}
+}
+
+/* Any path a proxy or an upstream could rewrite into another matches no
+ * rule, even under a public catch-all. */
+static void
+test_canonical_only(void)
+{
+	static const char *const tricks[] = { "//admin", "/x//admin",
+		"/%61dmin", "/%2e%2e/admin", "/x/%2E%2E/admin", "/x/../admin",
+		"/x/./admin", "/x/..;/admin", "/x/.;a/admin", "/x%2fadmin",
+		"/x%2Fadmin", "/x%5cadmin", "/x\\admin", "/x/%", "/x/%4",
+		"/x/%zz", "/x/%00", "/x/%7f", "/x/a b", "/x/\x80", "/x/\"",
+		"/x/<", "x/admin", "", "/x/..%3b/admin", "/x/..%3B",
+		"/x/%252e%252e/admin", "/x/%25" };
+	struct route_config *c = NULL;
+	struct err e;
+
+	CHECK(parse("[{\"method\":\"GET\",\"path\":\"/*\",\"public\":true}]",
+	          &c, &e) == 0);
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(tricks) / sizeof(*tricks); i++) {
+		unsigned methods = 1234;
+
+		if (route_config_match(
+		        c, EVHTTP_REQ_GET, tricks[i], &methods) != NULL ||
+		    methods != 0) {
+			fprintf(stderr, "  matched: %s\n", tricks[i]);
+			CHECK(0);
+		}
+	}
+	/* Positive controls: what stays canonical. */
+	CHECK(route_config_find(c, EVHTTP_REQ_GET, "/x/a;b=1") != NULL);
+	CHECK(route_config_find(c, EVHTTP_REQ_GET, "/x/..b/.c/") != NULL);
+	CHECK(route_config_find(c, EVHTTP_REQ_GET, "/x/%C3%A9/%20") != NULL);
+	CHECK(route_config_find(c, EVHTTP_REQ_GET, "/x/%3a/*/%2C") != NULL);
+	CHECK(route_config_find(c, EVHTTP_REQ_GET, "/") != NULL);
+	route_config_free(c);
+}
+
+static void
+test_needs(void)
+{
+	struct route_config *c = NULL;
+	const struct route_rule *r;
+	struct err e;
+
+	CHECK(parse("[{\"method\":\"GET\",\"path\":\"/all\","
+	            "\"all_of\":[\"a\",\"b\"]},"
+	            "{\"method\":\"GET\",\"path\":\"/any\","
+	            "\"any_of\":[\"a\",\"b\",\"c\"]},"
+	            "{\"method\":\"GET\",\"path\":\"/pub\",\"public\":true}]",
+	          &c, &e) == 0);
+	if (c == NULL)
+		return;
+	r = route_config_find(c, EVHTTP_REQ_GET, "/all");
+	CHECK(r != NULL && r->need.mode == GUARD_ALL_OF && r->need.n == 2 &&
+	      strcmp(r->permission, "a b") == 0 && r->permission_len == 3);
+	r = route_config_find(c, EVHTTP_REQ_GET, "/any");
+	CHECK(r != NULL && r->need.mode == GUARD_ANY_OF && r->need.n == 3 &&
+	      strcmp(r->permission, "a b c") == 0);
+	r = route_config_find(c, EVHTTP_REQ_GET, "/pub");
+	CHECK(r != NULL && r->need.mode == GUARD_PUBLIC && r->need.n == 0 &&
+	      r->permission == NULL);
+	route_config_free(c);
+
+	/* Exactly one requirement per rule. */
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\","
+	              "\"permission\":\"p\",\"public\":true}]",
+	    "[0].public: not together with permission"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\","
+	              "\"all_of\":[\"p\"],\"any_of\":[\"q\"]}]",
+	    "[0].any_of: not together with all_of"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\"}]",
+	    "[0].permission: expected a string"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\",\"public\":false}]",
+	    "[0].public: expected true"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\",\"public\":1}]",
+	    "[0].public: expected true"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\",\"all_of\":[]}]",
+	    "[0].all_of: expected a list of 1 to 16"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\",\"any_of\":\"p\"}]",
+	    "[0].any_of: expected a list"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\","
+	              "\"any_of\":[\"p\",1]}]",
+	    "[0].any_of: expected a scope token"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\","
+	              "\"all_of\":[\"p\",\"a b\"]}]",
+	    "[0].all_of: expected a scope token"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\","
+	              "\"all_of\":[\"p\",\"p\"]}]",
+	    "[0].all_of: p is listed twice"));
+	CHECK(accepted("[{\"method\":\"GET\",\"path\":\"/a\","
+	               "\"all_of\":[\"p\",\"q\",\"r\",\"s\",\"t\",\"u\",\"v\","
+	               "\"w\",\"x\",\"y\",\"z\",\"a\",\"b\",\"c\",\"d\","
+	               "\"e\"]}]"));
+	CHECK(refused("[{\"method\":\"GET\",\"path\":\"/a\","
+	              "\"all_of\":[\"p\",\"q\",\"r\",\"s\",\"t\",\"u\",\"v\","
+	              "\"w\",\"x\",\"y\",\"z\",\"a\",\"b\",\"c\",\"d\","
+	              "\"e\",\"f\"]}]",
+	    "[0].all_of: expected a list of 1 to 16"));
+}
+
+/* What a 405 names: every method of every rule the path matches. */
+static void
+test_methods_seen(void)
+{
+	struct route_config *c = NULL;
+	unsigned methods = 0;
+	struct err e;
+
+	CHECK(parse("[{\"method\":\"GET\",\"path\":\"/o/*\","
+	            "\"permission\":\"p\"},"
+	            "{\"method\":\"DELETE\",\"path\":\"/o/{id}\","
+	            "\"permission\":\"q\"},"
+	            "{\"method\":\"POST\",\"path\":\"/p\","
+	            "\"permission\":\"q\"}]",
+	          &c, &e) == 0);
+	if (c == NULL)
+		return;
+	CHECK(route_config_match(c, EVHTTP_REQ_PUT, "/o/1", &methods) == NULL);
+	CHECK(methods == (EVHTTP_REQ_GET | EVHTTP_REQ_DELETE));
+	CHECK(route_config_match(c, EVHTTP_REQ_GET, "/o/1", &methods) != NULL);
+	CHECK(
+	    route_config_match(c, EVHTTP_REQ_PUT, "/o/1/2", &methods) == NULL);
+	CHECK(methods == EVHTTP_REQ_GET);
+	CHECK(route_config_match(c, EVHTTP_REQ_PUT, "/q", &methods) == NULL);
+	CHECK(methods == 0);
+	route_config_free(c);
+}
+
+static void
+test_method_parse(void)
+{
+	enum evhttp_cmd_type m;
+
+	CHECK(route_config_method_parse("DELETE", 6, &m) == 0 &&
+	      m == EVHTTP_REQ_DELETE);
+	CHECK(route_config_method_parse("HEAD", 4, &m) == 0 &&
+	      m == EVHTTP_REQ_HEAD);
+	CHECK(route_config_method_parse("get", 3, &m) == -1);
+	CHECK(route_config_method_parse("GETX", 4, &m) == -1);
+	CHECK(route_config_method_parse("GET", 2, &m) == -1);
+	CHECK(route_config_method_parse("PROPFIND", 8, &m) == -1);
+}
+
 int
 main(void)
 {
@@ -348,5 +652,12 @@ main(void)
 	RUN(test_conflicts);
 	RUN(test_refcount);
 	RUN(test_method_names);
+	RUN(test_pattern_paths);
+	RUN(test_pattern_match);
+	RUN(test_precedence);
+	RUN(test_canonical_only);
+	RUN(test_needs);
+	RUN(test_methods_seen);
+	RUN(test_method_parse);
 	return test_report();
 }

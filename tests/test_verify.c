@@ -431,7 +431,7 @@ test_claim_types(void)
 	free(t);
 }
 
-/* SPEC: strings are compared with their lengths; an embedded NUL never
+/* Strings are compared with their lengths; an embedded NUL never
  * shortens a permission, and is kept (not truncated) in the copies. */
 static void
 test_embedded_nul_never_matches(void)

@@ -54,7 +54,7 @@ main(int argc, char **argv)
 		return ADMIN_EXIT_USAGE;
 	}
 	if (strcmp(argv[i], "--version") == 0) {
-		printf("jwt-admin %s\n", JWT_VERSION);
+		printf("jwt-admin %s\n", jwt_version());
 		return ADMIN_EXIT_OK;
 	}
 	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

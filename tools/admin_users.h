@@ -1,5 +1,5 @@
 /* admin_users: "jwt-admin users add|passwd|roles|list|delete" on the
- * auth service's SQLite database. */
+ * auth service's users, through the store interface (store.h). */
 #ifndef AUTH_ADMIN_USERS_H
 #define AUTH_ADMIN_USERS_H
 

@@ -111,7 +111,7 @@ parse_args(int argc, char **argv, struct keygen_args *a)
 			usage(stdout);
 			return 1;
 		case 'V':
-			printf("jwt-keygen %s\n", JWT_VERSION);
+			printf("jwt-keygen %s\n", jwt_version());
 			return 1;
 		default:
 			fprintf(stderr,

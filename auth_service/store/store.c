@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
+
 const char *
 store_refusal_name(enum store_refusal why)
 {
@@ -20,6 +22,26 @@ store_refusal_name(enum store_refusal why)
 	default:
 		return "none";
 	}
+}
+
+void
+store_user_free(struct store_user *u)
+{
+	if (u == NULL)
+		return;
+	for (size_t i = 0; i < u->n_roles; i++)
+		free(u->roles[i]);
+	free(u->roles);
+	free(u->username);
+	secret_free_str(u->password_hash);
+	free(u);
+}
+
+void
+store_seed_state_clear(struct store_seed_state *st)
+{
+	secret_free_str(st->seed_hash);
+	*st = (struct store_seed_state){ 0 };
 }
 
 void

@@ -153,6 +153,11 @@ void store_free(struct store *s);
 /* False when database names a SQLite file that does not exist yet (the
  * operator tools refuse to create one by accident). */
 bool store_exists(const char *database);
+/* store_open for a database that must exist already: the daemon's own
+ * connections after start, where a missing file means it was deleted
+ * (ERR_IO), never that a new, empty one should be made. */
+struct store *store_open_existing(
+    const char *database, int busy_timeout_ms, struct err *e);
 void store_user_summaries_free(struct store_user_summary *u, size_t n);
 void store_user_free(struct store_user *u);
 void store_seed_state_clear(struct store_seed_state *st);

@@ -240,7 +240,7 @@ class ConfigReference(unittest.TestCase):
     daemons with the default --help prints and the bounds the C table
     enforces."""
     SOURCES = {"auth_service": "auth_service/auth_config.c",
-               "resource_service": "resource_service/main.c"}
+               "resource_service": "resource_service/resource_config.c"}
 
     def rows(self, doc, section):
         text = read(doc)

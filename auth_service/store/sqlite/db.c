@@ -66,9 +66,12 @@ db_fail(struct db *db, const char *what, struct err *e)
 	int code = db != NULL && db->conn != NULL ? sqlite3_errcode(db->conn)
 	                                          : SQLITE_ERROR;
 
-	/* A busy database is a retryable condition, not a bug. */
+	/* A busy database is a retryable condition, not a bug; a broken
+	 * constraint (a row deleted by another process between two steps)
+	 * says nothing about the database's health; the rest is I/O. */
 	return err_set(e,
 	    code == SQLITE_BUSY || code == SQLITE_LOCKED ? ERR_UNAVAILABLE
+	    : code == SQLITE_CONSTRAINT                  ? ERR_INTERNAL
 	                                                 : ERR_IO,
 	    "sqlite: %s: %s", what,
 	    db != NULL && db->conn != NULL ? sqlite3_errmsg(db->conn)

@@ -33,26 +33,6 @@ static const char userdb_sql_set_roles[] =
     "UPDATE users SET roles = ?1, updated_at = ?2"
     " WHERE id = ?3 AND roles IS NOT ?1";
 
-void
-store_user_free(struct store_user *u)
-{
-	if (u == NULL)
-		return;
-	for (size_t i = 0; i < u->n_roles; i++)
-		free(u->roles[i]);
-	free(u->roles);
-	free(u->username);
-	secret_free_str(u->password_hash);
-	free(u);
-}
-
-void
-store_seed_state_clear(struct store_seed_state *st)
-{
-	secret_free_str(st->seed_hash);
-	*st = (struct store_seed_state){ 0 };
-}
-
 static char *
 column_strdup(sqlite3_stmt *st, int col)
 {
