@@ -95,6 +95,21 @@ struct pending {
 	struct request_log log;
 };
 
+/* Who asks, as the audit lines name them: the client address and the
+ * request id the dispatch's record holds. */
+static void
+client_of(struct evhttp_request *req, struct session_client *who)
+{
+	if (routes_current == NULL) {
+		http_client_addr(req, who->addr, sizeof(who->addr));
+		who->request_id[0] = '\0';
+		return;
+	}
+	snprintf(who->addr, sizeof(who->addr), "%s", routes_current->client);
+	snprintf(
+	    who->request_id, sizeof(who->request_id), "%s", routes_current->id);
+}
+
 /* The dispatch's record goes with the pending request; put back by
  * pending_cancel when the use case refused at once. */
 static struct pending *
@@ -171,18 +186,18 @@ route_login(struct evhttp_request *req, void *arg)
 	struct json_object *body = NULL;
 	struct pending *p = NULL;
 	struct session_refusal r = { 0 };
-	char addr[SESSION_ADDR_MAX];
+	struct session_client who;
 	const char *name, *pw;
 	size_t name_len, pw_len;
 
 	track(req, ctx);
-	http_client_addr(req, addr, sizeof(addr));
+	client_of(req, &who);
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
 	    json_get_string(body, "username", &name, &name_len, &r.e) == -1 ||
 	    json_get_string(body, "password", &pw, &pw_len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
-	    session_login(ctx, name, name_len, pw, pw_len, addr, tokens_replied,
+	    session_login(ctx, name, name_len, pw, pw_len, &who, tokens_replied,
 	        p, &r) == -1) {
 		pending_cancel(p);
 		reply_refusal(req, &r);
@@ -192,8 +207,8 @@ route_login(struct evhttp_request *req, void *arg)
 
 /* A use case that takes a refresh token (session_refresh, session_logout). */
 typedef int (*refresh_token_use)(struct auth_ctx *ctx, const char *token,
-    size_t len, const char *addr, session_done done, void *arg,
-    struct session_refusal *r);
+    size_t len, const struct session_client *client, session_done done,
+    void *arg, struct session_refusal *r);
 
 /* A body {"refresh_token"} handed to one use case; done replies. */
 static void
@@ -203,17 +218,17 @@ route_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
 	struct json_object *body = NULL;
 	struct pending *p = NULL;
 	struct session_refusal r = { 0 };
-	char addr[SESSION_ADDR_MAX];
+	struct session_client who;
 	const char *tok;
 	size_t len;
 
 	track(req, ctx);
-	http_client_addr(req, addr, sizeof(addr));
+	client_of(req, &who);
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
 	    json_get_string(body, "refresh_token", &tok, &len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
-	    use(ctx, tok, len, addr, done, p, &r) == -1) {
+	    use(ctx, tok, len, &who, done, p, &r) == -1) {
 		pending_cancel(p);
 		reply_refusal(req, &r);
 	}

@@ -37,8 +37,9 @@ token_pair_wipe(struct token_pair *p)
 
 /* An audit line: event plus who and where; never a secret. */
 static void
-audit(const char *event, const char *user, size_t user_len, const char *addr,
-    const char *family_id, const char *reason)
+audit(const char *event, const char *user, size_t user_len,
+    const struct session_client *client, const char *family_id,
+    const char *reason)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -48,7 +49,9 @@ audit(const char *event, const char *user, size_t user_len, const char *addr,
 	if (user != NULL && user_len > 0)
 		json_object_object_add(
 		    o, "user", json_object_new_string_len(user, (int)user_len));
-	json_add_string(o, "client_address", addr != NULL ? addr : "unknown");
+	json_add_string(o, "client_address", client->addr);
+	if (client->request_id[0] != '\0')
+		json_add_string(o, "request_id", client->request_id);
 	if (family_id != NULL && family_id[0] != '\0')
 		json_add_string(o, "family_id", family_id);
 	if (reason != NULL)
@@ -58,10 +61,10 @@ audit(const char *event, const char *user, size_t user_len, const char *addr,
 
 /* An audit line about a family: its user came with the family's row. */
 static void
-audit_grant(const char *event, const struct store_grant *g, const char *addr,
-    const char *reason)
+audit_grant(const char *event, const struct store_grant *g,
+    const struct session_client *client, const char *reason)
 {
-	audit(event, g->username, strlen(g->username), addr, g->family_id,
+	audit(event, g->username, strlen(g->username), client, g->family_id,
 	    reason);
 }
 
@@ -140,7 +143,7 @@ struct login {
 	char *password; /* until it is handed to the hashing pool */
 	size_t password_len;
 	char *new_hash; /* a re-hash at the configured cost, or NULL */
-	char addr[SESSION_ADDR_MAX];
+	struct session_client client;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	struct store_grant grant;
 	struct signer signer;
@@ -171,7 +174,8 @@ login_settle(struct login *l)
 {
 	throttle_end(
 	    l->ctx->throttle, THROTTLE_USER, l->username, l->username_len);
-	throttle_end(l->ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr));
+	throttle_end(l->ctx->throttle, THROTTLE_ADDR, l->client.addr,
+	    strlen(l->client.addr));
 }
 
 static void
@@ -221,7 +225,7 @@ login_opened(struct store_task *t, const struct err *e)
 		login_refuse(l, e);
 		return;
 	}
-	audit("login_ok", l->username, l->username_len, l->addr,
+	audit("login_ok", l->username, l->username_len, &l->client,
 	    l->grant.family_id, NULL);
 	l->done(&l->pair, NULL, l->arg);
 	login_free(l);
@@ -247,9 +251,9 @@ login_checked(struct password_result *res, void *arg)
 	if (!res->match || l->user == NULL) {
 		throttle_failure(ctx->throttle, THROTTLE_USER, l->username,
 		    l->username_len, now);
-		throttle_failure(ctx->throttle, THROTTLE_ADDR, l->addr,
-		    strlen(l->addr), now);
-		audit("login_failed", l->username, l->username_len, l->addr,
+		throttle_failure(ctx->throttle, THROTTLE_ADDR, l->client.addr,
+		    strlen(l->client.addr), now);
+		audit("login_failed", l->username, l->username_len, &l->client,
 		    NULL, l->user == NULL ? "unknown_user" : "bad_password");
 		/* One answer for both: no user enumeration. */
 		err_set(&e, ERR_INVALID_CREDENTIALS, "login failed");
@@ -311,15 +315,15 @@ login_wait(struct auth_ctx *ctx, const struct login *l)
 	int64_t now = service_monotonic();
 	int64_t u = throttle_wait(
 	    ctx->throttle, THROTTLE_USER, l->username, l->username_len, now);
-	int64_t a = throttle_wait(
-	    ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr), now);
+	int64_t a = throttle_wait(ctx->throttle, THROTTLE_ADDR, l->client.addr,
+	    strlen(l->client.addr), now);
 
 	return u > a ? u : a;
 }
 
 static struct login *
 login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
-    const char *pw, size_t pw_len, const char *addr)
+    const char *pw, size_t pw_len, const struct session_client *client)
 {
 	struct login *l = calloc(1, sizeof(*l));
 
@@ -337,14 +341,15 @@ login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
 	l->password[pw_len] = '\0';
 	l->password_len = pw_len;
 	l->ctx = ctx;
-	snprintf(l->addr, sizeof(l->addr), "%s", addr);
+	l->client = *client;
 	return l;
 }
 
 int
 session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
-    const char *password, size_t password_len, const char *addr,
-    session_done done, void *arg, struct session_refusal *r)
+    const char *password, size_t password_len,
+    const struct session_client *client, session_done done, void *arg,
+    struct session_refusal *r)
 {
 	struct login *l;
 	int64_t wait;
@@ -359,12 +364,13 @@ session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
 		return err_set(&r->e, ERR_UNAVAILABLE, "shutting down");
 	}
 	if ((l = login_new(
-	         ctx, name, name_len, password, password_len, addr)) == NULL)
+	         ctx, name, name_len, password, password_len, client)) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "login");
 	l->done = done;
 	l->arg = arg;
 	if ((wait = login_wait(ctx, l)) > 0) {
-		audit("login_throttled", name, name_len, l->addr, NULL, NULL);
+		audit(
+		    "login_throttled", name, name_len, &l->client, NULL, NULL);
 		login_free(l);
 		r->retry_after = wait;
 		return err_set(&r->e, ERR_THROTTLED, "throttled");
@@ -378,8 +384,8 @@ session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
 	/* In flight until login_checked: concurrent guesses count. */
 	throttle_begin(ctx->throttle, THROTTLE_USER, l->username,
 	    l->username_len, service_monotonic());
-	throttle_begin(ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr),
-	    service_monotonic());
+	throttle_begin(ctx->throttle, THROTTLE_ADDR, l->client.addr,
+	    strlen(l->client.addr), service_monotonic());
 	return 0;
 }
 
@@ -390,7 +396,7 @@ struct rotation {
 	struct auth_ctx *ctx;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	uint64_t generation;
-	char addr[SESSION_ADDR_MAX];
+	struct session_client client;
 	enum store_refusal why;
 	struct store_grant grant;
 	struct store_user *user;
@@ -437,16 +443,16 @@ rotation_done(struct store_task *task, const struct err *e)
 
 	if (e->code == ERR_OK) {
 		audit("refresh", t->user->username, strlen(t->user->username),
-		    t->addr, t->grant.family_id, NULL);
+		    &t->client, t->grant.family_id, NULL);
 		t->done(&t->pair, NULL, t->arg);
 		rotation_free(t);
 		return;
 	}
 	if (t->why == STORE_REFUSED_REUSED)
-		audit_grant("refresh_reuse_family_revoked", &t->grant, t->addr,
-		    "reuse");
+		audit_grant("refresh_reuse_family_revoked", &t->grant,
+		    &t->client, "reuse");
 	else if (t->why != STORE_REFUSED_NONE)
-		audit_grant("refresh_failed", &t->grant, t->addr,
+		audit_grant("refresh_failed", &t->grant, &t->client,
 		    store_refusal_name(t->why));
 	refusal_from(&r, e);
 	t->done(NULL, &r, t->arg);
@@ -455,7 +461,8 @@ rotation_done(struct store_task *task, const struct err *e)
 
 int
 session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
-    const char *addr, session_done done, void *arg, struct session_refusal *r)
+    const struct session_client *client, session_done done, void *arg,
+    struct session_refusal *r)
 {
 	struct rotation *t;
 
@@ -465,12 +472,12 @@ session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
 		    &r->e, ERR_INVALID_REQUEST, "empty refresh_token");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "refresh");
-	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->client = *client;
 	/* Any string, however long (the body limit bounds it), that is not
 	 * one of ours is an unknown token: no database work at all. */
 	if (refresh_token_open(&ctx->refresh_key, token, len, t->family_id,
 	        &t->generation) == -1) {
-		audit("refresh_failed", NULL, 0, addr, NULL, "unknown");
+		audit("refresh_failed", NULL, 0, client, NULL, "unknown");
 		rotation_free(t);
 		return err_set(
 		    &r->e, ERR_INVALID_GRANT, "unknown refresh token");
@@ -497,7 +504,7 @@ struct logout {
 	struct store_task task; /* first */
 	struct auth_ctx *ctx;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
-	char addr[SESSION_ADDR_MAX];
+	struct session_client client;
 	bool found;
 	struct store_grant grant;
 	session_done done;
@@ -520,7 +527,7 @@ logout_done(struct store_task *task, const struct err *e)
 	struct session_refusal r;
 
 	if (e->code == ERR_OK) {
-		audit_grant("logout", &t->grant, t->addr,
+		audit_grant("logout", &t->grant, &t->client,
 		    t->found ? NULL : "unknown_token");
 		t->done(NULL, NULL, t->arg);
 	} else {
@@ -539,14 +546,15 @@ logout_unknown(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	audit("logout", NULL, 0, t->addr, NULL, "unknown_token");
+	audit("logout", NULL, 0, &t->client, NULL, "unknown_token");
 	t->done(NULL, NULL, t->arg);
 	free(t);
 }
 
 int
 session_logout(struct auth_ctx *ctx, const char *token, size_t len,
-    const char *addr, session_done done, void *arg, struct session_refusal *r)
+    const struct session_client *client, session_done done, void *arg,
+    struct session_refusal *r)
 {
 	struct logout *t;
 	uint64_t generation;
@@ -557,7 +565,7 @@ session_logout(struct auth_ctx *ctx, const char *token, size_t len,
 		    &r->e, ERR_INVALID_REQUEST, "empty refresh_token");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "logout");
-	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->client = *client;
 	t->ctx = ctx;
 	t->done = done;
 	t->arg = arg;
