@@ -796,9 +796,19 @@ http_client_addr(struct evhttp_request *req, char *buf, size_t len)
 	char *addr = NULL;
 	ev_uint16_t port = 0;
 
+	const char *shown;
+	size_t n;
+
 	if (conn != NULL)
 		evhttp_connection_get_peer(conn, &addr, &port);
-	snprintf(buf, len, "%s", addr != NULL ? addr : "unknown");
+	shown = addr != NULL ? addr : "unknown";
+	if (len == 0)
+		return;
+	n = strlen(shown);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, shown, n);
+	buf[n] = '\0';
 	/* Only a trusted peer's word is taken for who the client is. */
 	if (addr != NULL && is_trusted(addr))
 		(void)forwarded_for(req, buf, len);

@@ -277,54 +277,104 @@ log_event_text(const char *when, const char *event, struct json_object *obj)
 	write_all(line, o);
 }
 
+/* Appends len bytes, stopping short rather than overflow. */
+static size_t
+append_bytes(char *buf, size_t cap, size_t o, const char *s, size_t len)
+{
+	if (o >= cap)
+		return o;
+	if (len > cap - o)
+		len = cap - o;
+	memcpy(buf + o, s, len);
+	return o + len;
+}
+
+/* Appends v in decimal (no printf: the access line is on the hot path). */
+static size_t
+append_int(char *buf, size_t cap, size_t o, int64_t v)
+{
+	char digits[24];
+	size_t n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		digits[sizeof(digits) - 1 - n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		digits[sizeof(digits) - 1 - n++] = '-';
+	return append_bytes(buf, cap, o, digits + sizeof(digits) - n, n);
+}
+
+/* s[0..len) as a JSON string (RFC 8259 7): runs of plain bytes copied at
+ * once, '"', '\\' and control bytes escaped. Stops short rather than
+ * overflow, and always closes the string. */
+static size_t
+append_json_string_len(
+    char *buf, size_t cap, size_t o, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t from = 0;
+
+	if (o + 2 >= cap)
+		return o;
+	cap -= 1; /* room for the closing quote */
+	buf[o++] = '"';
+	for (size_t i = 0; i < len && o < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		o = append_bytes(buf, cap, o, s + from, i - from);
+		o = append_bytes(buf, cap, o, esc, sizeof(esc));
+		from = i + 1;
+	}
+	o = append_bytes(buf, cap, o, s + from, len - from);
+	buf[o++] = '"';
+	return o;
+}
+
 void
 log_fields(const char *event, const struct log_field *f, size_t n)
 {
 	char line[4096], when[32];
-	size_t o, cap = sizeof(line) - 4;
+	size_t o, cap = sizeof(line) - 2;
+	bool text = log_format == LOG_FORMAT_TEXT;
 
 	format_time(when, sizeof(when));
-	if (log_format == LOG_FORMAT_TEXT) {
+	if (text) {
 		o = (size_t)snprintf(
 		    line, sizeof(line), "%s %s info: ", when, log_program);
 		o = append_text_value(line, cap, o, event, strlen(event));
 	} else {
-		o = (size_t)snprintf(
-		    line, sizeof(line), "{\"time\":\"%s\",\"event\":", when);
+		o = append_bytes(line, cap, 0, "{\"time\":\"", 9);
+		o = append_bytes(line, cap, o, when, strlen(when));
+		o = append_bytes(line, cap, o, "\",\"event\":", 10);
 		o = append_json_string(line, cap, o, event);
 	}
 	for (size_t i = 0; i < n && o + 64 < cap; i++) {
 		size_t len = f[i].str == NULL ? 0
 		             : f[i].len > 0   ? f[i].len
 		                              : strlen(f[i].str);
-		if (log_format == LOG_FORMAT_TEXT) {
-			o += (size_t)snprintf(
-			    line + o, cap - o, " %s=", f[i].key);
-			if (f[i].str != NULL)
-				o = append_text_value(
-				    line, cap, o, f[i].str, len);
-			else if (f[i].is_int)
-				o += (size_t)snprintf(line + o, cap - o, "%lld",
-				    (long long)f[i].num);
-			else
-				o += (size_t)snprintf(line + o, cap - o, "-");
-			continue;
-		}
-		o += (size_t)snprintf(line + o, cap - o, ",\"%s\":", f[i].key);
-		if (f[i].str != NULL) {
-			char tmp[1024];
-			snprintf(tmp, sizeof(tmp), "%.*s",
-			    (int)(len < sizeof(tmp) ? len : sizeof(tmp) - 1),
-			    f[i].str);
-			o = append_json_string(line, cap, o, tmp);
-		} else if (f[i].is_int) {
-			o += (size_t)snprintf(
-			    line + o, cap - o, "%lld", (long long)f[i].num);
-		} else {
-			o += (size_t)snprintf(line + o, cap - o, "null");
-		}
+		/* text: " key=", JSON: ",\"key\":" (keys are identifiers). */
+		o = append_bytes(
+		    line, cap, o, text ? " " : ",\"", text ? 1 : 2);
+		o = append_bytes(line, cap, o, f[i].key, strlen(f[i].key));
+		o = append_bytes(
+		    line, cap, o, text ? "=" : "\":", text ? 1 : 2);
+		if (f[i].str != NULL)
+			o = text
+			        ? append_text_value(line, cap, o, f[i].str, len)
+			        : append_json_string_len(
+			              line, cap, o, f[i].str, len);
+		else if (f[i].is_int)
+			o = append_int(line, cap, o, f[i].num);
+		else
+			o = append_bytes(
+			    line, cap, o, text ? "-" : "null", text ? 1 : 4);
 	}
-	if (log_format == LOG_FORMAT_JSON)
+	if (!text)
 		line[o++] = '}';
 	line[o++] = '\n';
 	write_all(line, o);

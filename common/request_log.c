@@ -53,18 +53,26 @@ request_log_id_ok(const char *id, size_t len)
 	return true;
 }
 
-/* A new id: a random prefix per thread, then a per-thread counter. Ids
- * need to be unique, not secret; no system call per request. */
+/* A new id: a random prefix per thread, then a per-thread counter, in
+ * hex ("<16>-<8>"). Ids need to be unique, not secret; no system call and
+ * no printf per request. */
 static void
-make_id(char *buf, size_t len)
+make_id(char *buf)
 {
+	static const char hex[] = "0123456789abcdef";
 	static __thread uint64_t prefix, counter;
+	uint64_t c = ++counter;
 
 	if (prefix == 0) {
 		randombytes_buf(&prefix, sizeof(prefix));
 		prefix |= 1;
 	}
-	snprintf(buf, len, "%016" PRIx64 "-%08" PRIx64, prefix, ++counter);
+	for (int i = 0; i < 16; i++)
+		buf[i] = hex[(prefix >> (60 - 4 * i)) & 15];
+	buf[16] = '-';
+	for (int i = 0; i < 8; i++)
+		buf[17 + i] = hex[(c >> (28 - 4 * i)) & 15];
+	buf[25] = '\0';
 }
 
 void
@@ -72,15 +80,16 @@ request_log_begin(struct request_log *r, struct evhttp_request *req)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	const char *given = evhttp_find_header(in, "X-Request-Id");
+	size_t len = given != NULL ? strlen(given) : 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->method = method_name(evhttp_request_get_command(req));
 	if (http_request_path(req, r->path, sizeof(r->path)) == -1)
 		strcpy(r->path, "-");
-	if (given != NULL && request_log_id_ok(given, strlen(given)))
-		snprintf(r->id, sizeof(r->id), "%s", given);
+	if (given != NULL && request_log_id_ok(given, len))
+		memcpy(r->id, given, len + 1); /* len <= REQUEST_ID_MAX */
 	else
-		make_id(r->id, sizeof(r->id));
+		make_id(r->id);
 	http_client_addr(req, r->client, sizeof(r->client));
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(req), "X-Request-Id", r->id);
