@@ -98,7 +98,7 @@ struct pending {
 /* Who asks, as the audit lines name them: the client address and the
  * request id the dispatch's record holds. */
 static void
-client_of(struct evhttp_request *req, struct session_client *who)
+client_of(struct evhttp_request *req, struct session_caller *who)
 {
 	if (routes_current == NULL) {
 		http_client_addr(req, who->addr, sizeof(who->addr));
@@ -186,7 +186,7 @@ route_login(struct evhttp_request *req, void *arg)
 	struct json_object *body = NULL;
 	struct pending *p = NULL;
 	struct session_refusal r = { 0 };
-	struct session_client who;
+	struct session_caller who;
 	const char *name, *pw;
 	size_t name_len, pw_len;
 
@@ -207,7 +207,7 @@ route_login(struct evhttp_request *req, void *arg)
 
 /* A use case that takes a refresh token (session_refresh, session_logout). */
 typedef int (*refresh_token_use)(struct auth_ctx *ctx, const char *token,
-    size_t len, const struct session_client *client, session_done done,
+    size_t len, const struct session_caller *client, session_done done,
     void *arg, struct session_refusal *r);
 
 /* A body {"refresh_token"} handed to one use case; done replies. */
@@ -218,7 +218,7 @@ route_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
 	struct json_object *body = NULL;
 	struct pending *p = NULL;
 	struct session_refusal r = { 0 };
-	struct session_client who;
+	struct session_caller who;
 	const char *tok;
 	size_t len;
 
@@ -415,7 +415,10 @@ dispatch(struct evhttp_request *req, struct auth_ctx *ctx,
 	http_reply_status_reset();
 	http_dispatch(req, table, n, (size_t)ctx->cfg->max_headers, ctx);
 	routes_current = NULL;
-	if (!routes_current_taken)
+	/* Answered now (a status was sent), or later by a pending that took
+	 * the record; a handler answering later without one goes unlogged
+	 * rather than logged with no status. */
+	if (!routes_current_taken && http_reply_status() != 0)
 		request_done(
 		    ctx, &rl, http_route_matched(), http_reply_status());
 }

@@ -38,7 +38,7 @@ token_pair_wipe(struct token_pair *p)
 /* An audit line: event plus who and where; never a secret. */
 static void
 audit(const char *event, const char *user, size_t user_len,
-    const struct session_client *client, const char *family_id,
+    const struct session_caller *client, const char *family_id,
     const char *reason)
 {
 	struct json_object *o = json_object_new_object();
@@ -62,7 +62,7 @@ audit(const char *event, const char *user, size_t user_len,
 /* An audit line about a family: its user came with the family's row. */
 static void
 audit_grant(const char *event, const struct store_grant *g,
-    const struct session_client *client, const char *reason)
+    const struct session_caller *client, const char *reason)
 {
 	audit(event, g->username, strlen(g->username), client, g->family_id,
 	    reason);
@@ -143,7 +143,7 @@ struct login {
 	char *password; /* until it is handed to the hashing pool */
 	size_t password_len;
 	char *new_hash; /* a re-hash at the configured cost, or NULL */
-	struct session_client client;
+	struct session_caller client;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	struct store_grant grant;
 	struct signer signer;
@@ -323,7 +323,7 @@ login_wait(struct auth_ctx *ctx, const struct login *l)
 
 static struct login *
 login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
-    const char *pw, size_t pw_len, const struct session_client *client)
+    const char *pw, size_t pw_len, const struct session_caller *client)
 {
 	struct login *l = calloc(1, sizeof(*l));
 
@@ -348,7 +348,7 @@ login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
 int
 session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
     const char *password, size_t password_len,
-    const struct session_client *client, session_done done, void *arg,
+    const struct session_caller *client, session_done done, void *arg,
     struct session_refusal *r)
 {
 	struct login *l;
@@ -396,7 +396,7 @@ struct rotation {
 	struct auth_ctx *ctx;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	uint64_t generation;
-	struct session_client client;
+	struct session_caller client;
 	enum store_refusal why;
 	struct store_grant grant;
 	struct store_user *user;
@@ -461,7 +461,7 @@ rotation_done(struct store_task *task, const struct err *e)
 
 int
 session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
-    const struct session_client *client, session_done done, void *arg,
+    const struct session_caller *client, session_done done, void *arg,
     struct session_refusal *r)
 {
 	struct rotation *t;
@@ -504,7 +504,7 @@ struct logout {
 	struct store_task task; /* first */
 	struct auth_ctx *ctx;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
-	struct session_client client;
+	struct session_caller client;
 	bool found;
 	struct store_grant grant;
 	session_done done;
@@ -553,7 +553,7 @@ logout_unknown(evutil_socket_t fd, short what, void *arg)
 
 int
 session_logout(struct auth_ctx *ctx, const char *token, size_t len,
-    const struct session_client *client, session_done done, void *arg,
+    const struct session_caller *client, session_done done, void *arg,
     struct session_refusal *r)
 {
 	struct logout *t;

@@ -20,7 +20,7 @@
 
 /* Who asks: the client's address (the throttle's key) and the request's
  * id (X-Request-Id), both written into every audit line of the request. */
-struct session_client {
+struct session_caller {
 	char addr[SESSION_ADDR_MAX];
 	char request_id[SESSION_REQUEST_ID_MAX];
 };
@@ -59,21 +59,21 @@ typedef void (*session_done)(
  * failures cost and answer the same), then a new family and its tokens. */
 int session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
     const char *password, size_t password_len,
-    const struct session_client *client, session_done done, void *arg,
+    const struct session_caller *client, session_done done, void *arg,
     struct session_refusal *r);
 
 /* POST /refresh: single-use rotation; a reused token revokes its family
  * (RFC 9700 4.14.2). The new access token carries the user's roles and
  * permissions of now. */
 int session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
-    const struct session_client *client, session_done done, void *arg,
+    const struct session_caller *client, session_done done, void *arg,
     struct session_refusal *r);
 
 /* POST /logout: revokes the token's family. An unknown token is not an
  * error (RFC 7009 2.2): the answer must not tell which tokens exist, so
  * it ends as a success too. */
 int session_logout(struct auth_ctx *ctx, const char *token, size_t len,
-    const struct session_client *client, session_done done, void *arg,
+    const struct session_caller *client, session_done done, void *arg,
     struct session_refusal *r);
 
 #endif
