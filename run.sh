@@ -56,7 +56,20 @@ for _ in $(seq 1 300); do
 	fi
 	sleep 0.1
 done
-build/resource_service \
+# The demo page's expiry lesson logs in as a public client whose access
+# tokens live 30 s. Only this demo profile registers it, with the same
+# settings (config/auth.json and AUTH_*) and database as the daemon; a
+# deployment that does not run run.sh never has it.
+demo_client=demo-short
+if ! build/jwt-admin clients list --json | grep -q "\"$demo_client\""; then
+	echo "registering the demo client $demo_client (30 s access tokens)"
+	build/jwt-admin clients add "$demo_client" --public --access-ttl 30
+fi
+
+# The issuer left at its default is http://127.0.0.1:<its port>: the
+# verifier accepts that iss unless told otherwise.
+RESOURCE_ISSUER=${RESOURCE_ISSUER:-${AUTH_ISSUER:-http://127.0.0.1:$auth_port}} \
+	build/resource_service \
 	--jwks-url "http://127.0.0.1:$auth_port/.well-known/jwks.json" &
 pids+=($!)
 

@@ -42,9 +42,12 @@ struct main_state {
 };
 
 /* Prints the one line tests and scripts wait for ("listening on", or
- * "metrics listening on" for the metrics listener, printed first). */
+ * "metrics listening on" for the metrics listener, printed first); for
+ * the main listener (ctx set) fixes the issuer URL from the port actually
+ * listened on (--port 0 included). */
 static int
-announce(struct evhttp_bound_socket *b, const char *what, struct err *e)
+announce(struct evhttp_bound_socket *b, const char *what, struct auth_ctx *ctx,
+    struct err *e)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -63,9 +66,12 @@ announce(struct evhttp_bound_socket *b, const char *what, struct err *e)
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		port = ntohs(in6->sin6_port);
 	}
+	if (ctx != NULL && service_set_issuer(ctx, port, e) == -1)
+		return -1;
 	printf("%slistening on %s:%d\n", what, host, port);
 	fflush(stdout);
-	log_msg(LOG_INFO, "%slistening on %s:%d", what, host, port);
+	log_msg(LOG_INFO, "%slistening on %s:%d%s%s", what, host, port,
+	    ctx != NULL ? ", issuer " : "", ctx != NULL ? ctx->issuer_url : "");
 	return 0;
 }
 
@@ -182,7 +188,7 @@ open_metrics(struct main_state *m, const struct auth_config *cfg, struct err *e)
 		return err_set(e, ERR_IO, "cannot listen on %s:%lld: %s",
 		    cfg->metrics_bind, (long long)cfg->metrics_port,
 		    strerror(errno));
-	return announce(b, "metrics ", e);
+	return announce(b, "metrics ", NULL, e);
 }
 
 static int
@@ -231,7 +237,7 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 		event_add(sigs[i], NULL);
 	if (open_metrics(m, cfg, e) == -1 ||
 	    (purge = purger_new(&m->ctx, e)) == NULL ||
-	    announce(m->listener, "", e) == -1)
+	    announce(m->listener, "", &m->ctx, e) == -1)
 		goto out;
 	/* Type=notify: the listener is up, the database opened and
 	 * migrated (service_open), a key signs. */

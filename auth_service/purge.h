@@ -11,8 +11,8 @@
 
 #define PURGE_KEEP 86400    /* expired families kept a day, for audits */
 #define PURGE_INTERVAL 3600 /* seconds between purges */
-#define PURGE_BATCH 500     /* families per transaction */
-#define PURGE_PAUSE_MS 20   /* between batches */
+#define PURGE_BATCH 200     /* families per transaction: ~10 ms */
+#define PURGE_PAUSE_MS 10   /* between batches */
 
 struct purger;
 

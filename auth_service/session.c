@@ -25,21 +25,56 @@ struct json_object *
 token_pair_to_json(const struct token_pair *p)
 {
 	return issuer_token_reply(
-	    p->access_token, p->refresh_token, p->expires_in);
+	    p->access_token, p->refresh_token, p->expires_in, NULL);
+}
+
+struct json_object *
+token_pair_to_oauth_json(const struct token_pair *p)
+{
+	return issuer_token_reply(p->access_token, p->refresh_token,
+	    p->expires_in, p->scope != NULL ? p->scope : "");
 }
 
 void
 token_pair_wipe(struct token_pair *p)
 {
 	secret_free_str(p->access_token);
+	free(p->scope);
 	secret_wipe(p, sizeof(*p));
+}
+
+/* What a grant is for, as a use case keeps it (copies: the request's
+ * strings go before the use case ends). */
+struct grant_for {
+	char client_id[STORE_MAX_CLIENT_ID + 1];
+	int64_t access_ttl;
+	char *scope; /* NULL: none asked */
+};
+
+static int
+grant_for_set(struct grant_for *g, const struct auth_ctx *ctx,
+    const struct session_client *c, struct err *e)
+{
+	const char *id = c != NULL ? c->client_id : ctx->cfg->client_id;
+
+	if (strlen(id) > STORE_MAX_CLIENT_ID)
+		return err_set(e, ERR_INVALID_REQUEST, "client_id too long");
+	snprintf(g->client_id, sizeof(g->client_id), "%s", id);
+	g->access_ttl = c != NULL ? c->access_ttl : 0;
+	g->scope = NULL;
+	if (c != NULL && c->scope != NULL) {
+		if (strlen(c->scope) > STORE_MAX_SCOPE)
+			return err_set(e, ERR_INVALID_SCOPE, "scope too long");
+		if ((g->scope = strdup(c->scope)) == NULL)
+			return err_set(e, ERR_NOMEM, "scope");
+	}
+	return 0;
 }
 
 /* An audit line: event plus who and where; never a secret. */
 static void
-audit(const char *event, const char *user, size_t user_len,
-    const struct session_caller *client, const char *family_id,
-    const char *reason)
+audit(const char *event, const char *user, size_t user_len, const char *addr,
+    const char *family_id, const char *reason)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -49,9 +84,7 @@ audit(const char *event, const char *user, size_t user_len,
 	if (user != NULL && user_len > 0)
 		json_object_object_add(
 		    o, "user", json_object_new_string_len(user, (int)user_len));
-	json_add_string(o, "client_address", client->addr);
-	if (client->request_id[0] != '\0')
-		json_add_string(o, "request_id", client->request_id);
+	json_add_string(o, "client_address", addr != NULL ? addr : "unknown");
 	if (family_id != NULL && family_id[0] != '\0')
 		json_add_string(o, "family_id", family_id);
 	if (reason != NULL)
@@ -61,10 +94,10 @@ audit(const char *event, const char *user, size_t user_len,
 
 /* An audit line about a family: its user came with the family's row. */
 static void
-audit_grant(const char *event, const struct store_grant *g,
-    const struct session_caller *client, const char *reason)
+audit_grant(const char *event, const struct store_grant *g, const char *addr,
+    const char *reason)
 {
-	audit(event, g->username, strlen(g->username), client, g->family_id,
+	audit(event, g->username, strlen(g->username), addr, g->family_id,
 	    reason);
 }
 
@@ -120,16 +153,27 @@ signer_drop(struct signer *s)
 	*s = (struct signer){ 0 };
 }
 
-/* On a worker: the pair for a family's live generation and its user. */
+/* On a worker: the pair for a family's live generation and its user,
+ * within the family's scope and narrowed to what this request asks. */
 static int
 signer_pair(const struct signer *s, const struct store_grant *g,
-    const struct store_user *u, struct token_pair *out, struct err *e)
+    const struct store_user *u, const struct grant_for *f,
+    struct token_pair *out, struct err *e)
 {
+	struct issuer_subject subject = { .sub = u->sub,
+		.username = u->username,
+		.roles = u->roles,
+		.n_roles = u->n_roles,
+		.client_id = g->client_id,
+		.within = g->scope,
+		.scope = f->scope };
+
 	if (refresh_token_make(s->refresh_key, g->family_id, g->generation,
 	        out->refresh_token) == -1)
 		return err_set(e, ERR_INTERNAL, "refresh token");
-	return issuer_access_token(&s->issuer, u, s->perms, wall_now(),
-	    &out->access_token, &out->expires_in, e);
+	return issuer_access_token(&s->issuer, &subject, s->perms, wall_now(),
+	    f->access_ttl, &out->access_token, &out->scope, &out->expires_in,
+	    e);
 }
 
 /* Login ------------------------------------------------------------------ */
@@ -143,11 +187,12 @@ struct login {
 	char *password; /* until it is handed to the hashing pool */
 	size_t password_len;
 	char *new_hash; /* a re-hash at the configured cost, or NULL */
-	struct session_caller client;
+	char addr[SESSION_ADDR_MAX];
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	struct store_grant grant;
 	struct signer signer;
 	struct token_pair pair;
+	struct grant_for grant_for;
 	session_done done;
 	void *arg;
 };
@@ -157,6 +202,7 @@ login_free(struct login *l)
 {
 	if (l == NULL)
 		return;
+	free(l->grant_for.scope);
 	store_user_free(l->user);
 	free(l->username);
 	if (l->password != NULL)
@@ -174,8 +220,7 @@ login_settle(struct login *l)
 {
 	throttle_end(
 	    l->ctx->throttle, THROTTLE_USER, l->username, l->username_len);
-	throttle_end(l->ctx->throttle, THROTTLE_ADDR, l->client.addr,
-	    strlen(l->client.addr));
+	throttle_end(l->ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr));
 }
 
 static void
@@ -202,8 +247,9 @@ login_open_family(struct store *s, struct store_task *t, struct err *e)
 	    store_update_password_hash(
 	        s, l->user->id, l->user->password_hash, l->new_hash, &re) == -1)
 		log_msg(LOG_WARN, "re-hash not stored: %s", re.msg);
-	return store_create_family(s, l->family_id, l->user->id, cfg->client_id,
-	    wall_now(), cfg->refresh_ttl, cfg->family_ttl, &l->grant, e);
+	return store_create_family(s, l->family_id, l->user->id,
+	    l->grant_for.client_id, l->grant_for.scope, wall_now(),
+	    cfg->refresh_ttl, cfg->family_ttl, &l->grant, e);
 }
 
 /* Step 4, worker, after the commit: the tokens. */
@@ -212,7 +258,8 @@ login_sign(struct store_task *t, struct err *e)
 {
 	struct login *l = (struct login *)t;
 
-	return signer_pair(&l->signer, &l->grant, l->user, &l->pair, e);
+	return signer_pair(
+	    &l->signer, &l->grant, l->user, &l->grant_for, &l->pair, e);
 }
 
 /* Step 5, loop: answer. */
@@ -225,7 +272,7 @@ login_opened(struct store_task *t, const struct err *e)
 		login_refuse(l, e);
 		return;
 	}
-	audit("login_ok", l->username, l->username_len, &l->client,
+	audit("login_ok", l->username, l->username_len, l->addr,
 	    l->grant.family_id, NULL);
 	l->done(&l->pair, NULL, l->arg);
 	login_free(l);
@@ -251,9 +298,9 @@ login_checked(struct password_result *res, void *arg)
 	if (!res->match || l->user == NULL) {
 		throttle_failure(ctx->throttle, THROTTLE_USER, l->username,
 		    l->username_len, now);
-		throttle_failure(ctx->throttle, THROTTLE_ADDR, l->client.addr,
-		    strlen(l->client.addr), now);
-		audit("login_failed", l->username, l->username_len, &l->client,
+		throttle_failure(ctx->throttle, THROTTLE_ADDR, l->addr,
+		    strlen(l->addr), now);
+		audit("login_failed", l->username, l->username_len, l->addr,
 		    NULL, l->user == NULL ? "unknown_user" : "bad_password");
 		/* One answer for both: no user enumeration. */
 		err_set(&e, ERR_INVALID_CREDENTIALS, "login failed");
@@ -315,15 +362,15 @@ login_wait(struct auth_ctx *ctx, const struct login *l)
 	int64_t now = service_monotonic();
 	int64_t u = throttle_wait(
 	    ctx->throttle, THROTTLE_USER, l->username, l->username_len, now);
-	int64_t a = throttle_wait(ctx->throttle, THROTTLE_ADDR, l->client.addr,
-	    strlen(l->client.addr), now);
+	int64_t a = throttle_wait(
+	    ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr), now);
 
 	return u > a ? u : a;
 }
 
 static struct login *
 login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
-    const char *pw, size_t pw_len, const struct session_caller *client)
+    const char *pw, size_t pw_len, const char *addr)
 {
 	struct login *l = calloc(1, sizeof(*l));
 
@@ -341,14 +388,14 @@ login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
 	l->password[pw_len] = '\0';
 	l->password_len = pw_len;
 	l->ctx = ctx;
-	l->client = *client;
+	snprintf(l->addr, sizeof(l->addr), "%s", addr);
 	return l;
 }
 
 int
-session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
-    const char *password, size_t password_len,
-    const struct session_caller *client, session_done done, void *arg,
+session_login(struct auth_ctx *ctx, const struct session_client *c,
+    const char *name, size_t name_len, const char *password,
+    size_t password_len, const char *addr, session_done done, void *arg,
     struct session_refusal *r)
 {
 	struct login *l;
@@ -364,13 +411,16 @@ session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
 		return err_set(&r->e, ERR_UNAVAILABLE, "shutting down");
 	}
 	if ((l = login_new(
-	         ctx, name, name_len, password, password_len, client)) == NULL)
+	         ctx, name, name_len, password, password_len, addr)) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "login");
 	l->done = done;
 	l->arg = arg;
+	if (grant_for_set(&l->grant_for, ctx, c, &r->e) == -1) {
+		login_free(l);
+		return -1;
+	}
 	if ((wait = login_wait(ctx, l)) > 0) {
-		audit(
-		    "login_throttled", name, name_len, &l->client, NULL, NULL);
+		audit("login_throttled", name, name_len, l->addr, NULL, NULL);
 		login_free(l);
 		r->retry_after = wait;
 		return err_set(&r->e, ERR_THROTTLED, "throttled");
@@ -384,8 +434,8 @@ session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
 	/* In flight until login_checked: concurrent guesses count. */
 	throttle_begin(ctx->throttle, THROTTLE_USER, l->username,
 	    l->username_len, service_monotonic());
-	throttle_begin(ctx->throttle, THROTTLE_ADDR, l->client.addr,
-	    strlen(l->client.addr), service_monotonic());
+	throttle_begin(ctx->throttle, THROTTLE_ADDR, l->addr, strlen(l->addr),
+	    service_monotonic());
 	return 0;
 }
 
@@ -396,12 +446,13 @@ struct rotation {
 	struct auth_ctx *ctx;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	uint64_t generation;
-	struct session_caller client;
+	char addr[SESSION_ADDR_MAX];
 	enum store_refusal why;
 	struct store_grant grant;
 	struct store_user *user;
 	struct signer signer;
 	struct token_pair pair;
+	struct grant_for grant_for;
 	session_done done;
 	void *arg;
 };
@@ -409,6 +460,7 @@ struct rotation {
 static void
 rotation_free(struct rotation *t)
 {
+	free(t->grant_for.scope);
 	store_user_free(t->user);
 	signer_drop(&t->signer);
 	token_pair_wipe(&t->pair);
@@ -421,8 +473,9 @@ rotation_run(struct store *s, struct store_task *task, struct err *e)
 {
 	struct rotation *t = (struct rotation *)task;
 
-	return store_rotate(s, t->family_id, t->generation, wall_now(),
-	    t->ctx->cfg->refresh_ttl, &t->grant, &t->user, &t->why, e);
+	return store_rotate(s, t->family_id, t->generation,
+	    t->grant_for.client_id, wall_now(), t->ctx->cfg->refresh_ttl,
+	    &t->grant, &t->user, &t->why, e);
 }
 
 /* Worker, after the commit. */
@@ -431,7 +484,8 @@ rotation_sign(struct store_task *task, struct err *e)
 {
 	struct rotation *t = (struct rotation *)task;
 
-	return signer_pair(&t->signer, &t->grant, t->user, &t->pair, e);
+	return signer_pair(
+	    &t->signer, &t->grant, t->user, &t->grant_for, &t->pair, e);
 }
 
 /* Loop: audit and answer. */
@@ -443,16 +497,16 @@ rotation_done(struct store_task *task, const struct err *e)
 
 	if (e->code == ERR_OK) {
 		audit("refresh", t->user->username, strlen(t->user->username),
-		    &t->client, t->grant.family_id, NULL);
+		    t->addr, t->grant.family_id, NULL);
 		t->done(&t->pair, NULL, t->arg);
 		rotation_free(t);
 		return;
 	}
 	if (t->why == STORE_REFUSED_REUSED)
-		audit_grant("refresh_reuse_family_revoked", &t->grant,
-		    &t->client, "reuse");
+		audit_grant("refresh_reuse_family_revoked", &t->grant, t->addr,
+		    "reuse");
 	else if (t->why != STORE_REFUSED_NONE)
-		audit_grant("refresh_failed", &t->grant, &t->client,
+		audit_grant("refresh_failed", &t->grant, t->addr,
 		    store_refusal_name(t->why));
 	refusal_from(&r, e);
 	t->done(NULL, &r, t->arg);
@@ -460,9 +514,9 @@ rotation_done(struct store_task *task, const struct err *e)
 }
 
 int
-session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
-    const struct session_caller *client, session_done done, void *arg,
-    struct session_refusal *r)
+session_refresh(struct auth_ctx *ctx, const struct session_client *c,
+    const char *token, size_t len, const char *addr, session_done done,
+    void *arg, struct session_refusal *r)
 {
 	struct rotation *t;
 
@@ -472,12 +526,16 @@ session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
 		    &r->e, ERR_INVALID_REQUEST, "empty refresh_token");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "refresh");
-	t->client = *client;
+	if (grant_for_set(&t->grant_for, ctx, c, &r->e) == -1) {
+		rotation_free(t);
+		return -1;
+	}
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
 	/* Any string, however long (the body limit bounds it), that is not
 	 * one of ours is an unknown token: no database work at all. */
 	if (refresh_token_open(&ctx->refresh_key, token, len, t->family_id,
 	        &t->generation) == -1) {
-		audit("refresh_failed", NULL, 0, client, NULL, "unknown");
+		audit("refresh_failed", NULL, 0, addr, NULL, "unknown");
 		rotation_free(t);
 		return err_set(
 		    &r->e, ERR_INVALID_GRANT, "unknown refresh token");
@@ -498,13 +556,117 @@ session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
 	return 0;
 }
 
+/* Client credentials ----------------------------------------------------- */
+
+struct client_grant {
+	struct store_task task; /* first */
+	struct auth_ctx *ctx;
+	char addr[SESSION_ADDR_MAX];
+	struct grant_for grant_for;
+	struct store_client *client; /* as it is now, read on the worker */
+	struct signer signer;
+	struct token_pair pair;
+	session_done done;
+	void *arg;
+};
+
+static void
+client_grant_free(struct client_grant *t)
+{
+	free(t->grant_for.scope);
+	store_client_free(t->client);
+	signer_drop(&t->signer);
+	token_pair_wipe(&t->pair);
+	free(t);
+}
+
+/* Worker: the client's roles of now (a client removed meanwhile gets
+ * nothing). */
+static int
+client_grant_run(struct store *s, struct store_task *task, struct err *e)
+{
+	struct client_grant *t = (struct client_grant *)task;
+
+	if (store_find_client(s, t->grant_for.client_id,
+	        strlen(t->grant_for.client_id), &t->client, e) == -1)
+		return -1;
+	if (t->client == NULL)
+		return err_set(e, ERR_INVALID_CLIENT, "client gone");
+	return 0;
+}
+
+/* Worker: the token. */
+static int
+client_grant_sign(struct store_task *task, struct err *e)
+{
+	struct client_grant *t = (struct client_grant *)task;
+	struct issuer_subject subject = { .sub = t->client->client_id,
+		.roles = t->client->roles,
+		.n_roles = t->client->n_roles,
+		.client_id = t->client->client_id,
+		.scope = t->grant_for.scope };
+
+	return issuer_access_token(&t->signer.issuer, &subject, t->signer.perms,
+	    wall_now(), t->grant_for.access_ttl, &t->pair.access_token,
+	    &t->pair.scope, &t->pair.expires_in, e);
+}
+
+static void
+client_grant_done(struct store_task *task, const struct err *e)
+{
+	struct client_grant *t = (struct client_grant *)task;
+	struct session_refusal r;
+
+	if (e->code == ERR_OK) {
+		audit("client_credentials", t->grant_for.client_id,
+		    strlen(t->grant_for.client_id), t->addr, NULL, NULL);
+		t->done(&t->pair, NULL, t->arg);
+	} else {
+		refusal_from(&r, e);
+		t->done(NULL, &r, t->arg);
+	}
+	client_grant_free(t);
+}
+
+int
+session_client_credentials(struct auth_ctx *ctx,
+    const struct store_client *client, const char *scope, const char *addr,
+    session_done done, void *arg, struct session_refusal *r)
+{
+	struct session_client c = { client->client_id, client->access_ttl,
+		scope };
+	struct client_grant *t;
+
+	*r = (struct session_refusal){ 0 };
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return err_set(&r->e, ERR_NOMEM, "client_credentials");
+	if (grant_for_set(&t->grant_for, ctx, &c, &r->e) == -1) {
+		client_grant_free(t);
+		return -1;
+	}
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->ctx = ctx;
+	t->done = done;
+	t->arg = arg;
+	signer_take(ctx, &t->signer);
+	t->task = (struct store_task){ .run = client_grant_run,
+		.compute = client_grant_sign,
+		.done = client_grant_done };
+	if (store_pool_submit(ctx->db, &t->task, &r->e) == -1) {
+		client_grant_free(t);
+		r->retry_after = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* Logout ----------------------------------------------------------------- */
 
 struct logout {
 	struct store_task task; /* first */
 	struct auth_ctx *ctx;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
-	struct session_caller client;
+	char addr[SESSION_ADDR_MAX];
 	bool found;
 	struct store_grant grant;
 	session_done done;
@@ -527,7 +689,7 @@ logout_done(struct store_task *task, const struct err *e)
 	struct session_refusal r;
 
 	if (e->code == ERR_OK) {
-		audit_grant("logout", &t->grant, &t->client,
+		audit_grant("logout", &t->grant, t->addr,
 		    t->found ? NULL : "unknown_token");
 		t->done(NULL, NULL, t->arg);
 	} else {
@@ -546,15 +708,14 @@ logout_unknown(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	audit("logout", NULL, 0, &t->client, NULL, "unknown_token");
+	audit("logout", NULL, 0, t->addr, NULL, "unknown_token");
 	t->done(NULL, NULL, t->arg);
 	free(t);
 }
 
 int
 session_logout(struct auth_ctx *ctx, const char *token, size_t len,
-    const struct session_caller *client, session_done done, void *arg,
-    struct session_refusal *r)
+    const char *addr, session_done done, void *arg, struct session_refusal *r)
 {
 	struct logout *t;
 	uint64_t generation;
@@ -565,7 +726,7 @@ session_logout(struct auth_ctx *ctx, const char *token, size_t len,
 		    &r->e, ERR_INVALID_REQUEST, "empty refresh_token");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "logout");
-	t->client = *client;
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
 	t->ctx = ctx;
 	t->done = done;
 	t->arg = arg;

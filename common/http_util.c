@@ -43,6 +43,7 @@ struct http_answer {
 	const char *description;
 	bool challenge;   /* 401/400 with WWW-Authenticate: Bearer ... */
 	bool token_error; /* adds error="<error>" to the challenge */
+	bool basic;       /* the challenge is Basic (client authentication) */
 };
 
 static const struct http_answer http_answers[ERR_CODE_COUNT] = {
@@ -93,10 +94,36 @@ static const struct http_answer http_answers[ERR_CODE_COUNT] = {
 	    "the token lacks the required permission", true, true },
 	[ERR_REQUEST_TIMEOUT] = { 408, "request_timeout",
 	    "the request was not received in time", false, false },
+	/* RFC 6749 5.2: 401 with a challenge for the scheme the client may
+	 * use, whether or not Basic was tried (every 401 carries one). */
+	[ERR_INVALID_CLIENT] = { .status = 401,
+	    .error = "invalid_client",
+	    .description = "client authentication failed",
+	    .challenge = true,
+	    .basic = true },
+	[ERR_UNAUTHORIZED_CLIENT] = { .status = 400,
+	    .error = "unauthorized_client",
+	    .description = "the client may not use this grant or token" },
+	[ERR_UNSUPPORTED_GRANT_TYPE] = { .status = 400,
+	    .error = "unsupported_grant_type",
+	    .description = "the grant type is not supported" },
+	[ERR_INVALID_SCOPE] = { .status = 400,
+	    .error = "invalid_scope",
+	    .description = "the scope asks for more than is held" },
+	[ERR_UNSUPPORTED_TOKEN_TYPE] = { .status = 400,
+	    .error = "unsupported_token_type",
+	    .description = "access tokens are not revoked: they expire" },
+	[ERR_CONFLICT] = { .status = 409,
+	    .error = "conflict",
+	    .description = "the name is taken" },
+	[ERR_WEAK_PASSWORD] = { .status = 400,
+	    .error = "invalid_request",
+	    .description = "the password is too short or too common" },
 };
 
-static const struct http_answer http_internal = { 500, "server_error",
-	"internal server error", false, false };
+static const struct http_answer http_internal = { .status = 500,
+	.error = "server_error",
+	.description = "internal server error" };
 
 void
 http_set_realm(const char *realm)
@@ -140,6 +167,8 @@ reason_for(int status)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
+	case 409:
+		return "Conflict";
 	case 413:
 		return "Content Too Large";
 	case 429:
@@ -230,7 +259,8 @@ add_challenge(struct evhttp_request *req, const struct http_answer *a,
 	char value[512];
 	int n;
 
-	n = snprintf(value, sizeof(value), "Bearer realm=\"%s\"", http_realm);
+	n = snprintf(value, sizeof(value), "%s realm=\"%s\"",
+	    a->basic ? "Basic" : "Bearer", http_realm);
 	if (a->token_error && n > 0 && (size_t)n < sizeof(value))
 		n += snprintf(value + n, sizeof(value) - (size_t)n,
 		    ", error=\"%s\", error_description=\"%s\"", a->error,

@@ -505,6 +505,15 @@ test_typ(void)
 	CHECK(typ_code(S("{\"typ\":\"at+jwt \"}")) == ERR_TOKEN_HEADER);
 	CHECK(typ_code(S("{\"typ\":\" at+jwt\"}")) == ERR_TOKEN_HEADER);
 	CHECK(typ_code(S("{\"typ\":\"at+jwtx\"}")) == ERR_TOKEN_HEADER);
+	/* The right length is not enough: every byte of the short form and
+	 * of the long form is compared (case aside). */
+	CHECK(typ_code(S("{\"typ\":\"at+jws\"}")) == ERR_TOKEN_HEADER);
+	CHECK(typ_code(S("{\"typ\":\"id+jwt\"}")) == ERR_TOKEN_HEADER);
+	CHECK(typ_code(S("{\"typ\":\"at-jwt\"}")) == ERR_TOKEN_HEADER);
+	CHECK(typ_code(S("{\"typ\":\"application/id+jwt\"}")) ==
+	      ERR_TOKEN_HEADER);
+	CHECK(typ_code(S("{\"typ\":\"applicatiom/at+jwt\"}")) ==
+	      ERR_TOKEN_HEADER);
 	CHECK(typ_code(S("{\"typ\":\"at+jwt\\u0000\"}")) == ERR_TOKEN_HEADER);
 	CHECK(typ_code(S("{\"typ\":\"application/at+jwt\\u0000x\"}")) ==
 	      ERR_TOKEN_HEADER);

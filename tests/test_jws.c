@@ -964,6 +964,30 @@ test_rs256_signature_length(void)
 	t = assemble(header, payload_text, sig, len);
 	EXPECT(t, set_rs, ERR_OK);
 	free(t);
+	/* The spelling OpenSSL would take: a signature whose first octet is
+	 * zero, sent without it. Signing is deterministic, so payloads are
+	 * tried until one signs with a leading zero (1 in 256). */
+	{
+		char payload[64];
+		int found = 0;
+
+		for (int i = 0; i < 20000 && !found; i++) {
+			snprintf(
+			    payload, sizeof(payload), "{\"sub\":\"z%d\"}", i);
+			free(good);
+			free(sig);
+			good = forge(rs, header, payload);
+			sig = b64dec(strrchr(good, '.') + 1, &len);
+			found = len == 256 && sig[0] == 0;
+		}
+		CHECK(found);
+		t = assemble(header, payload, sig + 1, len - 1);
+		EXPECT(t, set_rs, ERR_TOKEN_SIGNATURE);
+		free(t);
+		t = assemble(header, payload, sig, len);
+		EXPECT(t, set_rs, ERR_OK);
+		free(t);
+	}
 	/* EdDSA: 64 octets too. */
 	free(good);
 	good = forge(ed, std_header(ed, header, sizeof(header)), payload_text);

@@ -47,8 +47,8 @@ rotate(struct store *s, const struct store_grant *from, uint64_t generation,
 	struct err e = { 0 };
 	int rc;
 
-	rc = store_rotate(
-	    s, from->family_id, generation, now, 100, g, &u, why, &e);
+	rc = store_rotate(s, from->family_id, generation, "demo-client", now,
+	    100, g, &u, why, &e);
 	if (rc == -1 && e.code != ERR_INVALID_GRANT)
 		fprintf(stderr, "rotate: %s\n", e.msg);
 	/* A rotation reads the family's user; a refusal returns none. */
@@ -66,7 +66,7 @@ login(struct store *s, int64_t now, struct store_grant *g)
 
 	refresh_family_new(family);
 	return store_create_family(
-	    s, family, user_id, "demo-client", now, 100, 1000, g, &e);
+	    s, family, user_id, "demo-client", NULL, now, 100, 1000, g, &e);
 }
 
 static int64_t
@@ -210,6 +210,152 @@ test_family_expiry_checked_on_its_own(void)
 	CHECK(why == STORE_REFUSED_EXPIRED);
 	CHECK(rotate(s, &g, 0, 8999, &why, &g2) == 0);
 	CHECK(g2.token_expires == 9000);
+	store_free(s);
+}
+
+/* A rotated token presented after its own expiry is still reuse: it
+ * proves two parties hold the family, whose newer tokens may be alive
+ * (RFC 9700 4.14.2). Refused as merely expired, the thief's branch would
+ * live on. */
+static void
+test_expired_reused_token_revokes(void)
+{
+	struct store *s = must_open();
+	struct store_grant g, g2;
+	enum store_refusal why;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, 8000, &g) == 0); /* generation 0 expires at 8100 */
+	CHECK(rotate(s, &g, 0, 8010, &why, &g2) == 0);
+	CHECK(rotate(s, &g, 1, 8050, &why, &g2) == 0); /* 2: to 8150 */
+	CHECK(rotate(s, &g, 0, 8120, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REUSED);
+	CHECK(rotate(s, &g, 2, 8121, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REVOKED);
+	/* Positive control: an expired token never rotated is only expired,
+	 * and its family lives on. */
+	CHECK(login(s, 8000, &g) == 0);
+	CHECK(rotate(s, &g, 0, 8100, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_EXPIRED);
+	CHECK(scalar("SELECT revoked_at IS NULL FROM families WHERE id = ?1",
+	          g.family_id) == 1);
+	store_free(s);
+}
+
+/* Runs sql on a second connection to the same file, as an operator's
+ * tool or another process would. */
+static int
+exec_other(const char *sql, const char *arg)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    (arg == NULL || sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC) ==
+	                        SQLITE_OK) &&
+	    sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	else
+		fprintf(stderr, "exec_other: %s\n", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* The row count of the conditional UPDATE is the decision. With SQLite
+ * it cannot lose by itself (BEGIN IMMEDIATE holds the write lock), but a
+ * backend without that lock can: the competitor commits first and our
+ * UPDATE changes nothing. A trigger made on a second connection plays the
+ * competitor at the exact moment of our UPDATE: it moves the family on,
+ * as the race's winner would, and RAISE(IGNORE) makes our UPDATE change
+ * no row. The rotation must then refuse as reuse and issue nothing; with
+ * the check gone it would hand out a second live token (a double spend). */
+static void
+test_lost_race_on_the_update_is_reuse(void)
+{
+	struct store *s = must_open();
+	struct store_grant g, g2;
+	enum store_refusal why;
+	char sql[512];
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, 4000, &g) == 0);
+	snprintf(sql, sizeof(sql),
+	    "CREATE TRIGGER test_competitor BEFORE UPDATE OF generation ON "
+	    "families WHEN OLD.id = '%s' BEGIN UPDATE families SET "
+	    "generation = OLD.generation + 1 WHERE id = OLD.id; "
+	    "SELECT RAISE(IGNORE); END",
+	    g.family_id);
+	CHECK(exec_other(sql, NULL) == 0);
+	CHECK(rotate(s, &g, 0, 4042, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REUSED);
+	CHECK(exec_other("DROP TRIGGER test_competitor", NULL) == 0);
+	/* The family is revoked, committed; the competitor's generation is
+	 * refused too. */
+	CHECK(scalar("SELECT revoked_reason = 'reuse' FROM families WHERE "
+	             "id = ?1",
+	          g.family_id) == 1);
+	CHECK(rotate(s, &g, 1, 4043, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REVOKED);
+	/* Positive control: without the competitor a fresh family rotates. */
+	CHECK(login(s, 4000, &g) == 0);
+	CHECK(rotate(s, &g, 0, 4042, &why, &g2) == 0);
+	store_free(s);
+}
+
+/* A family whose user is gone rotates nothing. Inside the daemon the
+ * user's families go with it (ON DELETE CASCADE), but foreign keys are a
+ * per-connection setting that the sqlite3 shell and most tools leave off:
+ * a user deleted from there leaves its families behind, and the rotation
+ * reads the user in its own transaction to refuse them. */
+static void
+test_user_deleted_without_cascade(void)
+{
+	struct store *s = must_open();
+	const char *roles[] = { "user" };
+	struct store_seed_user su = { "gone", 4, roles, 1 };
+	struct store_user *u = NULL;
+	struct store_grant g, g2;
+	enum store_refusal why;
+	struct err e = { 0 };
+	char family[STORE_FAMILY_ID_LEN + 1];
+
+	if (s == NULL)
+		return;
+	CHECK(store_seed_user(s, &su, "$argon2id$x", NULL, 1, &e) == 0);
+	CHECK(store_find_user(s, "gone", 4, &u, &e) == 0 && u != NULL);
+	if (u == NULL) {
+		store_free(s);
+		return;
+	}
+	refresh_family_new(family);
+	CHECK(store_create_family(s, family, u->id, "demo-client", NULL, 3000,
+	          100, 1000, &g, &e) == 0);
+	store_user_free(u);
+	u = NULL;
+	/* Positive control: it rotates while the user exists. */
+	CHECK(store_rotate(s, family, 0, "demo-client", 3001, 100, &g2, &u,
+	          &why, &e) == 0);
+	CHECK(u != NULL);
+	store_user_free(u);
+	u = NULL;
+	CHECK(exec_other("DELETE FROM users WHERE username = ?1", "gone") == 0);
+	CHECK(
+	    scalar("SELECT count(*) FROM families WHERE id = ?1", family) == 1);
+	e = (struct err){ 0 };
+	CHECK(store_rotate(s, family, 1, "demo-client", 3002, 100, &g2, &u,
+	          &why, &e) == -1);
+	CHECK(u == NULL);
+	CHECK(why == STORE_REFUSED_UNKNOWN && e.code == ERR_INVALID_GRANT);
+	/* Nothing moved: the family is still at generation 1. */
+	CHECK(scalar("SELECT generation FROM families WHERE id = ?1", family) ==
+	      1);
+	/* The orphan family is tidied so the integrity test stays clean. */
+	CHECK(exec_other("DELETE FROM families WHERE id = ?1", family) == 0);
 	store_free(s);
 }
 
@@ -412,6 +558,9 @@ main(void)
 	RUN(test_storage_per_login_is_flat);
 	RUN(test_expiry_and_absolute_lifetime);
 	RUN(test_family_expiry_checked_on_its_own);
+	RUN(test_expired_reused_token_revokes);
+	RUN(test_lost_race_on_the_update_is_reuse);
+	RUN(test_user_deleted_without_cascade);
 	RUN(test_logout_revokes_family);
 	RUN(test_purge);
 	RUN(test_concurrent_rotation);

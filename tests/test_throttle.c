@@ -54,6 +54,31 @@ test_free_then_doubling_then_cap(void)
 	throttle_free(t);
 }
 
+/* A cap that the doubling does not land on: 2, 4, 8, 16, then 30, never
+ * 32 (the user policy's cap of 8 is reached exactly and would not show a
+ * missing clamp). */
+static void
+test_cap_between_doublings(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 100, &e);
+	const int64_t want[] = { 2, 4, 8, 16, 30, 30 };
+	int64_t now = 500;
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 5; i++)
+		CHECK(fail(t, THROTTLE_ADDR, "192.0.2.7", now) == 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		CHECK(fail(t, THROTTLE_ADDR, "192.0.2.7", now) == want[i]);
+		CHECK(wait_for(t, THROTTLE_ADDR, "192.0.2.7", now) == want[i]);
+		now += want[i];
+	}
+	throttle_free(t);
+}
+
 static void
 test_window_forgets_and_success_resets(void)
 {
@@ -77,6 +102,45 @@ test_window_forgets_and_success_resets(void)
 	throttle_success(t, THROTTLE_USER, "carol", 5);
 	CHECK(wait_for(t, THROTTLE_USER, "carol", 300) == 0);
 	CHECK(throttle_size(t) == 0);
+	throttle_free(t);
+}
+
+/* The window is inclusive of its end: failures exactly window seconds old
+ * are forgotten, one second younger they count. A block longer than the
+ * window (allowed: max_delay may exceed it) is served to its end even
+ * though the failures behind it are older than the window. */
+static void
+test_window_boundary_and_long_blocks(void)
+{
+	static const struct throttle_policy long_blocks[THROTTLE_KINDS] = {
+		[THROTTLE_USER] = { 0, 50, 200, 60 },
+		[THROTTLE_ADDR] = { 0, 50, 200, 60 },
+	};
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 100, &e);
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		CHECK(fail(t, THROTTLE_USER, "erin", 1000) == 0);
+		CHECK(fail(t, THROTTLE_USER, "frank", 1000) == 0);
+	}
+	CHECK(fail(t, THROTTLE_USER, "erin", 1100) == 0);  /* forgotten */
+	CHECK(fail(t, THROTTLE_USER, "frank", 1099) == 1); /* the 4th */
+	throttle_free(t);
+
+	if ((t = throttle_new(long_blocks, 100, &e)) == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	CHECK(fail(t, THROTTLE_USER, "gina", 0) == 50);
+	CHECK(fail(t, THROTTLE_USER, "gina", 50) == 100);
+	/* The last failure is 61 s old, past the window: still blocked. */
+	CHECK(wait_for(t, THROTTLE_USER, "gina", 111) == 39);
+	CHECK(wait_for(t, THROTTLE_USER, "gina", 149) == 1);
+	CHECK(wait_for(t, THROTTLE_USER, "gina", 150) == 0);
 	throttle_free(t);
 }
 
@@ -123,6 +187,63 @@ test_memory_is_bounded(void)
 	for (int i = 0; i < 4; i++)
 		fail(t, THROTTLE_USER, "user999", 69);
 	CHECK(wait_for(t, THROTTLE_USER, "user999", 69) > 0);
+	throttle_free(t);
+}
+
+/* A full table forgets the key whose last failure is oldest, never the
+ * one under attack (its failures are the newest). */
+static void
+test_full_table_evicts_the_oldest(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 16, &e);
+	char key[32];
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 15; i++) {
+		snprintf(key, sizeof(key), "old%d", i);
+		fail(t, THROTTLE_USER, key, 90);
+	}
+	for (int i = 0; i < 6; i++)
+		fail(t, THROTTLE_USER, "victim", 100);
+	CHECK(throttle_size(t) == 16);
+	CHECK(wait_for(t, THROTTLE_USER, "victim", 100) == 4);
+	fail(t, THROTTLE_USER, "intruder", 100);
+	CHECK(throttle_size(t) == 16);
+	CHECK(wait_for(t, THROTTLE_USER, "victim", 100) == 4);
+	throttle_free(t);
+}
+
+/* Entries are found by their whole key: with as many buckets as entries a
+ * bucket is one hash byte, so comparing less than the whole key would
+ * let a key that never failed find another key's entry. */
+static void
+test_keys_compared_in_full(void)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(policy, 256, &e);
+	char key[32];
+	int held = 0;
+
+	if (t == NULL) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (int i = 0; i < 256; i++) {
+		snprintf(key, sizeof(key), "blocked%d", i);
+		for (int j = 0; j < 4; j++)
+			fail(t, THROTTLE_USER, key, 10);
+	}
+	CHECK(throttle_size(t) == 256);
+	CHECK(wait_for(t, THROTTLE_USER, "blocked7", 10) == 1);
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "innocent%d", i);
+		held += wait_for(t, THROTTLE_USER, key, 10) != 0;
+	}
+	CHECK(held == 0);
 	throttle_free(t);
 }
 
@@ -184,8 +305,12 @@ main(void)
 	if (secret_init() == -1)
 		return 1;
 	RUN(test_free_then_doubling_then_cap);
+	RUN(test_cap_between_doublings);
 	RUN(test_window_forgets_and_success_resets);
+	RUN(test_window_boundary_and_long_blocks);
 	RUN(test_keys_compared_with_length);
+	RUN(test_full_table_evicts_the_oldest);
+	RUN(test_keys_compared_in_full);
 	RUN(test_memory_is_bounded);
 	RUN(test_attempts_in_flight_count);
 	return test_report();

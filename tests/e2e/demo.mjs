@@ -5,14 +5,17 @@
 // shots (directory for screenshots, optional), reload_pid (auth_service,
 // for SIGHUP), perms_file (a permissions.json copy the test may change),
 // rotate (argv of "jwt-admin ... keys rotate", env) when the run rotates
-// the signing key.
+// the signing key, leeway (the resource service's --leeway, seconds; the
+// test registered the demo-short client, 30 s access tokens).
 // Every step of the page is clicked and its visible outcome checked: the
 // resource origin taken from the running configuration, the readable
 // token, 200 vs 403 with WWW-Authenticate across origins (CORS), refresh
 // rotation, replay, logout, the RBAC matrix and live grid (and its change
 // after a SIGHUP), every attack of the lab (a forged token never gets a
 // 200 on any route), the JWKS before and after a key rotation, no
-// horizontal overflow, and an axe-core accessibility check (no serious or
+// horizontal overflow, the expiry lesson (200, then 401 "token expired"
+// once exp + leeway has passed, then a refresh through POST /token that
+// recovers: the wait is bounded by the token's own lifetime), and an axe-core accessibility check (no serious or
 // critical violation). Exit status 0 when every check passed.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -100,7 +103,7 @@ async function clickUntil(sel, out, pattern, what, timeout = 15000) {
 
 // Screenshots for the tutorial: every one at desktop width, the ones a
 // phone changes most at phone width.
-const PHONE_SHOTS = ["token", "rbac", "keys"];
+const PHONE_SHOTS = ["token", "rbac", "keys", "expiry"];
 async function shot(sel, file) {
   if (!opt.shots) return;
   if (name === "phone" && !PHONE_SHOTS.some((s) => file.startsWith(`demo-${s}-`)))
@@ -149,6 +152,20 @@ try {
   check(/Skip to the steps/.test(focused), `first Tab: the skip link (${focused})`);
   await page.keyboard.press("Enter");
   check(page.url().endsWith("#main"), `the skip link leads to the steps: ${page.url()}`);
+
+  // 10 (started first, finished last: the 30 s token expires while the
+  // other steps run): POST /token as demo-short, 200 while it is valid.
+  await page.fill("#expiry-leeway", String(opt.leeway ?? 30));
+  await page.focus("#expiry-login");
+  await page.keyboard.press("Enter"); // a button works from the keyboard
+  await waitText("#said-expiry", /POST \/token .*client_id=demo-short.*valid 30 s/,
+    "expiry: logged in through POST /token as demo-short");
+  await waitText("#expiry-status", /^200/, "expiry: 200 before exp");
+  await waitText("#expiry-countdown", /^\d+ s$/, "expiry: the countdown runs");
+  await waitText("#expiry-refused-in", /^\d+ s$/, "expiry: exp + leeway counts down");
+  const expiryExp = Number((await text("#expiry-exp")).split(" ")[0]);
+  check(expiryExp > Date.now() / 1000 && /expires_in 30 s/.test(await text("#expiry-exp")),
+    `expiry: exp decoded, in the future: ${await text("#expiry-exp")}`);
 
   // 1-2: log in as user1; the token is decoded, coloured and counts down.
   await page.click("#login-user1");
@@ -321,6 +338,26 @@ try {
       "the new key signs the current token");
     await shot("#step-keys", `demo-keys-${name}.png`);
   }
+  // 10, continued: at exp + leeway the page asks again by itself and
+  // shows the 401; the wait is bounded by the token's remaining life.
+  const untilRefused = (expiryExp + (opt.leeway ?? 30)) * 1000 - Date.now();
+  await waitText("#expiry-status", /^401 .*invalid_token: token expired/,
+    "expiry: 401 invalid_token \"token expired\" at zero",
+    Math.max(untilRefused, 0) + 10000);
+  await waitText("#expiry-www", /^Bearer realm="resource_service", error="invalid_token", error_description="token expired"$/,
+    "expiry: the WWW-Authenticate challenge says why");
+  check(await text("#expiry-countdown") === "expired", "expiry: the countdown shows expired");
+  check(/RFC 7519 4\.1\.4/.test(await text("#said-expiry")), "expiry: sentence cites RFC 7519");
+  await noOverflow("with the 401 of the expiry lesson");
+  await shot("#step-expiry", `demo-expiry-${name}.png`);
+  await page.click("#expiry-refresh");
+  await waitText("#expiry-status", /^200/, "expiry: the refresh recovers (200 again)");
+  await waitText("#expiry-countdown", /^\d+ s$/, "expiry: a new countdown");
+  check(Number((await text("#expiry-exp")).split(" ")[0]) > expiryExp,
+    "expiry: the refreshed token has a later exp");
+  check(/grant_type=refresh_token/.test((await page.locator("#log li").allTextContents()).join("\n")),
+    "expiry: the log shows the refresh through POST /token");
+
   await noOverflow("at the end");
   check((await page.locator("#log li").count()) >= 20, "the log lists the steps");
 

@@ -18,6 +18,10 @@ running configuration:
   service following the issuer's JWKS as run.sh starts it; this run also
   changes permissions.json and rotates the signing key, each followed by
   a SIGHUP, and watches the page show it.
+In both, the resource service runs with --leeway 0 and the test registers
+the expiry lesson's client (demo-short, 30 s access tokens) with
+jwt-admin against the daemon's database, as run.sh does, so the page's
+401 "token expired" comes 30 s after login, not 60.
 DEMO_SCREENSHOTS=DIR writes the screenshots the tutorial shows into DIR
 (docs/img to refresh them)."""
 import json
@@ -72,6 +76,24 @@ class EnvDaemon(harness.Daemon):
         return self
 
 
+SHORT_CLIENT = "demo-short"
+
+
+def add_short_client(env):
+    """The expiry lesson's public client, as run.sh registers it: 30 s
+    access tokens (jwt-admin's shortest), in the running daemon's
+    database (no restart: clients are read per request)."""
+    r = subprocess.run([harness.binary("jwt-admin"), "--config",
+                        harness.source("config", "auth.json"), "clients",
+                        "add", SHORT_CLIENT, "--public", "--access-ttl", "30"],
+                       env={**os.environ, **env}, capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0:
+        print(f"jwt-admin clients add {SHORT_CLIENT}: {r.returncode} "
+              f"{r.stderr}")
+    return r.returncode
+
+
 def run_browser(opts):
     r = subprocess.run(["node", os.path.join(HERE, "demo.mjs"),
                         json.dumps(opts)], cwd=HERE, timeout=300)
@@ -118,12 +140,16 @@ def flags_run(tmp, shots):
         resource = harness.Daemon("resource_service", [
             "--public-keys", os.path.join(kid_dir, "public_key.pem"),
             "--routes", harness.source("config", "routes.json"),
-            "--cors-origin", auth_url, "--port", str(rport)]).start()
+            "--cors-origin", auth_url, "--port", str(rport),
+            # The issuer is http://127.0.0.1:<the port it listens on>.
+            "--issuer", auth_url, "--leeway", "0"]).start()
         daemons.insert(0, resource)
         auth.wait_healthy()
         resource.wait_healthy()
+        if add_short_client({"AUTH_DB": os.path.join(tmp, "auth.db")}):
+            return 1
         status = run_browser({"auth": auth_url, "resource": resource_url,
-                              "name": "desktop", "width": 1280,
+                              "leeway": 0, "name": "desktop", "width": 1280,
                               "height": 900, "shots": shots})
         status |= stop_all(daemons)
         if status:
@@ -144,7 +170,7 @@ def env_run(tmp, shots):
     resource_url = f"http://127.0.0.1:{rport}"
     # The README: AUTH_PORT=6000 RESOURCE_PORT=6001 with
     # AUTH_DEMO_RESOURCE_ORIGIN and RESOURCE_CORS_ORIGIN naming each
-    # other; the rest keeps the database and keys in this test's own dir.
+    # other and RESOURCE_ISSUER the issuer (which follows AUTH_PORT); the rest keeps the database and keys in this test's own dir.
     auth_env = {
         "AUTH_PORT": str(aport),
         "AUTH_DEMO_RESOURCE_ORIGIN": resource_url,
@@ -164,9 +190,11 @@ def env_run(tmp, shots):
             return 1
         resource = EnvDaemon("resource_service", [
             "--config", harness.source("config", "resource.json"),
-            "--jwks-url", f"{auth_url}/.well-known/jwks.json"],
+            "--jwks-url", f"{auth_url}/.well-known/jwks.json",
+            "--leeway", "0"],
             env={"RESOURCE_PORT": str(rport),
-                 "RESOURCE_CORS_ORIGIN": auth_url}).start()
+                 "RESOURCE_CORS_ORIGIN": auth_url,
+                 "RESOURCE_ISSUER": auth_url}).start()
         daemons.insert(0, resource)
         if resource.port != rport:
             print(f"RESOURCE_PORT={rport} but resource_service listens "
@@ -174,12 +202,14 @@ def env_run(tmp, shots):
             return 1
         auth.wait_healthy()
         resource.wait_healthy()
+        if add_short_client(auth_env):
+            return 1
         rotate = {"argv": [harness.binary("jwt-admin"), "--config",
                            harness.source("config", "auth.json"),
                            "keys", "rotate", "--dir", kid_dir],
                   "env": auth_env}
         status = run_browser({"auth": auth_url, "resource": resource_url,
-                              "name": "phone", "width": 390, "height": 844,
+                              "leeway": 0, "name": "phone", "width": 390, "height": 844,
                               "shots": shots, "reload_pid": auth.proc.pid,
                               "perms_file": perms, "rotate": rotate})
         status |= stop_all(daemons)

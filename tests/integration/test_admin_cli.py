@@ -53,7 +53,10 @@ class Env:
                                            "roles": ["admin", "user"]}}}, f)
         self.config = self.path("auth.json")
         with open(self.config, "w", encoding="utf-8") as f:
-            json.dump({"db": self.db,
+            # An explicit issuer: the daemon runs on --port 0 here, and
+            # jwt-admin derives a default issuer from the configured
+            # port, which it cannot know.
+            json.dump({"db": self.db, "issuer": ISSUER,
                        "private_key": os.path.join(self.keys,
                                                    "private_key.pem"),
                        "secrets": self.secrets,
@@ -243,14 +246,69 @@ class KeysTests(unittest.TestCase):
             self.assertIn("result: VALID", r.stdout)
             stop_clean(d)
 
+    def jwks_kids(self, d):
+        return [k["kid"] for k in d.request(
+            "GET", "/.well-known/jwks.json").json()["keys"]]
+
+    def reload_until(self, d, n):
+        """SIGHUP, then the JWKS once it holds n keys (bounded)."""
+        d.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while (len(kids := self.jwks_kids(d)) != n
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        return kids
+
+    def test_stage_then_activate(self):
+        """The next key is published before it signs anything: no token
+        is ever signed by a key a verifier has not been shown."""
+        old = kid_of(self.env.admin("keys", "generate").stdout)
+        with self.env.auth("--public-keys-dir",
+                           os.path.join(self.env.keys, "published")) as d:
+            r = self.env.admin("keys", "stage", "--kid", "next-2027")
+            self.assertIn("staged: next-2027", r.stdout)
+            self.assertEqual(stat.S_IMODE(os.stat(os.path.join(
+                self.env.keys, "staged", "private_key.pem")).st_mode), 0o600)
+            # Staging twice is refused: one key waits at a time.
+            r = self.env.admin("keys", "stage", check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("staged already", r.stderr)
+            kids = self.reload_until(d, 2)
+            self.assertEqual(kids, [old, "next-2027"])
+            # Published, but the old key still signs.
+            r = login(d, "admin", "adminpassword")
+            self.assertEqual(header_of(r.json()["access_token"])["kid"], old)
+            before = r.json()["access_token"]
+            r = self.env.admin("keys", "activate")
+            self.assertIn("signing key: next-2027", r.stdout)
+            self.assertIn(f"still published: {old}", r.stdout)
+            self.assertFalse(os.path.exists(
+                os.path.join(self.env.keys, "staged")))
+            kids = self.reload_until(d, 2)
+            self.assertEqual(sorted(kids), sorted([old, "next-2027"]))
+            r = login(d, "admin", "adminpassword")
+            self.assertEqual(header_of(r.json()["access_token"])["kid"],
+                             "next-2027")
+            # The token of the old key still verifies against the JWKS.
+            jwks = self.env.path("jwks.json")
+            with open(jwks, "wb") as f:
+                f.write(d.request("GET", "/.well-known/jwks.json").body)
+            r = self.env.admin("token", "inspect", before, "--jwks", jwks)
+            self.assertIn("result: VALID", r.stdout)
+            # Nothing staged now: activate says so.
+            r = self.env.admin("keys", "activate", check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("keys stage", r.stderr)
+            stop_clean(d)
+
     def test_sighup_picks_up_a_rotation(self):
-        """Needs the auth service to reload keys on SIGHUP from
-        public_keys_dir (issue 5 wiring); skipped until it does."""
+        """The auth service reloads public_keys_dir on SIGHUP. Without
+        the option this fails: a skip would pass having tested nothing."""
         usage = subprocess.run([harness.binary("auth_service"), "--help"],
                                capture_output=True, text=True).stdout
-        if "--public-keys-dir" not in usage:
-            self.skipTest("auth_service has no public_keys_dir yet: "
-                          "keys are not reloaded on SIGHUP")
+        self.assertIn("--public-keys-dir", usage,
+                      "auth_service lost --public-keys-dir: keys are not "
+                      "reloaded on SIGHUP")
         old = kid_of(self.env.admin("keys", "generate").stdout)
         with self.env.auth("--public-keys-dir",
                            os.path.join(self.env.keys, "published")) as d:

@@ -18,7 +18,6 @@ import jwt
 
 import harness
 
-ISSUER = "http://127.0.0.1:5000"
 AUDIENCE = "resource_service"
 ALL_ADMIN = ["read:data", "read:admin_panel", "write:admin_panel",
              "delete:users"]
@@ -88,14 +87,21 @@ def refresh(d, token):
     return d.request("POST", "/refresh", {"refresh_token": token})
 
 
+def issuer_of(d):
+    """The issuer left at its default ("") is http://BIND:PORT as
+    listened: with --port 0, the port the daemon announced."""
+    return f"http://127.0.0.1:{d.port}"
+
+
 def claims_of(d, token):
-    """Verifies token with PyJWT against the daemon's JWKS."""
+    """Verifies token with PyJWT against the daemon's JWKS; iss is the
+    derived issuer."""
     header = jwt.get_unverified_header(token)
     keys = d.request("GET", "/.well-known/jwks.json").json()["keys"]
     jwk = next(k for k in keys if k["kid"] == header["kid"])
     key = jwt.PyJWK(jwk)
     return header, jwt.decode(token, key.key, algorithms=[jwk["alg"]],
-                              audience=AUDIENCE, issuer=ISSUER)
+                              audience=AUDIENCE, issuer=issuer_of(d))
 
 
 def assert_error(tc, resp, status, error):
@@ -839,10 +845,14 @@ class ShutdownTest(unittest.TestCase):
         self.env.cleanup()
 
     def test_sigterm_finishes_logins_in_flight(self):
-        # A slow hash (t=6) keeps the first login busy until all four
-        # wait on the one hashing thread, however loaded the machine.
-        d = self.env.daemon("--hash-threads", "1",
-                            "--argon2-opslimit", "6").start()
+        # All four logins must be in the pool at once before SIGTERM. At
+        # the default cost one hash takes ~10 ms, so on a loaded machine
+        # the first could finish before the fourth arrived and hash_busy
+        # never reach 4 (this failed under a parallel mutation run); at
+        # t=8, m=64 MiB each hash takes most of a second, which the four
+        # requests never need to arrive.
+        d = self.env.daemon("--hash-threads", "1", "--argon2-opslimit", "8",
+                            "--argon2-memlimit-kib", "65536").start()
         try:
             results = []
             threads = [threading.Thread(

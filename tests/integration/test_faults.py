@@ -134,8 +134,10 @@ class Faults(unittest.TestCase):
             "--request-timeout", "60", *common]).start()
         cls.jwks = (f"http://127.0.0.1:{cls.auth.port}"
                     "/.well-known/jwks.json")
+        # The issuer is http://127.0.0.1:<the port auth listens on>.
         cls.res = LimitedDaemon("resource_service", [
             "--jwks-url", cls.jwks, "--workers", "2",
+            "--issuer", f"http://127.0.0.1:{cls.auth.port}",
             "--access-log", "false", *common]).start()
         cls.auth.wait_healthy()
         cls.res.wait_healthy()

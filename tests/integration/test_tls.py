@@ -128,14 +128,20 @@ class Tls(unittest.TestCase):
                                context=ctx)[0], 200)
 
     def test_resource_over_https_with_jwks_over_https(self):
+        # The issuer left unset names the HTTPS listener it serves on.
+        issuer = f"https://127.0.0.1:{self.auth.port}"
         res = self.resource("--jwks-url", self.jwks_url,
-                            "--jwks-ca-file", self.pki.ca,
+                            "--jwks-ca-file", self.pki.ca, "--issuer", issuer,
                             "--tls-cert", self.cert, "--tls-key", self.key)
         status, body, _ = https(self.auth.port, "POST", "/login",
                                 self.pki.ca, {"username": "user1",
                                               "password": "password123"})
         self.assertEqual(status, 200, body)
         token = json.loads(body)["access_token"]
+        status, body, _ = https(self.auth.port, "GET",
+                                "/.well-known/oauth-authorization-server",
+                                self.pki.ca)
+        self.assertEqual(json.loads(body)["issuer"], issuer)
         wait_for(lambda: https(res.port, "GET", "/health/ready",
                                self.pki.ca)[0] == 200,
                  what="keys fetched over https")

@@ -831,6 +831,142 @@
     parts.every((x) => / 200$/.test(x)) ? "ok" : "refused");
   }
 
+  // ---- step 10: expiry you can watch ---------------------------------
+
+  // The demo profile's public client with 30-second access tokens
+  // (run.sh registers it; a deployment without the demo does not have it).
+  const SHORT_CLIENT = "demo-short";
+  const expiry = { access: null, refresh: null, exp: 0, asked: false, timer: null };
+
+  // RFC 6749 3.2: the token endpoint takes a form; a public client names
+  // itself with client_id only (2.3, 4.3.2, 6).
+  async function postForm(path, fields) {
+    const r = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+      cache: "no-store",
+    });
+    let data = null;
+    try { data = await r.json(); } catch (e) { data = null; }
+    return { status: r.status, data };
+  }
+
+  function leeway() {
+    const n = Number($("expiry-leeway").value);
+    return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 30;
+  }
+
+  function seconds(left) {
+    return left > 0 ? `${left} s` : "0 s";
+  }
+
+  function expiryTick() {
+    const c = $("expiry-countdown");
+    const r = $("expiry-refused-in");
+    if (!expiry.access) {
+      c.textContent = "-";
+      r.textContent = "-";
+      return;
+    }
+    const left = expiry.exp - now();
+    const refusedAt = expiry.exp + leeway();
+    c.textContent = left > 0 ? seconds(left) : "expired";
+    c.className = left > 0 ? "" : "expired";
+    r.textContent = refusedAt - now() > 0 ? seconds(refusedAt - now())
+      : "now: the verifier refuses it";
+    r.className = refusedAt - now() > 0 ? "" : "expired";
+    // RFC 7519 4.1.4: "on or after" exp + leeway is refused; one second
+    // more keeps a verifier on the same clock from still accepting it.
+    if (!expiry.asked && now() > refusedAt) {
+      expiry.asked = true;
+      expiryCall();
+    }
+  }
+
+  function expiryToken(data) {
+    expiry.access = data.access_token;
+    expiry.refresh = data.refresh_token;
+    expiry.exp = decodePart(data.access_token.split(".")[1]).exp;
+    expiry.asked = false;
+    const el0 = $("expiry-exp");
+    el0.textContent = `${expiry.exp} = ${dateOf(expiry.exp)} (expires_in ` +
+      `${data.expires_in} s)`;
+    if (expiry.timer === null) expiry.timer = setInterval(expiryTick, 250);
+    expiryTick();
+  }
+
+  // prefix: what led to this call (a login, a refresh), said first.
+  async function expiryCall(prefix = "") {
+    if (!expiry.access) {
+      say("said-expiry", "Log in through POST /token first.");
+      return;
+    }
+    const r = await ask("GET", "/protected", expiry.access);
+    if (r === null) {
+      unreachable("said-expiry");
+      return;
+    }
+    $("expiry-status").textContent = `${r.status} ${r.statusText}` +
+      (r.data && r.data.error ? ` ${r.data.error}: ${r.data.error_description}` : "");
+    $("expiry-status").className = r.status === 200 ? "ok" : "refused";
+    $("expiry-www").textContent = r.www || "(none)";
+    const past = now() - expiry.exp;
+    if (r.status === 200 && past >= 0) {
+      say("said-expiry", prefix + `GET /protected ${past} s after exp: still 200. The ` +
+        "verifier allows its leeway for clock skew (RFC 7519 4.1.4); the " +
+        "401 comes once exp + leeway has passed.", "ok");
+    } else if (r.status === 200) {
+      say("said-expiry", prefix + `GET /protected: 200, ${-past} s before exp. Watch ` +
+        "the countdown; at exp + leeway this page asks again by itself.", "ok");
+    } else if (r.status === 401) {
+      say("said-expiry", prefix + `GET /protected: 401 error="invalid_token", ` +
+        `"${(r.data && r.data.error_description) || "-"}": exp has passed ` +
+        "(RFC 7519 4.1.4) and the challenge says why (RFC 6750 3.1). The " +
+        "client does not log in again: it refreshes.", "refused");
+    } else {
+      say("said-expiry", prefix + `GET /protected: ${r.status}.`, "refused");
+    }
+  }
+
+  async function expiryLogin() {
+    const r = await postForm("/token", {
+      grant_type: "password", username: "user1", password: "password123",
+      client_id: SHORT_CLIENT,
+    });
+    if (r.status !== 200) {
+      say("said-expiry", `POST /token: ${r.status} ${r.data && r.data.error}. ` +
+        `Is the client ${SHORT_CLIENT} registered? ./run.sh adds it ` +
+        `(jwt-admin clients add ${SHORT_CLIENT} --public --access-ttl 30).`,
+      "refused");
+      return;
+    }
+    expiryToken(r.data);
+    await expiryCall(`POST /token (grant_type=password, client_id=` +
+      `${SHORT_CLIENT}): 200, an access token valid ${r.data.expires_in} s ` +
+      "and a refresh token (RFC 6749 4.3.3). ");
+  }
+
+  async function expiryRefresh() {
+    if (!expiry.refresh) {
+      say("said-expiry", "Log in through POST /token first: there is no refresh token yet.");
+      return;
+    }
+    const r = await postForm("/token", {
+      grant_type: "refresh_token", refresh_token: expiry.refresh,
+      client_id: SHORT_CLIENT,
+    });
+    if (r.status !== 200) {
+      say("said-expiry", `Refresh refused: ${r.status} ` +
+        `${r.data && r.data.error} (RFC 6749 5.2).`, "refused");
+      return;
+    }
+    expiryToken(r.data);
+    await expiryCall("POST /token (grant_type=refresh_token): 200, a new " +
+      "access token with a later exp and a new refresh token (RFC 6749 6, " +
+      "RFC 9700 4.14.2). ");
+  }
+
   // ---- wiring --------------------------------------------------
 
   $("login-user1").addEventListener("click", () => login("user1", "password123"));
@@ -849,6 +985,13 @@
   $("own-send").addEventListener("click", ownToken);
   $("keys-load").addEventListener("click", keysLoad);
   $("keys-check").addEventListener("click", keysCheck);
+  $("expiry-login").addEventListener("click", expiryLogin);
+  $("expiry-call").addEventListener("click", () => expiryCall());
+  $("expiry-refresh").addEventListener("click", expiryRefresh);
+  $("expiry-leeway").addEventListener("input", () => {
+    expiry.asked = false;
+    expiryTick();
+  });
   resourceInput.addEventListener("change", () => { state.routes = null; });
   configure().then(() => { document.body.dataset.ready = "1"; });
 })();

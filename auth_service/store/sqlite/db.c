@@ -58,6 +58,17 @@ static const char *const db_migrations[DB_SCHEMA_VERSION] = {
 	"CREATE TABLE health_probe ("
 	" id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" at INTEGER NOT NULL);",
+	/* 2 -> 3: OAuth 2.0 clients (store.h struct store_client) and the
+	 * scope a family was granted (refresh never widens it). */
+	"CREATE TABLE clients ("
+	" id TEXT PRIMARY KEY,"
+	" secret_hash TEXT,"                 /* NULL: a public client */
+	" grant_types INTEGER NOT NULL,"     /* store.h STORE_GRANT_* bits */
+	" roles TEXT NOT NULL DEFAULT '[]'," /* JSON array of strings */
+	" access_ttl INTEGER NOT NULL DEFAULT 0," /* 0: the configured one */
+	" created_at INTEGER NOT NULL);"
+	"ALTER TABLE families ADD COLUMN scope TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX families_client ON families(client_id);",
 };
 
 int
