@@ -212,8 +212,8 @@ auth_config_issuer(const struct auth_config *c, int64_t port, char *buf,
 		n = snprintf(buf, len, "%s://[%s]:%lld", scheme, c->bind,
 		    (long long)port);
 	else
-		n = snprintf(buf, len, "%s://%s:%lld", scheme, c->bind,
-		    (long long)port);
+		n = snprintf(
+		    buf, len, "%s://%s:%lld", scheme, c->bind, (long long)port);
 	if (n < 0 || (size_t)n >= len)
 		return err_set(
 		    e, ERR_CONFIG, "issuer: longer than %zu bytes", len - 1);
