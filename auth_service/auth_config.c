@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "http_util.h"
 #include "log.h"
 
 #define F(name, type, min, max, help)                                          \
@@ -92,6 +93,22 @@ const struct config_field auth_config_fields[] = {
 	    "resource service origin the demo page calls"),
 	F(openapi_dir, CONFIG_STRING, 0, 0,
 	    "directory of auth.json served at /openapi.json, \"\" = off"),
+	F(log_format, CONFIG_STRING, 1, 0,
+	    "json or text: the format of every log line"),
+	F(access_log, CONFIG_BOOL, 0, 0, "one log line per request"),
+	F(metrics, CONFIG_BOOL, 0, 0,
+	    "serve Prometheus metrics at GET /metrics"),
+	F(metrics_bind, CONFIG_STRING, 0, 0,
+	    "address of a listener of its own for /metrics, \"\" = on the "
+	    "main listener"),
+	F(metrics_port, CONFIG_INT, 0, 65535,
+	    "port of the metrics listener, 0 = any free"),
+	F(trusted_proxies, CONFIG_STRLIST, 0, 0,
+	    "proxies (addresses or CIDRs) whose X-Forwarded-For names the "
+	    "client"),
+	F(tls_cert, CONFIG_STRING, 0, 0,
+	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP"),
+	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert"),
 	FC(max_connections, 0, 10000000,
 	    "connections held at once, 0 = the descriptor limit less 64"),
 	FC(max_client_connections, 0, 10000000,
@@ -162,6 +179,14 @@ auth_config_defaults(struct auth_config *c)
 		.demo_dir = (char *)AUTH_DEMO_DIR_DEFAULT,
 		.demo_resource_origin = (char *)"http://127.0.0.1:5001",
 		.openapi_dir = (char *)AUTH_OPENAPI_DIR_DEFAULT,
+		.log_format = (char *)"json",
+		.access_log = true,
+		.metrics = true,
+		.metrics_bind = (char *)"",
+		.metrics_port = 5090,
+		.trusted_proxies = (char **)no_keys,
+		.tls_cert = (char *)"",
+		.tls_key = (char *)"",
 		.conn = { .max_connections = 0,
 		    .max_client_connections = 256,
 		    .header_timeout = 10,
@@ -178,16 +203,18 @@ int
 auth_config_issuer(const struct auth_config *c, int64_t port, char *buf,
     size_t len, struct err *e)
 {
+	/* With tls_cert the listener speaks HTTPS, and so do its URLs. */
+	const char *scheme = c->tls_cert[0] != '\0' ? "https" : "http";
 	int n;
 
 	if (c->issuer[0] != '\0')
 		n = snprintf(buf, len, "%s", c->issuer);
 	else if (strchr(c->bind, ':') != NULL)
-		n = snprintf(
-		    buf, len, "http://[%s]:%lld", c->bind, (long long)port);
+		n = snprintf(buf, len, "%s://[%s]:%lld", scheme, c->bind,
+		    (long long)port);
 	else
 		n = snprintf(
-		    buf, len, "http://%s:%lld", c->bind, (long long)port);
+		    buf, len, "%s://%s:%lld", scheme, c->bind, (long long)port);
 	if (n < 0 || (size_t)n >= len)
 		return err_set(
 		    e, ERR_CONFIG, "issuer: longer than %zu bytes", len - 1);
@@ -219,7 +246,9 @@ int
 auth_config_check(
     const struct auth_config *c, const char *source, struct err *e)
 {
+	enum log_format format;
 	enum log_level level;
+	struct err pe = { 0 };
 
 	if (check_bind(c->bind, source, e) == -1)
 		return -1;
@@ -247,5 +276,16 @@ auth_config_check(
 		return err_set(e, ERR_CONFIG,
 		    "%s: log_level: expected debug, info, warn or error",
 		    source);
+	if (log_format_parse(c->log_format, &format) == -1)
+		return err_set(e, ERR_CONFIG,
+		    "%s: log_format: expected json or text", source);
+	if (c->metrics_bind[0] != '\0' &&
+	    check_bind(c->metrics_bind, source, e) == -1)
+		return -1;
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+		return err_set(e, ERR_CONFIG,
+		    "%s: tls_cert, tls_key: set both or neither", source);
+	if (http_set_trusted_proxies(c->trusted_proxies, &pe) == -1)
+		return err_set(e, ERR_CONFIG, "%s: %s", source, pe.msg);
 	return 0;
 }

@@ -55,8 +55,16 @@ struct auth_config {
 	char *log_level;
 	char *public_keys_dir; /* earlier keys still published (key_dir.h) */
 	char *demo_dir;        /* the teaching page served at /demo; "": off */
-	char *demo_resource_origin;  /* the page may call it (CSP) */
-	char *openapi_dir;           /* auth.json served at /openapi.json */
+	char *demo_resource_origin; /* the page may call it (CSP) */
+	char *openapi_dir;          /* auth.json served at /openapi.json */
+	char *log_format;           /* json or text, every line */
+	bool access_log;            /* one line per request */
+	bool metrics;               /* GET /metrics */
+	char *metrics_bind;         /* "": /metrics on the main listener */
+	int64_t metrics_port;
+	char **trusted_proxies; /* whose X-Forwarded-For is believed */
+	char *tls_cert;         /* "": plain HTTP */
+	char *tls_key;
 	struct listener_limits conn; /* descriptors, deadlines, per client */
 	bool allow_password_grant;   /* POST /token grant_type=password */
 	bool allow_registration;     /* POST /register */

@@ -14,13 +14,18 @@
 #include <time.h>
 
 #include "auth_config.h"
+#include "auth_metrics.h"
 #include "http_util.h"
 #include "log.h"
+#include "metrics.h"
 #include "purge.h"
 #include "reload.h"
 #include "routes.h"
+#include "sd_notify.h"
 #include "secret.h"
 #include "service.h"
+#include "tls.h"
+#include "version.h"
 
 #define MAIN_FLUSH_MS 300 /* writing out the last replies at exit */
 #define MAIN_WIRE_BODY_FLOOR ((ev_ssize_t)1088 * 1024) /* 1 MiB + 64 KiB */
@@ -28,16 +33,21 @@
 struct main_state {
 	struct auth_ctx ctx;
 	struct evhttp *http;
+	struct evhttp *metrics_http; /* NULL: /metrics on the main one */
 	struct evhttp_bound_socket *listener;
 	struct reloader *reloader;
+	struct tls_server *tls; /* NULL: plain HTTP */
 	struct event *drain_ev;
 	struct timespec drain_deadline;
 };
 
-/* Prints the one line tests and scripts wait for, and fixes the issuer
- * URL from the port actually listened on (--port 0 included). */
+/* Prints the one line tests and scripts wait for ("listening on", or
+ * "metrics listening on" for the metrics listener, printed first); for
+ * the main listener (ctx set) fixes the issuer URL from the port actually
+ * listened on (--port 0 included). */
 static int
-announce(struct evhttp_bound_socket *b, struct auth_ctx *ctx, struct err *e)
+announce(struct evhttp_bound_socket *b, const char *what, struct auth_ctx *ctx,
+    struct err *e)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -56,12 +66,12 @@ announce(struct evhttp_bound_socket *b, struct auth_ctx *ctx, struct err *e)
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		port = ntohs(in6->sin6_port);
 	}
-	if (service_set_issuer(ctx, port, e) == -1)
+	if (ctx != NULL && service_set_issuer(ctx, port, e) == -1)
 		return -1;
-	printf("listening on %s:%d\n", host, port);
+	printf("%slistening on %s:%d\n", what, host, port);
 	fflush(stdout);
-	log_msg(LOG_INFO, "listening on %s:%d, issuer %s", host, port,
-	    ctx->issuer_url);
+	log_msg(LOG_INFO, "%slistening on %s:%d%s%s", what, host, port,
+	    ctx != NULL ? ", issuer " : "", ctx != NULL ? ctx->issuer_url : "");
 	return 0;
 }
 
@@ -105,6 +115,7 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	if (m->ctx.draining)
 		return;
 	log_msg(LOG_INFO, "signal %d: stopping", (int)sig);
+	(void)sd_notify_send("STOPPING=1");
 	m->ctx.draining = true;
 	/* Stop accepting; connections already open finish their requests. */
 	if (m->listener != NULL) {
@@ -125,6 +136,17 @@ hup_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	log_msg(LOG_INFO, "SIGHUP: reloading permissions and users");
 	reloader_start(m->reloader);
+	if (m->tls != NULL) {
+		struct err e = { 0 };
+
+		if (tls_server_reload(m->tls, &e) == -1)
+			log_msg(LOG_ERROR,
+			    "reload: keeping the running TLS certificate: %s",
+			    e.msg);
+		else
+			log_msg(LOG_INFO, "reload: TLS certificate from %s",
+			    m->ctx.cfg->tls_cert);
+	}
 }
 
 /* At exit: every reply written out, the flush can stop early. */
@@ -147,10 +169,33 @@ wire_body_limit(const struct auth_config *cfg)
 	return n > MAIN_WIRE_BODY_FLOOR ? n : MAIN_WIRE_BODY_FLOOR;
 }
 
+/* metrics_bind: /metrics on a listener of its own (a port only the
+ * scraper reaches), announced before the main one. */
+static int
+open_metrics(struct main_state *m, const struct auth_config *cfg, struct err *e)
+{
+	struct evhttp_bound_socket *b;
+
+	if (!cfg->metrics || cfg->metrics_bind[0] == '\0')
+		return 0;
+	if ((m->metrics_http = evhttp_new(m->ctx.base)) == NULL)
+		return err_set(e, ERR_NOMEM, "metrics listener");
+	http_set_header_limit(m->metrics_http, (size_t)cfg->max_headers);
+	evhttp_set_timeout(m->metrics_http, (int)cfg->request_timeout);
+	routes_install_metrics(m->metrics_http, &m->ctx);
+	if ((b = evhttp_bind_socket_with_handle(m->metrics_http,
+	         cfg->metrics_bind, (ev_uint16_t)cfg->metrics_port)) == NULL)
+		return err_set(e, ERR_IO, "cannot listen on %s:%lld: %s",
+		    cfg->metrics_bind, (long long)cfg->metrics_port,
+		    strerror(errno));
+	return announce(b, "metrics ", NULL, e);
+}
+
 static int
 serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 {
 	struct event *sigs[3] = { NULL };
+	struct listener_limits lim;
 	struct purger *purge = NULL;
 	struct event_base *base = m->ctx.base;
 	int rc = -1;
@@ -174,17 +219,30 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	http_set_header_limit(m->http, (size_t)cfg->max_headers);
 	evhttp_set_timeout(m->http, (int)cfg->request_timeout);
 	routes_install(m->http, &m->ctx);
+	lim = cfg->conn;
+	if (cfg->tls_cert[0] != '\0') {
+		if ((m->tls = tls_server_new(cfg->tls_cert, cfg->tls_key, e)) ==
+		    NULL)
+			goto out;
+		lim.make_bev = tls_server_bufferevent;
+		lim.make_bev_arg = m->tls;
+	}
 	if ((m->listener = listener_bind(base, m->http, cfg->bind,
-	         (uint16_t)cfg->port, &cfg->conn)) == NULL) {
+	         (uint16_t)cfg->port, &lim)) == NULL) {
 		err_set(e, ERR_IO, "cannot listen on %s:%lld: %s", cfg->bind,
 		    (long long)cfg->port, strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
-	if ((purge = purger_new(&m->ctx, e)) == NULL ||
-	    announce(m->listener, &m->ctx, e) == -1)
+	if (open_metrics(m, cfg, e) == -1 ||
+	    (purge = purger_new(&m->ctx, e)) == NULL ||
+	    announce(m->listener, "", &m->ctx, e) == -1)
 		goto out;
+	/* Type=notify: the listener is up, the database opened and
+	 * migrated (service_open), a key signs. */
+	if (sd_notify_send("READY=1\nSTATUS=serving") == -1)
+		log_msg(LOG_WARN, "NOTIFY_SOCKET: cannot notify systemd");
 	event_base_dispatch(base);
 	rc = 0;
 out:
@@ -221,12 +279,15 @@ out:
 	}
 	if (m->http != NULL)
 		evhttp_free(m->http);
+	if (m->metrics_http != NULL)
+		evhttp_free(m->metrics_http);
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
 	purger_free(purge);
 	if (m->drain_ev != NULL)
 		event_free(m->drain_ev);
+	tls_server_free(m->tls);
 	return rc;
 }
 
@@ -247,6 +308,11 @@ main(int argc, char **argv)
 	        auth_config_n_fields, &cfg, AUTH_CONFIG_ENV_PREFIX, argc, argv,
 	        &cli, &e) == -1)
 		goto out;
+	if (cli.version) {
+		printf("auth_service %s\n", jwt_version());
+		status = 0;
+		goto out;
+	}
 	if (cli.help) {
 		struct auth_config defaults;
 
@@ -261,9 +327,16 @@ main(int argc, char **argv)
 		goto out;
 	{
 		enum log_level level = LOG_INFO;
+		enum log_format format = LOG_FORMAT_JSON;
 
 		(void)log_level_parse(cfg.log_level, &level); /* checked */
+		(void)log_format_parse(cfg.log_format, &format);
 		log_set_level(level);
+		log_set_format(format);
+	}
+	if (auth_metrics_init() == -1) {
+		err_set(&e, ERR_INTERNAL, "metrics table");
+		goto out;
 	}
 	if (secret_init() == -1) {
 		err_set(&e, ERR_INTERNAL, "libsodium failed to initialise");
@@ -285,8 +358,11 @@ main(int argc, char **argv)
 	if (service_open(&m.ctx, &cfg, base, &e) == -1)
 		goto out;
 	status = 1;
-	if (serve(&m, &cfg, &e) == -1)
+	if (serve(&m, &cfg, &e) == -1) {
+		if (e.code == ERR_CONFIG) /* tls_cert, tls_key */
+			status = 2;
 		goto out;
+	}
 	log_msg(LOG_INFO, "stopped");
 	status = 0;
 out:
@@ -296,5 +372,6 @@ out:
 	if (base != NULL)
 		event_base_free(base);
 	config_free(auth_config_fields, auth_config_n_fields, &cfg);
+	metrics_shutdown();
 	return status;
 }

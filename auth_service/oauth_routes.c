@@ -26,6 +26,8 @@ struct oauth_request {
 	struct form *form;
 	unsigned grant; /* STORE_GRANT_*, for /token */
 	char addr[SESSION_ADDR_MAX];
+	const char *route;
+	struct request_log log; /* kept from the dispatch (route_track.h) */
 };
 
 static void
@@ -43,10 +45,12 @@ finish(struct oauth_request *o, struct json_object *body,
     const struct session_refusal *r)
 {
 	route_untrack_if_orphaned(o->req, o->ctx);
+	http_reply_status_reset();
 	if (r != NULL)
 		route_reply_refusal(o->req, r);
 	else
 		http_reply_json(o->req, HTTP_OK, body, HTTP_NO_STORE);
+	route_log_done(o->ctx, &o->log, o->route, http_reply_status());
 	oauth_request_free(o);
 }
 
@@ -223,7 +227,8 @@ begin(struct evhttp_request *req, struct auth_ctx *ctx)
 	}
 	o->ctx = ctx;
 	o->req = req;
-	http_client_addr(req, o->addr, sizeof(o->addr));
+	route_log_keep(&o->log, &o->route);
+	route_log_client(req, o->addr, sizeof(o->addr));
 	if (form_read(req, (size_t)ctx->cfg->max_body, &o->form, &r.e) == -1) {
 		finish(o, NULL, &r);
 		return NULL;

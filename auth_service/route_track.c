@@ -2,6 +2,10 @@
  * accounting for a clean shutdown, and the answer to a refused use case. */
 #include "route_track.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "auth_metrics.h"
 #include "http_util.h"
 
 /* In-flight accounting for a clean shutdown: a request counts until its
@@ -40,4 +44,61 @@ route_reply_refusal(struct evhttp_request *req, const struct session_refusal *r)
 		http_reply_error_retry(req, &r->e, (int)r->retry_after);
 	else
 		http_reply_error(req, &r->e);
+}
+
+/* The request being dispatched on the loop (one thread: no lock). */
+static struct request_log *route_current;
+static bool route_current_kept;
+
+void
+route_log_open(struct request_log *rl)
+{
+	route_current = rl;
+	route_current_kept = false;
+	http_reply_status_reset();
+}
+
+bool
+route_log_close(void)
+{
+	route_current = NULL;
+	return route_current_kept;
+}
+
+void
+route_log_keep(struct request_log *out, const char **route)
+{
+	*route = http_route_matched();
+	if (route_current != NULL)
+		*out = *route_current;
+	else
+		memset(out, 0, sizeof(*out));
+	route_current_kept = true;
+}
+
+void
+route_log_return(void)
+{
+	route_current_kept = false;
+}
+
+void
+route_log_done(struct auth_ctx *ctx, const struct request_log *rl,
+    const char *route, int status)
+{
+	int64_t us = request_log_elapsed_us(rl);
+
+	auth_metrics_request(route, status, us);
+	if (ctx->cfg->access_log)
+		request_log_write(rl, route, status, us, NULL, 0);
+}
+
+void
+route_log_client(struct evhttp_request *req, char *addr, size_t len)
+{
+	if (route_current == NULL || len == 0) {
+		http_client_addr(req, addr, len);
+		return;
+	}
+	snprintf(addr, len, "%s", route_current->client);
 }

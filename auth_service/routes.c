@@ -3,15 +3,18 @@
  * route table (the OAuth endpoints' handlers are oauth_routes.c's). */
 #include "routes.h"
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "auth_metrics.h"
 #include "demo_info.h"
 #include "http_util.h"
 #include "json_util.h"
 #include "log.h"
+#include "metrics.h"
 #include "oauth_metadata.h"
 #include "oauth_routes.h"
 #include "registration.h"
@@ -37,6 +40,8 @@ reply_tokens(struct evhttp_request *req, const struct token_pair *pair)
 struct pending {
 	struct auth_ctx *ctx;
 	struct evhttp_request *req;
+	const char *route;
+	struct request_log log; /* kept from the dispatch (route_log_keep) */
 };
 
 static struct pending *
@@ -48,8 +53,26 @@ pending_new(struct auth_ctx *ctx, struct evhttp_request *req, struct err *e)
 		err_set(e, ERR_NOMEM, "request");
 		return NULL;
 	}
-	*p = (struct pending){ ctx, req };
+	*p = (struct pending){ .ctx = ctx, .req = req };
+	route_log_keep(&p->log, &p->route);
 	return p;
+}
+
+/* The use case refused at once: the dispatch logs the request. */
+static void
+pending_cancel(struct pending *p)
+{
+	if (p != NULL)
+		route_log_return();
+	free(p);
+}
+
+/* After the late reply: its access line and counts; p is freed. */
+static void
+pending_done(struct pending *p)
+{
+	route_log_done(p->ctx, &p->log, p->route, http_reply_status());
+	free(p);
 }
 
 /* Login and refresh end here: the tokens, or the refusal. */
@@ -60,11 +83,12 @@ tokens_replied(
 	struct pending *p = arg;
 
 	route_untrack_if_orphaned(p->req, p->ctx);
+	http_reply_status_reset();
 	if (r != NULL)
 		route_reply_refusal(p->req, r);
 	else
 		reply_tokens(p->req, pair);
-	free(p);
+	pending_done(p);
 }
 
 /* Logout ends here. */
@@ -77,6 +101,7 @@ logout_replied(
 
 	(void)pair;
 	route_untrack_if_orphaned(p->req, p->ctx);
+	http_reply_status_reset();
 	if (r != NULL) {
 		route_reply_refusal(p->req, r);
 	} else {
@@ -84,7 +109,7 @@ logout_replied(
 			json_add_string(reply, "status", "ok");
 		http_reply_json(p->req, HTTP_OK, reply, HTTP_NO_STORE);
 	}
-	free(p);
+	pending_done(p);
 }
 
 /* POST /login {"username","password"}: session_login; answered from
@@ -101,7 +126,7 @@ route_login(struct evhttp_request *req, void *arg)
 	size_t name_len, pw_len;
 
 	route_track(req, ctx);
-	http_client_addr(req, addr, sizeof(addr));
+	route_log_client(req, addr, sizeof(addr));
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
 	    json_get_string(body, "username", &name, &name_len, &r.e) == -1 ||
@@ -109,7 +134,7 @@ route_login(struct evhttp_request *req, void *arg)
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    session_login(ctx, NULL, name, name_len, pw, pw_len, addr,
 	        tokens_replied, p, &r) == -1) {
-		free(p);
+		pending_cancel(p);
 		route_reply_refusal(req, &r);
 	}
 	json_object_put(body);
@@ -124,6 +149,7 @@ registered(
 	struct json_object *reply;
 
 	route_untrack_if_orphaned(p->req, p->ctx);
+	http_reply_status_reset();
 	if (r != NULL) {
 		route_reply_refusal(p->req, r);
 	} else {
@@ -133,7 +159,7 @@ registered(
 		}
 		http_reply_json(p->req, 201, reply, HTTP_NO_STORE);
 	}
-	free(p);
+	pending_done(p);
 }
 
 /* POST /register {"username","password"}: a new user
@@ -150,7 +176,7 @@ route_register(struct evhttp_request *req, void *arg)
 	size_t name_len, pw_len;
 
 	route_track(req, ctx);
-	http_client_addr(req, addr, sizeof(addr));
+	route_log_client(req, addr, sizeof(addr));
 	if (!ctx->cfg->allow_registration) {
 		err_set(&r.e, ERR_NOT_FOUND, "registration is off");
 		route_reply_refusal(req, &r);
@@ -163,7 +189,7 @@ route_register(struct evhttp_request *req, void *arg)
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    registration_start(ctx, name, name_len, pw, pw_len, addr,
 	        registered, p, &r) == -1) {
-		free(p);
+		pending_cancel(p);
 		route_reply_refusal(req, &r);
 	}
 	json_object_put(body);
@@ -187,13 +213,13 @@ route_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
 	size_t len;
 
 	route_track(req, ctx);
-	http_client_addr(req, addr, sizeof(addr));
+	route_log_client(req, addr, sizeof(addr));
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
 	    json_get_string(body, "refresh_token", &tok, &len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    use(ctx, tok, len, addr, done, p, &r) == -1) {
-		free(p);
+		pending_cancel(p);
 		route_reply_refusal(req, &r);
 	}
 	json_object_put(body);
@@ -340,6 +366,44 @@ route_openapi(struct evhttp_request *req, void *arg)
 	static_files_handler(req, ctx->openapi);
 }
 
+/* GET /metrics: the Prometheus text exposition (0.0.4). */
+static void
+route_metrics(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+	struct evbuffer *b = evbuffer_new();
+	struct err e = { 0 };
+	/* On the loop, which owns both pools' counts. */
+	struct auth_metrics_gauges g = {
+		.keys = ctx->keys != NULL ? (int64_t)ctx->keys->n : 0,
+		.hash_queue = ctx->pool != NULL
+		                  ? (int64_t)password_pool_busy(ctx->pool)
+		                  : 0,
+		.hash_queue_max = ctx->cfg->hash_queue,
+		.db_queue =
+		    ctx->db != NULL ? (int64_t)store_pool_busy(ctx->db) : 0,
+		.db_queue_max = ctx->cfg->db_queue,
+	};
+
+	route_track(req, ctx);
+	if (b == NULL || auth_metrics_render(&g, b) == -1) {
+		evbuffer_free(b);
+		err_set(&e, ERR_NOMEM, "metrics");
+		http_reply_error(req, &e);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", METRICS_CONTENT_TYPE);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	http_send_framed(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+static const struct route auth_metrics_routes[] = {
+	{ EVHTTP_REQ_GET, "/metrics", route_metrics },
+};
+
 static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_POST, "/login", route_login },
 	{ EVHTTP_REQ_POST, "/refresh", route_refresh },
@@ -360,18 +424,46 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_GET, "/demo/demo.js", route_demo },
 	{ EVHTTP_REQ_GET, "/demo/info.json", demo_info_route },
 	{ EVHTTP_REQ_GET, "/openapi.json", route_openapi },
+	{ EVHTTP_REQ_GET, "/metrics", route_metrics }, /* the last */
 };
+
+#define AUTH_N_ROUTES (sizeof(auth_routes) / sizeof(auth_routes[0]))
 
 /* Headers are bounded by max_headers in http_request_check, with a JSON
  * answer; libevent's own limit is set higher (http_set_header_limit). */
 static void
+dispatch(struct evhttp_request *req, struct auth_ctx *ctx,
+    const struct route *table, size_t n)
+{
+	struct request_log rl;
+
+	request_log_begin(&rl, req);
+	route_log_open(&rl);
+	http_dispatch(req, table, n, (size_t)ctx->cfg->max_headers, ctx);
+	/* Answered now (a status was sent), or later by a handler that
+	 * kept the record; one answering later without it goes unlogged
+	 * rather than logged with no status. */
+	if (!route_log_close() && http_reply_status() != 0)
+		route_log_done(
+		    ctx, &rl, http_route_matched(), http_reply_status());
+}
+
+/* The main listener: every route; /metrics unless it has a listener of
+ * its own or is off. */
+static void
 auth_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
+	bool metrics_here =
+	    ctx->cfg->metrics && ctx->cfg->metrics_bind[0] == '\0';
 
-	http_dispatch(req, auth_routes,
-	    sizeof(auth_routes) / sizeof(auth_routes[0]),
-	    (size_t)ctx->cfg->max_headers, ctx);
+	dispatch(req, ctx, auth_routes, AUTH_N_ROUTES - !metrics_here);
+}
+
+static void
+metrics_dispatch(struct evhttp_request *req, void *arg)
+{
+	dispatch(req, arg, auth_metrics_routes, 1);
 }
 
 void
@@ -379,4 +471,10 @@ routes_install(struct evhttp *http, struct auth_ctx *ctx)
 {
 	http_set_realm("auth_service");
 	http_serve(http, auth_dispatch, ctx);
+}
+
+void
+routes_install_metrics(struct evhttp *http, struct auth_ctx *ctx)
+{
+	http_serve(http, metrics_dispatch, ctx);
 }

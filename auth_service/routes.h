@@ -10,4 +10,7 @@
 /* Installs the route table on http with ctx as the handlers' argument. */
 void routes_install(struct evhttp *http, struct auth_ctx *ctx);
 
+/* A listener of its own for GET /metrics (metrics_bind). */
+void routes_install_metrics(struct evhttp *http, struct auth_ctx *ctx);
+
 #endif

@@ -8,8 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_metrics.h"
 #include "key_dir.h"
 #include "log.h"
+#include "metrics.h"
 #include "secret.h"
 #include "seed.h"
 
@@ -82,6 +84,7 @@ service_load_keys(
 		goto fail;
 	}
 	*out = set;
+	metrics_touch(AUTH_M_KEYS_AGE);
 	return 0;
 fail:
 	jwks_free(set);

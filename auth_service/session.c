@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth_metrics.h"
 #include "json_util.h"
 #include "log.h"
 #include "secret.h"
@@ -78,6 +79,7 @@ audit(const char *event, const char *user, size_t user_len, const char *addr,
 {
 	struct json_object *o = json_object_new_object();
 
+	auth_metrics_audit(event, reason);
 	if (o == NULL)
 		return;
 	if (user != NULL && user_len > 0)

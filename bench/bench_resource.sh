@@ -150,6 +150,8 @@ rows=(
 	"$workers workers, cache warm|-|-|2|one|bare|--workers $workers"
 	"$workers workers, 1000 tokens|-|-|2|many|combined|--workers $workers --token-cache-size 256"
 	"1 worker, cache warm, no access log|0|1|1|one|bare|--workers 1 --access-log false"
+	"1 worker, cache warm, no access log, no metrics|0|1|1|one|bare|--workers 1 --access-log false --metrics false"
+	"1 worker, 1000 tokens, no access log, no metrics|0|1|1|many|combined|--workers 1 --token-cache-size 256 --access-log false --metrics false"
 	"1 worker, cache warm, GET /auth|0|1|1|one|bare|--workers 1|auth"
 	"1 worker, 1000 tokens, GET /auth|0|1|1|many|combined|--workers 1 --token-cache-size 256|auth"
 )

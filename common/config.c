@@ -470,6 +470,7 @@ load_flags(int argc, char **argv, const struct config_field *fields, size_t n,
 			continue;
 		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 ||
+		    strcmp(arg, "--version") == 0 ||
 		    strcmp(arg, "--check-config") == 0)
 			continue;
 		if ((f = field_by_flag(fields, n, arg, flen)) == NULL)
@@ -501,6 +502,8 @@ scan_cli(int argc, char **argv, const char *default_path,
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0)
 			cli->help = true;
+		else if (strcmp(argv[i], "--version") == 0)
+			cli->version = true;
 		else if (strcmp(argv[i], "--check-config") == 0)
 			cli->check_config = true;
 		else if (strncmp(argv[i], "--config=", 9) == 0)
@@ -525,7 +528,7 @@ config_load(const char *default_path, const struct config_field *fields,
 	if (own_defaults(fields, n, dst, e) == -1 ||
 	    scan_cli(argc, argv, default_path, cli, e) == -1)
 		return -1;
-	if (cli->help)
+	if (cli->help || cli->version)
 		return 0;
 	if (load_file(cli->config_path, cli->config_path != default_path,
 	        fields, n, dst, e) == -1 ||
@@ -576,9 +579,11 @@ config_usage(FILE *out, const char *program, const char *default_path,
     const void *defaults)
 {
 	fprintf(out,
-	    "usage: %s [--config FILE] [--check-config] [--help] [options]\n"
+	    "usage: %s [--config FILE] [--check-config] [--help] [--version] "
+	    "[options]\n"
 	    "  --config FILE       settings file (default %s)\n"
 	    "  --check-config      validate the settings and exit\n"
+	    "  --version           print the version and exit\n"
 	    "Each option may also be set in FILE (key as below, '_' for "
 	    "'-')\nor in the environment (%s_KEY); flags win over both.\n",
 	    program, default_path, env_prefix);

@@ -35,12 +35,14 @@ struct config_field {
 struct config_cli {
 	const char *config_path; /* --config FILE, or the default */
 	bool help;               /* --help / -h */
+	bool version;            /* --version */
 	bool check_config;       /* --check-config */
 };
 
 /* Loads dst, whose members hold their defaults on entry:
- * 1. argv is scanned for --config FILE (or --config=FILE), --help and
- *    --check-config;
+ * 1. argv is scanned for --config FILE (or --config=FILE), --help,
+ *    --version and --check-config (after --help or --version nothing
+ *    else is read);
  * 2. the file is read (a missing default file is fine; a missing file
  *    named by --config is an error); unknown keys are errors;
  * 3. environment variables env_prefix + "_" + NAME;

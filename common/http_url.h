@@ -1,8 +1,10 @@
-/* http_url: the one check of an http:// URL this project fetches from (the
- * issuer's JWKS, for the verifier and jwt-admin alike), split into what an
- * HTTP/1.1 client needs. */
+/* http_url: the one check of an http:// or https:// URL this project
+ * fetches from (the issuer's JWKS, for the verifier and jwt-admin alike),
+ * split into what an HTTP/1.1 client needs. */
 #ifndef JWT_HTTP_URL_H
 #define JWT_HTTP_URL_H
+
+#include <stdbool.h>
 
 #include "err.h"
 
@@ -11,10 +13,11 @@ struct http_url {
 	                       literal without its brackets */
 	char *host_header;  /* Host: host[:port] as written (RFC 9110 7.2) */
 	char *target;       /* origin-form path[?query], "/" when empty */
-	int port;           /* 80 when the URL names none */
+	int port;           /* 80 (https: 443) when the URL names none */
+	bool tls;           /* https:// */
 };
 
-/* Accepts http://host[:port][/path][?query]: no other scheme, no
+/* Accepts http[s]://host[:port][/path][?query]: no other scheme, no
  * userinfo (a password has no place in a config file's URL), no fragment
  * (RFC 9110 4.2.1: never sent). ERR_CONFIG saying what is wrong; *out is
  * the caller's to clear on success. */

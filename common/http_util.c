@@ -2,6 +2,7 @@
  * table shared by both daemons. */
 #include "http_util.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http_struct.h>
@@ -16,6 +17,23 @@
 #include "log.h"
 
 static const char *http_realm = "jwt";
+
+/* What the request log asks after a handler returned: set on the thread
+ * that answered (handlers and replies run on one thread per request). */
+static __thread const char *http_matched;
+static __thread int http_last_status;
+
+#define HTTP_MAX_PROXIES 32
+
+/* One trusted network: an address of family af and the prefix length. */
+struct http_cidr {
+	int af;
+	unsigned char addr[16];
+	unsigned bits;
+};
+
+static struct http_cidr http_proxies[HTTP_MAX_PROXIES];
+static size_t http_n_proxies;
 
 /* One row per error code: what the client sees. The description is fixed
  * text, so nothing internal (SQL, paths, key material) can leak. */
@@ -228,6 +246,7 @@ http_send_framed(struct evhttp_request *req, int status, const char *reason,
 	 * a body would be read as the start of the next response. */
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
 		buf = NULL;
+	http_last_status = status;
 	evhttp_send_reply(req, status, reason, buf);
 }
 
@@ -503,6 +522,7 @@ http_route(
 	struct err e = { 0 };
 	char path[1024], allow[128] = "";
 
+	http_matched = NULL;
 	if (http_request_path(req, path, sizeof(path)) == -1) {
 		err_set(&e, ERR_INVALID_REQUEST, "request target not usable");
 		http_reply_error(req, &e);
@@ -511,6 +531,7 @@ http_route(
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(routes[i].path, path) != 0)
 			continue;
+		http_matched = routes[i].path;
 		/* HEAD is GET without a body (RFC 9110 9.3.2); evhttp drops
 		 * the body of a reply to HEAD. */
 		if (routes[i].method == method ||
@@ -640,6 +661,164 @@ http_bearer_token(
 	return 0;
 }
 
+const char *
+http_route_matched(void)
+{
+	return http_matched;
+}
+
+int
+http_reply_status(void)
+{
+	return http_last_status;
+}
+
+void
+http_reply_status_reset(void)
+{
+	http_last_status = 0;
+	http_matched = NULL;
+}
+
+/* "a.b.c.d", "a.b.c.d/n", "x::y", "x::y/n" into c. -1 if not one. */
+static int
+parse_cidr(const char *text, struct http_cidr *c)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	unsigned long bits;
+	char *end;
+
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, c->addr) == 1)
+		c->af = AF_INET;
+	else if (inet_pton(AF_INET6, host, c->addr) == 1)
+		c->af = AF_INET6;
+	else
+		return -1;
+	c->bits = c->af == AF_INET ? 32 : 128;
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9')
+			return -1;
+		bits = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || bits > c->bits)
+			return -1;
+		c->bits = (unsigned)bits;
+	}
+	return 0;
+}
+
+int
+http_set_trusted_proxies(char *const *cidrs, struct err *e)
+{
+	size_t n = 0;
+
+	for (; cidrs != NULL && cidrs[n] != NULL; n++) {
+		if (n >= HTTP_MAX_PROXIES)
+			return err_set(e, ERR_CONFIG,
+			    "trusted_proxies: at most %d entries",
+			    HTTP_MAX_PROXIES);
+		if (parse_cidr(cidrs[n], &http_proxies[n]) == -1)
+			return err_set(e, ERR_CONFIG,
+			    "trusted_proxies: \"%.64s\" is not an address or "
+			    "CIDR",
+			    cidrs[n]);
+	}
+	http_n_proxies = n;
+	return 0;
+}
+
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is its IPv4 address. */
+static bool
+text_to_addr(const char *text, int *af, unsigned char addr[16])
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (inet_pton(AF_INET, text, addr) == 1) {
+		*af = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, text, addr) != 1)
+		return false;
+	*af = AF_INET6;
+	if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
+		memmove(addr, addr + 12, 4);
+		*af = AF_INET;
+	}
+	return true;
+}
+
+static bool
+is_trusted(const char *text)
+{
+	unsigned char a[16];
+	int af;
+
+	if (http_n_proxies == 0 || !text_to_addr(text, &af, a))
+		return false;
+	for (size_t i = 0; i < http_n_proxies; i++) {
+		const struct http_cidr *c = &http_proxies[i];
+		unsigned full = c->bits / 8, rest = c->bits % 8;
+
+		if (c->af != af || memcmp(a, c->addr, full) != 0)
+			continue;
+		if (rest == 0 ||
+		    ((a[full] ^ c->addr[full]) & (0xff << (8 - rest))) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The rightmost X-Forwarded-For entry that is not a trusted proxy, over
+ * every X-Forwarded-For field in order (RFC 7239 4 describes the chain
+ * for Forwarded; X-Forwarded-For is its older form). 0 if one was found
+ * and is an address; -1 otherwise (the peer stays the client). */
+static int
+forwarded_for(struct evhttp_request *req, char *buf, size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	char chain[1024] = "", *p, *entry;
+	size_t used = 0;
+
+	for (struct evkeyval *kv = h->tqh_first; kv != NULL;
+	     kv = kv->next.tqe_next) {
+		size_t n = strlen(kv->value);
+		if (strcasecmp(kv->key, "X-Forwarded-For") != 0)
+			continue;
+		if (used + n + 2 > sizeof(chain))
+			return -1; /* longer than any honest chain */
+		if (used > 0)
+			chain[used++] = ',';
+		memcpy(chain + used, kv->value, n + 1);
+		used += n;
+	}
+	if (used == 0)
+		return -1;
+	for (;;) {
+		unsigned char a[16];
+		int af;
+
+		p = strrchr(chain, ',');
+		entry = p != NULL ? p + 1 : chain;
+		while (*entry == ' ' || *entry == '\t')
+			entry++;
+		for (char *t = entry + strlen(entry);
+		     t > entry && (t[-1] == ' ' || t[-1] == '\t');)
+			*--t = '\0';
+		if (!text_to_addr(entry, &af, a))
+			return -1;
+		if (!is_trusted(entry) || p == NULL) {
+			snprintf(buf, len, "%s", entry);
+			return 0;
+		}
+		*p = '\0';
+	}
+}
+
 void
 http_client_addr(struct evhttp_request *req, char *buf, size_t len)
 {
@@ -647,9 +826,22 @@ http_client_addr(struct evhttp_request *req, char *buf, size_t len)
 	char *addr = NULL;
 	ev_uint16_t port = 0;
 
+	const char *shown;
+	size_t n;
+
 	if (conn != NULL)
 		evhttp_connection_get_peer(conn, &addr, &port);
-	snprintf(buf, len, "%s", addr != NULL ? addr : "unknown");
+	shown = addr != NULL ? addr : "unknown";
+	if (len == 0)
+		return;
+	n = strlen(shown);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, shown, n);
+	buf[n] = '\0';
+	/* Only a trusted peer's word is taken for who the client is. */
+	if (addr != NULL && is_trusted(addr))
+		(void)forwarded_for(req, buf, len);
 }
 
 size_t

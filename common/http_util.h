@@ -127,8 +127,26 @@ int http_read_json(struct evhttp_request *req, size_t max,
 int http_bearer_token(
     struct evhttp_request *req, const char **token, size_t *len, struct err *e);
 
-/* The peer's address as text ("127.0.0.1"), into buf. */
+/* The client's address as text ("127.0.0.1"), into buf: the peer's, or,
+ * when the peer is a trusted proxy (http_set_trusted_proxies), the
+ * nearest X-Forwarded-For entry not itself a trusted proxy (the entries
+ * before it could be written by anyone). */
 void http_client_addr(struct evhttp_request *req, char *buf, size_t len);
+
+/* The proxies whose X-Forwarded-For is believed: addresses or CIDRs
+ * ("10.0.0.0/8", "::1"), NULL-terminated; NULL or empty: none. Once at
+ * start, before any thread serves. ERR_CONFIG naming the bad entry. */
+int http_set_trusted_proxies(char *const *cidrs, struct err *e);
+
+/* The route table path http_route matched last on this thread (a
+ * handler ran, or 405), or NULL (404, or no table looked at). */
+const char *http_route_matched(void);
+
+/* The status of the last reply http_send_framed sent on this thread;
+ * http_reply_status_reset() sets it to 0 (and the matched route to NULL)
+ * before a request. */
+int http_reply_status(void);
+void http_reply_status_reset(void);
 
 /* A whole HTTP/1.1 error response for code, from the same table, with
  * Connection: close, into buf: for a connection whose request evhttp has

@@ -503,8 +503,12 @@ conn_new_bev(struct event_base *base, void *arg)
 	c->fd = -1;
 	c->first = true;
 	c->accepted = c->since = now_ms();
-	/* Options as evhttp's own: it closes the descriptor itself. */
-	c->bev = bufferevent_socket_new(base, -1, 0);
+	/* Options as evhttp's own: it closes the descriptor itself. A TLS
+	 * bufferevent closes it on free (evhttp sees the option); its
+	 * buffers hold the plaintext, watched the same way. */
+	c->bev = c->l->lim.make_bev != NULL
+	             ? c->l->lim.make_bev(base, c->l->lim.make_bev_arg)
+	             : bufferevent_socket_new(base, -1, 0);
 	c->timer = evtimer_new(base, conn_timer_cb, c);
 	if (c->bev == NULL || c->timer == NULL ||
 	    (c->in_cb = evbuffer_add_cb(

@@ -10,6 +10,7 @@
 #ifndef JWT_LISTENER_H
 #define JWT_LISTENER_H
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <stdint.h>
@@ -28,6 +29,10 @@ struct listener_limits {
 	                           first request: from the accept) */
 	int64_t body_timeout;   /* the whole body, from the end of the head */
 	int64_t idle_timeout;   /* keep-alive: between two requests */
+	/* Not settings: makes each connection's bufferevent (tls.c's for
+	 * an HTTPS listener); NULL: a plain socket. */
+	struct bufferevent *(*make_bev)(struct event_base *base, void *arg);
+	void *make_bev_arg;
 };
 
 /* Raises the soft descriptor limit to the hard one (once per process) and

@@ -1,27 +1,56 @@
-/* log: one line per event on stderr. Human lines for operators, JSON lines
- * for the audit and access logs. Never pass a token, password or key. */
+/* log: one line per event on stderr, every line of a process in one format
+ * (log_format): JSON objects, or text lines "time program level: ...".
+ * Operator messages, audit events and access lines alike. Never pass a
+ * token, password or key. */
 #ifndef JWT_LOG_H
 #define JWT_LOG_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+enum log_format { LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
+
+/* Once at start, before any thread logs. The default is JSON. */
+void log_set_format(enum log_format format);
+
+/* "json" or "text" (exact); -1 for anything else. */
+int log_format_parse(const char *name, enum log_format *out);
+
+/* One member of a log_fields line: a string (str, len bytes; len 0 with
+ * str set: strlen), an integer (str NULL, is_int), or null (neither). */
+struct log_field {
+	const char *key; /* the program's own identifier */
+	const char *str;
+	size_t len;
+	int64_t num;
+	bool is_int;
+};
+
+/* Writes an event line from fields without building a json-c object:
+ * the access log's per-request line. Same format, same single write. */
+void log_fields(const char *event, const struct log_field *f, size_t n);
 
 void log_set_level(enum log_level level);
 
 /* "debug", "info", "warn" or "error" (exact); -1 for anything else. */
 int log_level_parse(const char *name, enum log_level *out);
 
-/* "2026-11-23T01:02:03Z auth_service warn: <message>"; control bytes in the
- * formatted message are escaped so untrusted text cannot forge lines. */
+/* Text: "2026-11-23T01:02:03Z auth_service warn: <message>", control
+ * bytes in the formatted message escaped so untrusted text cannot forge
+ * lines. JSON: {"time","event":"log","program","level","message"}. */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Program name shown in every line; a static string. */
 void log_set_program(const char *name);
 
-/* Writes obj as one JSON line, adding "time" (RFC 3339, UTC) and "event"
- * first. Takes ownership of obj. Thread-safe (one write(2) per line). */
+/* Writes obj as one line, adding "time" (RFC 3339, UTC) and "event"
+ * first (text: "time program info: event key=value ..."). Takes ownership
+ * of obj. Thread-safe (one write(2) per line). */
 void log_event(const char *event, struct json_object *obj);
 
 #endif

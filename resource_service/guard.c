@@ -200,3 +200,9 @@ guard_cache_stats(const struct guard *g, struct token_cache_stats *out)
 {
 	token_cache_get_stats(g->cache, out);
 }
+
+size_t
+guard_cache_count(const struct guard *g)
+{
+	return token_cache_count(g->cache);
+}

@@ -89,4 +89,7 @@ void guard_result_release(struct guard_result *r);
 struct token_cache_stats;
 void guard_cache_stats(const struct guard *g, struct token_cache_stats *out);
 
+/* Tokens in the cache now (the metrics gauge). */
+size_t guard_cache_count(const struct guard *g);
+
 #endif

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -24,6 +25,9 @@
 #include "http_url.h"
 #include "jwk.h"
 #include "log.h"
+#include "metrics.h"
+#include "resource_metrics.h"
+#include "tls.h"
 
 struct key_source {
 	struct event_base *base;
@@ -38,6 +42,8 @@ struct key_source {
 	char *host_header;  /* "host" or "host:port" (RFC 9110 7.2) */
 	char *connect_host; /* host without an IPv6 literal's brackets */
 	char *target;       /* path and query */
+	int port;
+	struct tls_client *tls; /* https:// only */
 	struct event *refresh_ev;
 	struct event *kick_ev; /* an unknown kid wants a fetch */
 	bool in_flight;
@@ -130,6 +136,8 @@ same_keys(const struct jwks *a, const struct jwks *b)
 static void
 publish(struct key_source *ks, struct jwks *set, const char *from)
 {
+	metrics_touch(RES_M_KEYS_AGE); /* loaded, or confirmed by a fetch */
+	metrics_set(RES_M_KEYS, (int64_t)set->n);
 	if (same_keys(ks->current, set)) {
 		jwks_free(set);
 		log_msg(LOG_DEBUG, "key set from %s unchanged", from);
@@ -137,6 +145,8 @@ publish(struct key_source *ks, struct jwks *set, const char *from)
 	}
 	for (size_t i = 0; i < ks->n_subs; i++)
 		mailbox_post(ks->subs[i], jwks_retain(set));
+	if (ks->current == NULL && ks->cfg.first_keys != NULL)
+		ks->cfg.first_keys(ks->cfg.first_keys_arg);
 	jwks_free(ks->current);
 	ks->current = set;
 	log_msg(LOG_INFO, "key set from %s: %zu key(s)", from, set->n);
@@ -154,6 +164,32 @@ key_source_check_url(const char *url, struct err *e)
 	return 0;
 }
 
+/* The connection fetches go out on. Over TLS a new one per fetch: an
+ * SSL session object is not reused across libevent's reconnects. */
+static int
+new_connection(struct key_source *ks, struct err *e)
+{
+	struct bufferevent *bev = NULL;
+
+	if (ks->conn != NULL)
+		evhttp_connection_free(ks->conn);
+	ks->conn = NULL;
+	if (ks->tls != NULL && (bev = tls_client_bufferevent(ks->tls, ks->base,
+	                            ks->connect_host, e)) == NULL)
+		return -1;
+	ks->conn = evhttp_connection_base_bufferevent_new(
+	    ks->base, ks->dns, bev, ks->connect_host, (unsigned short)ks->port);
+	if (ks->conn == NULL) {
+		bufferevent_free(bev);
+		return err_set(e, ERR_NOMEM, "jwks_url: connection");
+	}
+	evhttp_connection_set_timeout(ks->conn, (int)ks->cfg.timeout);
+	evhttp_connection_set_max_body_size(ks->conn, KEY_SOURCE_MAX_JWKS);
+	evhttp_connection_set_max_headers_size(ks->conn, 16L * 1024);
+	evhttp_connection_set_retries(ks->conn, 0);
+	return 0;
+}
+
 static int
 setup_remote(struct key_source *ks, struct err *e)
 {
@@ -168,18 +204,13 @@ setup_remote(struct key_source *ks, struct err *e)
 	ks->target = u.target;
 	/* Names resolve through evdns so a slow resolver never blocks the
 	 * control loop (signals, timers); /etc/hosts is honoured. */
+	ks->port = u.port;
 	ks->dns =
 	    evdns_base_new(ks->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	                                 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	ks->conn = evhttp_connection_base_new(
-	    ks->base, ks->dns, ks->connect_host, (unsigned short)u.port);
-	if (ks->conn == NULL)
-		return err_set(e, ERR_NOMEM, "jwks_url: connection");
-	evhttp_connection_set_timeout(ks->conn, (int)ks->cfg.timeout);
-	evhttp_connection_set_max_body_size(ks->conn, KEY_SOURCE_MAX_JWKS);
-	evhttp_connection_set_max_headers_size(ks->conn, 16L * 1024);
-	evhttp_connection_set_retries(ks->conn, 0);
-	return 0;
+	if (u.tls && (ks->tls = tls_client_new(ks->cfg.ca_file, e)) == NULL)
+		return -1;
+	return new_connection(ks, e);
 }
 
 static void fetch_start(struct key_source *ks, const char *why);
@@ -267,6 +298,7 @@ key_source_free(struct key_source *ks)
 	free(ks->host_header);
 	free(ks->connect_host);
 	free(ks->target);
+	tls_client_free(ks->tls);
 	free(ks->subs);
 	free(ks->watchers);
 	jwks_free(ks->current);
@@ -532,6 +564,7 @@ fetch_failed(struct key_source *ks, const char *why)
 {
 	int64_t delay = ks->retry_delay;
 
+	metrics_count(RES_M_JWKS_FAILED);
 	kids_answered(ks, ks->in_flight_no, NULL);
 	log_msg(LOG_WARN,
 	    "JWKS fetch from %s failed: %s; %s, retry in %" PRId64 " s",
@@ -564,9 +597,14 @@ fetch_done(struct evhttp_request *req, void *arg)
 	 * connection failed or timed out. */
 	status = req != NULL ? evhttp_request_get_response_code(req) : 0;
 	if (status != 200) {
-		if (status == 0)
+		why[0] = '\0';
+		if (status == 0 && ks->tls != NULL)
+			tls_client_error(
+			    evhttp_connection_get_bufferevent(ks->conn), why,
+			    sizeof(why));
+		if (status == 0 && why[0] == '\0')
 			snprintf(why, sizeof(why), "no response");
-		else
+		else if (status != 0)
 			snprintf(why, sizeof(why), "HTTP status %d", status);
 		fetch_failed(ks, why);
 		return;
@@ -589,6 +627,7 @@ fetch_done(struct evhttp_request *req, void *arg)
 		age = ks->cfg.min_age;
 	life = clamp_age(ks, age);
 	ks->retry_delay = 1;
+	metrics_count(RES_M_JWKS_OK);
 	publish(ks, set, ks->cfg.jwks_url);
 	kids_answered(ks, ks->in_flight_no, ks->current);
 	/* Refetch at four fifths of the lifetime, so a fresh copy is in hand
@@ -601,9 +640,14 @@ fetch_start(struct key_source *ks, const char *why)
 {
 	struct evhttp_request *req;
 	struct evkeyvalq *h;
+	struct err ce = { 0 };
 
 	if (ks->in_flight)
 		return; /* the fetch under way will bring the newest set */
+	if (ks->tls != NULL && new_connection(ks, &ce) == -1) {
+		fetch_failed(ks, ce.msg);
+		return;
+	}
 	if ((req = evhttp_request_new(fetch_done, ks)) == NULL) {
 		fetch_failed(ks, "out of memory");
 		return;

@@ -22,13 +22,20 @@
 
 struct key_source_config {
 	char *const *pem_paths; /* NULL-terminated; used without a jwks_url */
-	const char *jwks_url;   /* "http://host[:port]/path"; NULL or "": PEM */
+	const char *jwks_url;   /* "http[s]://host[:port]/path"; NULL or "":
+	                           PEM */
+	const char *ca_file;    /* https: CAs to trust; NULL or "": the
+	                           system's */
 	int64_t min_age;        /* clamp of the response's max-age, seconds */
 	int64_t max_age;
 	int64_t refetch_interval; /* unknown kids: at most one fetch per this */
 	int64_t unknown_kid_ttl;  /* a kid a later fetch lacked: refused at
 	                             once for this long, seconds */
 	int64_t timeout;          /* one fetch, seconds */
+	/* Called on the control thread when the first key set is loaded
+	 * (NULL: nothing). */
+	void (*first_keys)(void *arg);
+	void *first_keys_arg;
 };
 
 /* base: the control thread's event base (fetches and timers run there).

@@ -26,10 +26,15 @@
 #include "key_source.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "resource_config.h"
+#include "resource_metrics.h"
 #include "routes.h"
+#include "sd_notify.h"
 #include "secret.h"
 #include "static_files.h"
+#include "tls.h"
+#include "version.h"
 
 #define MAIN_EXIT_CONFIG 2
 
@@ -53,7 +58,31 @@ struct daemon {
 	struct worker *workers;
 	size_t n_workers;
 	struct event *sig_int, *sig_term, *sig_hup;
+	struct evhttp *metrics_http; /* metrics_bind, on the control thread */
+	struct tls_server *tls;      /* NULL: plain HTTP */
+	bool serving;                /* the workers accept */
+	bool have_keys;              /* a key set was loaded */
 };
+
+/* Type=notify: ready once the workers accept and a key set is loaded
+ * (from PEM files at start, or the first JWKS fetch). */
+static void
+notify_ready(struct daemon *d)
+{
+	if (!d->serving || !d->have_keys)
+		return;
+	if (sd_notify_send("READY=1\nSTATUS=serving") == -1)
+		log_msg(LOG_WARN, "NOTIFY_SOCKET: cannot notify systemd");
+}
+
+static void
+first_keys(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->have_keys = true;
+	notify_ready(d);
+}
 
 static size_t
 core_count(void)
@@ -200,7 +229,9 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	            .max_client_connections = d->cfg.max_client_connections,
 	            .header_timeout = d->cfg.header_timeout,
 	            .body_timeout = d->cfg.body_timeout,
-	            .idle_timeout = d->cfg.idle_timeout }) == NULL)
+	            .idle_timeout = d->cfg.idle_timeout,
+	            .make_bev = d->tls != NULL ? tls_server_bufferevent : NULL,
+	            .make_bev_arg = d->tls }) == NULL)
 		return err_set(e, ERR_IO, "accepting on the listening socket");
 	w->fd = -1; /* the evhttp closes it now */
 	return key_source_subscribe(d->keys, routes_worker_keys(w->routes), e);
@@ -256,6 +287,13 @@ reload(struct daemon *d)
 	if (key_source_reload(d->keys, &e) == -1)
 		log_msg(LOG_ERROR, "reload: keeping the running key set: %s",
 		    e.msg);
+	e = (struct err){ 0 };
+	if (d->tls != NULL && tls_server_reload(d->tls, &e) == -1)
+		log_msg(LOG_ERROR,
+		    "reload: keeping the running TLS certificate: %s", e.msg);
+	else if (d->tls != NULL)
+		log_msg(LOG_INFO, "reload: TLS certificate from %s",
+		    d->cfg.tls_cert);
 }
 
 static void
@@ -269,6 +307,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_msg(LOG_INFO, "signal %d: stopping", (int)sig);
+	(void)sd_notify_send("STOPPING=1");
 	event_base_loopbreak(d->base);
 }
 
@@ -321,6 +360,40 @@ stop_workers(struct daemon *d)
 			pthread_join(d->workers[i].thread, NULL);
 }
 
+/* metrics_bind: /metrics on a listener of its own, served by the control
+ * thread (a scrape never waits behind the workers' requests). Announced
+ * as "metrics listening on ADDR:PORT" before the main listener. */
+static int
+open_metrics(struct daemon *d, struct err *e)
+{
+	struct evhttp_bound_socket *b;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
+
+	if (!d->cfg.metrics || d->cfg.metrics_bind[0] == '\0')
+		return 0;
+	if ((d->metrics_http = evhttp_new(d->base)) == NULL)
+		return err_set(e, ERR_NOMEM, "metrics listener");
+	http_set_header_limit(d->metrics_http, (size_t)d->cfg.max_header_size);
+	evhttp_set_timeout(d->metrics_http, (int)d->cfg.idle_timeout);
+	http_serve(d->metrics_http, routes_metrics_request, &d->cfg.access_log);
+	if ((b = evhttp_bind_socket_with_handle(d->metrics_http,
+	         d->cfg.metrics_bind, (ev_uint16_t)d->cfg.metrics_port)) ==
+	    NULL)
+		return err_set(e, ERR_IO, "cannot listen on %s:%" PRId64 ": %s",
+		    d->cfg.metrics_bind, d->cfg.metrics_port, strerror(errno));
+	if (getsockname(evhttp_bound_socket_get_fd(b), (struct sockaddr *)&ss,
+	        &sl) == 0)
+		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host),
+		    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	printf(ss.ss_family == AF_INET6 ? "metrics listening on [%s]:%s\n"
+	                                : "metrics listening on %s:%s\n",
+	    host, port);
+	fflush(stdout);
+	return 0;
+}
+
 static int
 serve(struct daemon *d, struct route_config *routes, struct err *e)
 {
@@ -330,7 +403,10 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 		.max_age = d->cfg.jwks_max_age,
 		.refetch_interval = d->cfg.jwks_refetch_interval,
 		.unknown_kid_ttl = d->cfg.jwks_unknown_kid_ttl,
-		.timeout = d->cfg.jwks_timeout };
+		.timeout = d->cfg.jwks_timeout,
+		.ca_file = d->cfg.jwks_ca_file,
+		.first_keys = first_keys,
+		.first_keys_arg = d };
 	char shown[NI_MAXHOST + 16];
 	struct err ke = { 0 };
 	int rc = -1;
@@ -349,13 +425,17 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 		err_set(e, ERR_NOMEM, "event base");
 		goto out;
 	}
+	if (d->cfg.tls_cert[0] != '\0' &&
+	    (d->tls = tls_server_new(d->cfg.tls_cert, d->cfg.tls_key, e)) ==
+	        NULL)
+		goto out;
 	if ((d->keys = key_source_new(d->base, &kc, e)) == NULL ||
 	    bind_all(d, shown, sizeof(shown), e) == -1)
 		goto out;
 	for (size_t i = 0; i < d->n_workers; i++)
 		if (worker_setup(d, &d->workers[i], routes, e) == -1)
 			goto out;
-	if (add_signals(d, e) == -1)
+	if (add_signals(d, e) == -1 || open_metrics(d, e) == -1)
 		goto out;
 	if (key_source_start(d->keys, &ke) == -1) {
 		/* A key file that does not load at start is bad config. */
@@ -370,6 +450,8 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 	    key_source_is_remote(d->keys) ? d->cfg.jwks_url : "PEM files");
 	printf("listening on %s\n", shown);
 	fflush(stdout);
+	d->serving = true;
+	notify_ready(d);
 	event_base_dispatch(d->base);
 	rc = 0;
 out:
@@ -377,6 +459,8 @@ out:
 	for (size_t i = 0; i < d->n_workers; i++)
 		worker_teardown(&d->workers[i]);
 	free(d->workers);
+	if (d->metrics_http != NULL)
+		evhttp_free(d->metrics_http);
 	if (d->sig_int != NULL)
 		event_free(d->sig_int);
 	if (d->sig_term != NULL)
@@ -384,6 +468,7 @@ out:
 	if (d->sig_hup != NULL)
 		event_free(d->sig_hup);
 	key_source_free(d->keys);
+	tls_server_free(d->tls);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	return rc;
@@ -434,6 +519,11 @@ main(int argc, char **argv)
 	        argc, argv, &cli, &e) == -1)
 		goto fail;
 	d.config_path = cli.config_path;
+	if (cli.version) {
+		printf("resource_service %s\n", jwt_version());
+		status = 0;
+		goto out;
+	}
 	if (cli.help) {
 		struct resource_config defaults;
 
@@ -445,12 +535,19 @@ main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if (resource_config_check(&d.cfg, d.config_path, &e) == -1 ||
-	    resource_config_peers(&d.cfg, d.config_path, &peers, &e) == -1 ||
+	if (resource_config_check(&d.cfg, d.config_path, &e) == -1)
+		goto fail;
+	log_set_level(resource_config_log_level(&d.cfg));
+	log_set_format(resource_config_log_format(&d.cfg));
+	routes_set_metrics(d.cfg.metrics && d.cfg.metrics_bind[0] == '\0');
+	if (resource_config_peers(&d.cfg, d.config_path, &peers, &e) == -1 ||
 	    routes_load_config(
 	        d.cfg.routes, d.cfg.forward_auth_path, &routes, &e) == -1)
 		goto fail;
-	log_set_level(resource_config_log_level(&d.cfg));
+	if (resource_metrics_init() == -1) {
+		err_set(&e, ERR_INTERNAL, "metrics table");
+		goto fail;
+	}
 	if (secret_init() == -1 || evthread_use_pthreads() == -1) {
 		err_set(&e, ERR_INTERNAL, "libsodium or libevent threads");
 		status = 1;
@@ -485,5 +582,6 @@ out:
 	route_config_free(routes);
 	forward_auth_peers_free(peers);
 	config_free(resource_config_fields, resource_config_n_fields, &d.cfg);
+	metrics_shutdown();
 	return status;
 }

@@ -9,6 +9,7 @@
 #include "claims.h"
 #include "cors.h"
 #include "forward_auth.h"
+#include "http_util.h"
 #include "key_source.h"
 #include "route_pattern.h"
 #include "routes.h"
@@ -32,8 +33,8 @@ const struct config_field resource_config_fields[] = {
 	F(public_keys, CONFIG_STRLIST, 0, 0,
 	    "public key PEM files, comma-separated"),
 	F(jwks_url, CONFIG_STRING, 0, 0,
-	    "issuer JWKS URL, http only; if set, used instead of "
-	    "public_keys (unset)"),
+	    "issuer JWKS URL, http:// or https://; if set, used instead "
+	    "of public_keys"),
 	F(jwks_min_age, CONFIG_INT, 1, 86400,
 	    "shortest JWKS cache lifetime, seconds"),
 	F(jwks_max_age, CONFIG_INT, 1, 604800,
@@ -76,6 +77,23 @@ const struct config_field resource_config_fields[] = {
 	F(forward_auth_peers, CONFIG_STRLIST, 0, 0,
 	    "addresses or CIDR ranges besides loopback that may call the "
 	    "forward-auth endpoint, comma-separated"),
+	F(log_format, CONFIG_STRING, 1, 0,
+	    "json or text: the format of every log line"),
+	F(metrics, CONFIG_BOOL, 0, 0,
+	    "serve Prometheus metrics at GET /metrics"),
+	F(metrics_bind, CONFIG_STRING, 0, 0,
+	    "address of a listener of its own for /metrics, \"\" = on the "
+	    "main listener"),
+	F(metrics_port, CONFIG_INT, 0, 65535,
+	    "port of the metrics listener, 0 = any free"),
+	F(trusted_proxies, CONFIG_STRLIST, 0, 0,
+	    "proxies (addresses or CIDRs) whose X-Forwarded-For names the "
+	    "client"),
+	F(tls_cert, CONFIG_STRING, 0, 0,
+	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP"),
+	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert"),
+	F(jwks_ca_file, CONFIG_STRING, 0, 0,
+	    "CAs (PEM) trusted for an https jwks_url, \"\" = the system's"),
 };
 
 #undef F
@@ -117,7 +135,24 @@ resource_config_defaults(struct resource_config *c)
 		.openapi_dir = (char *)RESOURCE_OPENAPI_DIR_DEFAULT,
 		.forward_auth_path = (char *)ROUTES_FORWARD_AUTH_PATH,
 		.forward_auth_peers = (char **)no_peers,
+		.log_format = (char *)"json",
+		.metrics = true,
+		.metrics_bind = (char *)"",
+		.metrics_port = 5091,
+		.trusted_proxies = (char **)no_peers,
+		.tls_cert = (char *)"",
+		.tls_key = (char *)"",
+		.jwks_ca_file = (char *)"",
 	};
+}
+
+enum log_format
+resource_config_log_format(const struct resource_config *c)
+{
+	enum log_format format = LOG_FORMAT_JSON;
+
+	(void)log_format_parse(c->log_format, &format); /* checked at start */
+	return format;
 }
 
 enum log_level
@@ -164,12 +199,22 @@ resource_config_check(
     const struct resource_config *c, const char *source, struct err *e)
 {
 	struct forward_auth_peers *peers = NULL;
+	enum log_format format;
 	enum log_level level;
+	struct err pe = { 0 };
 
 	if (log_level_parse(c->log_level, &level) == -1)
 		return err_set(e, ERR_CONFIG,
 		    "%s: log_level: expected debug, info, warn or error",
 		    source);
+	if (log_format_parse(c->log_format, &format) == -1)
+		return err_set(e, ERR_CONFIG,
+		    "%s: log_format: expected json or text", source);
+	if (http_set_trusted_proxies(c->trusted_proxies, &pe) == -1)
+		return err_set(e, ERR_CONFIG, "%s: %s", source, pe.msg);
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+		return err_set(e, ERR_CONFIG,
+		    "%s: tls_cert, tls_key: set both or neither", source);
 	if (c->cors_origin[0] != '\0') {
 		struct err ce = { 0 };
 		if (cors_check_origin(c->cors_origin, &ce) == -1)

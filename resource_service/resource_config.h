@@ -46,6 +46,14 @@ struct resource_config {
 	char *openapi_dir;
 	char *forward_auth_path;   /* "": no forward-auth endpoint */
 	char **forward_auth_peers; /* besides loopback */
+	char *log_format;          /* json or text, every line */
+	bool metrics;              /* GET /metrics */
+	char *metrics_bind;        /* "": /metrics on the main listener */
+	int64_t metrics_port;
+	char **trusted_proxies; /* whose X-Forwarded-For is believed */
+	char *tls_cert;         /* "": plain HTTP */
+	char *tls_key;
+	char *jwks_ca_file; /* https jwks_url: "" = the system's CAs */
 };
 
 extern const struct config_field resource_config_fields[];
@@ -62,6 +70,9 @@ int resource_config_check(
 
 /* The log_level setting (checked by resource_config_check). */
 enum log_level resource_config_log_level(const struct resource_config *c);
+
+/* The log_format setting (checked by resource_config_check). */
+enum log_format resource_config_log_format(const struct resource_config *c);
 
 struct forward_auth_peers;
 /* The forward_auth_peers setting, parsed (forward_auth_peers_free). */

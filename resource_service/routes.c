@@ -22,6 +22,9 @@
 #include "jwks.h"
 #include "kid_wait.h"
 #include "log.h"
+#include "metrics.h"
+#include "request_log.h"
+#include "resource_metrics.h"
 
 /* A string literal into an evbuffer, its length counted by the compiler. */
 #define ROUTES_ADD_LITERAL(buf, lit) evbuffer_add((buf), (lit), sizeof(lit) - 1)
@@ -36,14 +39,16 @@
 struct routes_request {
 	char path[ROUTES_PATH_MAX];
 	bool path_ok;
-	int status;          /* 0: a reply sent by http_route itself */
-	enum err_code error; /* ERR_OK on success */
-	char sub[ROUTES_SUB_MAX];
+	int status;                   /* 0: a reply sent by http_route itself */
+	enum err_code error;          /* ERR_OK on success */
+	char sub[ROUTES_SUB_MAX + 1]; /* NUL-terminated */
 	size_t sub_len;
 	bool has_sub;
 	/* The forward-auth endpoint's "METHOD target", as forwarded. */
 	char target[ROUTES_TARGET_MAX];
 	bool has_target;
+	const char *route;      /* the table path or rule matched; NULL: none */
+	struct request_log log; /* id, client, start (request_log.h) */
 };
 
 struct routes_worker {
@@ -59,10 +64,6 @@ struct routes_worker {
 	/* Whether a decision meeting an unknown kid may leave the request
 	 * unanswered (cur.status ROUTES_HELD) for the caller to hold. */
 	bool may_wait;
-	/* The access-log object, built once and refilled per request so a
-	 * line costs no allocation of ours; its members: */
-	struct json_object *log, *log_method, *log_path, *log_status,
-	    *log_latency;
 };
 
 void
@@ -80,6 +81,13 @@ routes_release_config(void *item)
 static struct cors_policy routes_cors;
 static struct static_files *routes_openapi_files;
 static const struct forward_auth_peers *routes_peers;
+static bool routes_metrics_here = true;
+
+void
+routes_set_metrics(bool on_main_listener)
+{
+	routes_metrics_here = on_main_listener;
+}
 
 void
 routes_set_shared(const char *cors_origin, struct static_files *openapi,
@@ -91,6 +99,8 @@ routes_set_shared(const char *cors_origin, struct static_files *openapi,
 }
 
 static void routes_health(struct evhttp_request *req, void *arg);
+static void routes_live(struct evhttp_request *req, void *arg);
+static void routes_metrics(struct evhttp_request *req, void *arg);
 static void routes_openapi(struct evhttp_request *req, void *arg);
 static void routes_forward_auth(struct evhttp_request *req, void *arg);
 static void routes_demo_info(struct evhttp_request *req, void *arg);
@@ -98,6 +108,9 @@ static void routes_demo_info(struct evhttp_request *req, void *arg);
 /* The forward-auth row's path is the one routes_load_config is given. */
 static const struct route routes_builtin[] = {
 	{ EVHTTP_REQ_GET, "/health", routes_health },
+	{ EVHTTP_REQ_GET, "/health/ready", routes_health },
+	{ EVHTTP_REQ_GET, "/health/live", routes_live },
+	{ EVHTTP_REQ_GET, "/metrics", routes_metrics },
 	{ EVHTTP_REQ_GET, "/openapi.json", routes_openapi },
 	{ EVHTTP_REQ_GET, "/auth", routes_forward_auth },
 	{ EVHTTP_REQ_GET, "/demo/routes.json", routes_demo_info },
@@ -131,38 +144,12 @@ routes_load_config(const char *path, const char *forward_auth_path,
 				continue; /* switched off */
 			builtin[n].path = forward_auth_path;
 		}
+		if (builtin[n].handler == routes_metrics &&
+		    !routes_metrics_here)
+			continue; /* off, or on metrics_bind */
 		n++;
 	}
 	return route_config_load(path, builtin, n, out, e);
-}
-
-static struct json_object *
-access_log_new(struct routes_worker *w)
-{
-	struct json_object *o = json_object_new_object();
-
-	w->log_method = json_object_new_string("GET");
-	w->log_path = json_object_new_string("/");
-	w->log_status = json_object_new_int(0);
-	w->log_latency = json_object_new_int64(0);
-	if (o == NULL || w->log_method == NULL || w->log_path == NULL ||
-	    w->log_status == NULL || w->log_latency == NULL) {
-		json_object_put(w->log_method);
-		json_object_put(w->log_path);
-		json_object_put(w->log_status);
-		json_object_put(w->log_latency);
-		json_object_put(o);
-		return NULL;
-	}
-	/* The object takes the members; the pointers stay borrowed. */
-	json_object_object_add(o, "method", w->log_method);
-	json_object_object_add(o, "path", w->log_path);
-	json_object_object_add(o, "target", NULL);
-	json_object_object_add(o, "status", w->log_status);
-	json_object_object_add(o, "sub", NULL);
-	json_object_object_add(o, "latency_us", w->log_latency);
-	json_object_object_add(o, "error", NULL);
-	return o;
 }
 
 struct routes_worker *
@@ -177,11 +164,6 @@ routes_worker_new(struct guard *guard, struct route_config *config,
 	}
 	mailbox_init(&w->keys, routes_release_keys);
 	mailbox_init(&w->configs, routes_release_config);
-	if (access_log && (w->log = access_log_new(w)) == NULL) {
-		free(w);
-		err_set(e, ERR_NOMEM, "access log");
-		return NULL;
-	}
 	w->guard = guard;
 	w->config = config;
 	w->access_log = access_log;
@@ -198,7 +180,6 @@ routes_worker_free(struct routes_worker *w)
 	mailbox_drain(&w->configs);
 	route_config_free(w->config);
 	guard_free(w->guard);
-	json_object_put(w->log);
 	free(w);
 }
 
@@ -320,6 +301,7 @@ note_sub(struct routes_worker *w, const struct access_token *t)
 	size_t n = t->sub.len < ROUTES_SUB_MAX ? t->sub.len : ROUTES_SUB_MAX;
 
 	memcpy(w->cur.sub, t->sub.s, n);
+	w->cur.sub[n] = '\0';
 	w->cur.sub_len = n;
 	w->cur.has_sub = true;
 }
@@ -360,6 +342,16 @@ wait_for_kid(struct routes_worker *w, const struct err *e)
 	return true;
 }
 
+/* A guard decision in the metrics: its result and reason, the time since
+ * the request arrived, and this worker's cache size. */
+static void
+count_decision(struct routes_worker *w, enum err_code code)
+{
+	resource_metrics_verified(code, request_log_elapsed_us(&w->cur.log));
+	metrics_set_mine(
+	    RES_M_CACHE_ENTRIES, (int64_t)guard_cache_count(w->guard));
+}
+
 /* A request a rule matched: the guard decides; the answer is the rule's
  * JSON (reply_granted) or the refusal every route gives (reply_refused). */
 static void
@@ -369,11 +361,15 @@ routes_guarded(struct routes_worker *w, struct evhttp_request *req,
 	struct guard_result r = { 0 };
 	struct err e = { 0 };
 
+	w->cur.route = rule->path;
 	if (guard_decide(w->guard, req, evhttp_request_get_uri(req),
 	        &rule->need, &r, &e) == -1) {
-		if (!wait_for_kid(w, &e))
+		if (!wait_for_kid(w, &e)) {
+			count_decision(w, e.code);
 			reply_refused(w, req, rule, &r, &e);
+		}
 	} else {
+		count_decision(w, ERR_OK);
 		if (r.token != NULL)
 			note_sub(w, r.token);
 		reply_granted(req, rule, r.token);
@@ -421,8 +417,10 @@ routes_forward_auth(struct evhttp_request *req, void *arg)
 	if (guard_decide(w->guard, req, t.uri, &rule->need, &r, &e) == -1) {
 		if (wait_for_kid(w, &e))
 			goto out;
+		count_decision(w, e.code);
 		goto fail;
 	}
+	count_decision(w, ERR_OK);
 	if (forward_auth_reply_granted(req, r.token, &e) == -1)
 		goto fail;
 	if (r.token != NULL)
@@ -460,6 +458,82 @@ routes_health(struct evhttp_request *req, void *arg)
 		    evhttp_request_get_output_headers(req), "Retry-After", "5");
 	}
 	http_reply_json(req, w->cur.status, body, HTTP_NO_STORE);
+}
+
+/* GET /health/live: the worker answers; nothing else is asked. */
+static void
+routes_live(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+	struct json_object *body = json_object_new_object();
+
+	if (body != NULL)
+		json_object_object_add(
+		    body, "status", json_object_new_string("ok"));
+	w->cur.status = HTTP_OK;
+	http_reply_json(req, HTTP_OK, body, HTTP_NO_STORE);
+}
+
+/* The Prometheus exposition, summed over every worker; the status. */
+static int
+send_metrics(struct evhttp_request *req)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct err e = { 0 };
+
+	if (b == NULL || metrics_render(b) == -1) {
+		evbuffer_free(b);
+		err_set(&e, ERR_NOMEM, "metrics");
+		http_reply_error(req, &e);
+		return http_status_for(e.code);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", METRICS_CONTENT_TYPE);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	http_send_framed(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+	return HTTP_OK;
+}
+
+/* GET /metrics on the main listener. */
+static void
+routes_metrics(struct evhttp_request *req, void *arg)
+{
+	struct routes_worker *w = arg;
+
+	w->cur.status = send_metrics(req);
+	if (w->cur.status != HTTP_OK)
+		w->cur.error = ERR_NOMEM;
+}
+
+static void
+metrics_only(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	send_metrics(req);
+}
+
+void
+routes_metrics_request(struct evhttp_request *req, void *arg)
+{
+	static const struct route table[] = {
+		{ EVHTTP_REQ_GET, "/metrics", metrics_only },
+	};
+	const bool *access_log = arg;
+	struct request_log rl;
+	struct err e = { 0 };
+
+	request_log_begin(&rl, req);
+	http_reply_status_reset();
+	if (http_request_check(req, 0, &e) == -1)
+		http_reply_bad_framing(req, &e);
+	else
+		http_route(req, table, 1, NULL);
+	metrics_http(http_route_matched(), http_reply_status());
+	if (*access_log)
+		request_log_write(&rl, http_route_matched(),
+		    http_reply_status(), request_log_elapsed_us(&rl), NULL, 0);
 }
 
 /* GET /openapi.json: public, like /health. */
@@ -557,6 +631,7 @@ dispatch(struct routes_worker *w, struct evhttp_request *req)
 		if (strcmp(c->table[i].path, w->cur.path) != 0)
 			continue;
 		/* HEAD is GET without a body (RFC 9110 9.3.2). */
+		w->cur.route = c->table[i].path;
 		if (c->table[i].method == method ||
 		    (method == EVHTTP_REQ_HEAD &&
 		        c->table[i].method == EVHTTP_REQ_GET)) {
@@ -571,6 +646,14 @@ dispatch(struct routes_worker *w, struct evhttp_request *req)
 		return;
 	}
 	methods |= matched;
+	/* A 405 on a rule's pattern is counted under that pattern. */
+	for (unsigned bit = 1; matched != 0 && w->cur.route == NULL &&
+	                       bit <= (unsigned)EVHTTP_REQ_PATCH;
+	     bit <<= 1)
+		if ((matched & bit) != 0 &&
+		    (rule = route_config_find(
+		         c, (enum evhttp_cmd_type)bit, w->cur.path)) != NULL)
+			w->cur.route = rule->path;
 	if (methods == 0) {
 		err_set(&e, ERR_NOT_FOUND, "no route");
 	} else {
@@ -582,49 +665,30 @@ dispatch(struct routes_worker *w, struct evhttp_request *req)
 	reply_refused(w, req, NULL, NULL, &e);
 }
 
-static int64_t
-elapsed_us(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 +
-	       (t1.tv_nsec - t0->tv_nsec) / 1000;
-}
-
-/* One JSON line per request; the token never appears in it. */
+/* One access line and the HTTP count per request, once it is answered;
+ * the token never appears in it. */
 static void
-access_log(
-    struct routes_worker *w, enum evhttp_cmd_type method, int64_t latency_us)
+access_log_once(struct routes_worker *w)
 {
-	json_object_set_string(w->log_method, route_config_method_name(method));
-	if (w->cur.path_ok)
-		json_object_set_string(w->log_path, w->cur.path);
-	else
-		json_object_set_string(w->log_path, "-");
-	json_object_set_int(w->log_status, w->cur.status);
-	json_object_set_int64(w->log_latency, latency_us);
-	/* Replacing a member keeps its place; NULL is JSON null. */
-	json_object_object_add(w->log, "target",
-	    w->cur.has_target ? json_object_new_string(w->cur.target) : NULL);
-	json_object_object_add(w->log, "sub",
-	    w->cur.has_sub
-	        ? json_object_new_string_len(w->cur.sub, (int)w->cur.sub_len)
-	        : NULL);
-	json_object_object_add(w->log, "error",
-	    w->cur.error != ERR_OK
-	        ? json_object_new_string(err_code_name(w->cur.error))
-	        : NULL);
-	/* log_event takes a reference; ours stays for the next request. */
-	log_event("access", json_object_get(w->log));
-}
+	struct log_field extra[3] = {
+		{ .key = "target" },
+		{ .key = "sub" },
+		{ .key = "error" },
+	};
 
-static void
-access_log_once(struct routes_worker *w, enum evhttp_cmd_type method,
-    const struct timespec *t0)
-{
-	if (w->access_log)
-		access_log(w, method, elapsed_us(t0));
+	metrics_http(w->cur.route, w->cur.status);
+	if (!w->access_log)
+		return;
+	if (w->cur.has_target)
+		extra[0].str = w->cur.target;
+	if (w->cur.has_sub) {
+		extra[1].str = w->cur.sub;
+		extra[1].len = w->cur.sub_len;
+	}
+	if (w->cur.error != ERR_OK)
+		extra[2].str = err_code_name(w->cur.error);
+	request_log_write(&w->cur.log, w->cur.route, w->cur.status,
+	    request_log_elapsed_us(&w->cur.log), extra, 3);
 }
 
 static void
@@ -634,6 +698,7 @@ cur_reset(struct routes_worker *w)
 	w->cur.error = ERR_OK;
 	w->cur.has_sub = false;
 	w->cur.has_target = false;
+	w->cur.route = NULL;
 }
 
 /* What a held request needs to be decided, answered and logged later. */
@@ -683,7 +748,7 @@ held_retry(void *arg, struct evhttp_request *req, void *saved, bool last)
 	w->may_wait = false;
 	if (w->cur.status == ROUTES_HELD)
 		return false;
-	access_log_once(w, evhttp_request_get_command(req), &h->t0);
+	access_log_once(w);
 	return true;
 }
 
@@ -691,10 +756,10 @@ static void
 routes_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct routes_worker *w = arg;
-	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	struct err e = { 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &w->t0);
+	request_log_begin(&w->cur.log, req);
 	take_updates(w);
 	cur_reset(w);
 	w->may_wait = w->kid_wait != NULL;
@@ -718,7 +783,7 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 		dispatch(w, req);
 	}
 	/* The reply is queued: req may be gone, use only what was noted. */
-	access_log_once(w, method, &w->t0);
+	access_log_once(w);
 }
 
 int

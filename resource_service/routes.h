@@ -61,6 +61,14 @@ int routes_load_config(const char *path, const char *forward_auth_path,
 void routes_set_shared(const char *cors_origin, struct static_files *openapi,
     const struct forward_auth_peers *peers);
 
+/* Whether GET /metrics is a route of the main listener (the default) or
+ * served elsewhere (metrics_bind) or not at all. Before
+ * routes_load_config. */
+void routes_set_metrics(bool on_main_listener);
+
+/* The metrics listener's handler (main.c binds it on metrics_bind). */
+void routes_metrics_request(struct evhttp_request *req, void *arg);
+
 /* Mailbox release functions for the two kinds of object. */
 void routes_release_keys(void *item);
 void routes_release_config(void *item);

@@ -4,8 +4,8 @@
 BUILD_PACKAGES="build-essential cmake pkg-config libevent-dev libssl-dev
 libjson-c-dev libsodium-dev libsqlite3-dev libpq-dev openssl"
 TEST_PACKAGES="python3 python3-jwt python3-jwcrypto python3-cryptography
-python3-yaml python3-authlib python3-requests sqlite3 curl chromium postgresql
-nginx git systemd faketime"
+python3-yaml python3-prometheus-client python3-authlib python3-requests sqlite3
+curl chromium postgresql nginx git systemd faketime"
 
 # Installs the Debian packages that are not installed yet. As root this
 # runs apt-get; otherwise it names what is missing and stops.

@@ -67,6 +67,7 @@ class Daemon:
         self.proc = None
         self.port = None
         self.log_path = None
+        self.banner = ""
 
     def start(self):
         fd, self.log_path = tempfile.mkstemp(dir=LOG_DIR,
@@ -92,6 +93,9 @@ class Daemon:
                 buf += chunk
                 for line in buf.decode(errors="replace").splitlines():
                     if line.startswith("listening on "):
+                        # What came before (e.g. "metrics listening
+                        # on ADDR:PORT"), for the tests that need it.
+                        self.banner = buf.decode(errors="replace")
                         return int(line.rsplit(":", 1)[1])
             elif self.proc.poll() is not None:
                 break

@@ -39,12 +39,30 @@ test_ipv6_literal(void)
 }
 
 static void
+test_https(void)
+{
+	struct http_url u;
+	struct err e = { 0 };
+
+	CHECK(http_url_parse("https://issuer.example/jwks", &u, &e) == 0);
+	CHECK(u.tls);
+	CHECK(u.port == 443);
+	CHECK(strcmp(u.host_header, "issuer.example") == 0);
+	http_url_clear(&u);
+	CHECK(http_url_parse("HTTPS://[::1]:8443/k", &u, &e) == 0);
+	CHECK(u.tls && u.port == 8443);
+	http_url_clear(&u);
+	CHECK(http_url_parse("http://issuer/", &u, &e) == 0);
+	CHECK(!u.tls && u.port == 80);
+	http_url_clear(&u);
+}
+
+static void
 test_refusals(void)
 {
 	static const char *const bad[] = {
 		"",
 		"jwks.json",
-		"https://issuer/jwks",
 		"ftp://issuer/",
 		"http://user:pw@issuer/jwks",
 		"http://issuer/jwks#frag",
@@ -66,6 +84,7 @@ main(void)
 {
 	RUN(test_parts);
 	RUN(test_ipv6_literal);
+	RUN(test_https);
 	RUN(test_refusals);
 	return test_report();
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "http_url.h"
+#include "tls.h"
 
 struct admin_fetch_state {
 	struct event_base *base;
@@ -66,7 +67,10 @@ admin_fetch(const char *url, char **body, size_t *len, struct err *e)
 	struct http_url u = { 0 };
 	struct evhttp_connection *conn = NULL;
 	struct evhttp_request *req = NULL;
+	struct tls_client *tls = NULL;
+	struct bufferevent *bev = NULL;
 	struct err ue = { 0 };
+	char why[160] = "";
 	int rc = -1;
 
 	*body = NULL;
@@ -75,9 +79,19 @@ admin_fetch(const char *url, char **body, size_t *len, struct err *e)
 		err_set(e, ue.code, "%s: %s", url, ue.msg);
 		goto out;
 	}
-	if ((s.base = event_base_new()) == NULL ||
-	    (conn = evhttp_connection_base_new(
-	         s.base, NULL, u.connect_host, (ev_uint16_t)u.port)) == NULL) {
+	if ((s.base = event_base_new()) == NULL) {
+		err_set(e, ERR_NOMEM, "HTTP client");
+		goto out;
+	}
+	/* https: the system CAs (SSL_CERT_FILE names others), the host
+	 * name verified (tls.c). */
+	if (u.tls && ((tls = tls_client_new(NULL, e)) == NULL ||
+	                 (bev = tls_client_bufferevent(
+	                      tls, s.base, u.connect_host, e)) == NULL))
+		goto out;
+	if ((conn = evhttp_connection_base_bufferevent_new(s.base, NULL, bev,
+	         u.connect_host, (ev_uint16_t)u.port)) == NULL) {
+		bufferevent_free(bev);
 		err_set(e, ERR_NOMEM, "HTTP client");
 		goto out;
 	}
@@ -97,6 +111,14 @@ admin_fetch(const char *url, char **body, size_t *len, struct err *e)
 		goto out;
 	}
 	event_base_dispatch(s.base);
+	if (u.tls)
+		tls_client_error(
+		    evhttp_connection_get_bufferevent(conn), why, sizeof(why));
+	if (why[0] != '\0') {
+		/* The TLS reason says more than the callback's "no answer". */
+		*e = (struct err){ 0 };
+		err_set(e, ERR_IO, "%s: %s", url, why);
+	}
 	if (!s.done)
 		err_set(e, ERR_IO, "%s: no answer", url);
 	if (s.body == NULL) {
@@ -113,6 +135,7 @@ out:
 		evhttp_connection_free(conn);
 	if (s.base != NULL)
 		event_base_free(s.base);
+	tls_client_free(tls);
 	http_url_clear(&u);
 	return rc;
 }

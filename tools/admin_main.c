@@ -13,6 +13,7 @@
 #include "admin_users.h"
 #include "log.h"
 #include "secret.h"
+#include "version.h"
 
 static void
 usage(FILE *f)
@@ -24,6 +25,7 @@ usage(FILE *f)
 	    "delete NAME\n"
 	    "  clients add ID | list | remove ID | secret ID\n"
 	    "  token  mint --sub SUB | inspect [TOKEN] [--explain]\n"
+	    "jwt-admin --version prints the version.\n"
 	    "--config names the auth service's settings file (default %s;\n"
 	    "AUTH_* environment variables apply as for the daemon). "
 	    "\"jwt-admin GROUP\n"
@@ -53,6 +55,10 @@ main(int argc, char **argv)
 	if (i >= argc) {
 		usage(stderr);
 		return ADMIN_EXIT_USAGE;
+	}
+	if (strcmp(argv[i], "--version") == 0) {
+		printf("jwt-admin %s\n", jwt_version());
+		return ADMIN_EXIT_OK;
 	}
 	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 		usage(stdout);

@@ -14,6 +14,7 @@
 
 #include "jwk.h"
 #include "key_dir.h"
+#include "version.h"
 
 #define EXIT_USAGE 2
 
@@ -47,11 +48,12 @@ usage(FILE *f)
 	    "  --out DIR    output directory (default keys)\n"
 	    "  --jwks FILE  also write the public JWK Set to FILE\n"
 	    "  --force      replace an existing private key\n"
-	    "  --help       this text\n",
+	    "  --help       this text\n"
+	    "  --version    print the version\n",
 	    JWK_RSA_MIN_BITS, JWK_RSA_MAX_BITS, JWK_RSA_MIN_BITS);
 }
 
-/* 0 to go on, 1 after --help, -1 after a one-line error. */
+/* 0 to go on, 1 after --help or --version, -1 after a one-line error. */
 static int
 parse_args(int argc, char **argv, struct keygen_args *a)
 {
@@ -63,6 +65,7 @@ parse_args(int argc, char **argv, struct keygen_args *a)
 		{ "force", no_argument, NULL, 'f' },
 		{ "kid", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -123,6 +126,9 @@ parse_args(int argc, char **argv, struct keygen_args *a)
 			break;
 		case 'h':
 			usage(stdout);
+			return 1;
+		case 'V':
+			printf("jwt-keygen %s\n", jwt_version());
 			return 1;
 		default:
 			fprintf(stderr,

@@ -296,7 +296,7 @@ class ConfigReference(unittest.TestCase):
         fields = {}
         for m in re.finditer(r"^  --([a-z0-9-]+)\s{2,}(.*)$", usage, re.M):
             name = m.group(1).replace("-", "_")
-            if name in ("config", "check_config", "help"):
+            if name in ("config", "check_config", "help", "version"):
                 continue
             d = re.search(r"\(([^()]*)\)$", m.group(2))
             fields[name] = d.group(1) if d else None

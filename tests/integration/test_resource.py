@@ -772,7 +772,7 @@ class ConfigTests(Base):
             (["--no-such-flag", "1"], "--no-such-flag"),
             (["--public-keys", os.path.join(self.tmp, "missing.pem")],
              "missing.pem"),
-            (["--jwks-url", "https://issuer.example/jwks"], "jwks_url"),
+            (["--jwks-url", "ftp://issuer.example/jwks"], "jwks_url"),
             # Not even a URL: libevent's parser gives up (this crashed).
             (["--jwks-url", "http://["], "jwks_url: not a URL"),
             (["--jwks-url", "http://issuer/jwks#kid"], "jwks_url"),

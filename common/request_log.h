@@ -1,0 +1,47 @@
+/* request_log: one record per request, from its arrival to its reply, on
+ * both daemons: the request id (the client's X-Request-Id when
+ * well-formed, else one made here; echoed in the reply), the client
+ * address (http_client_addr: X-Forwarded-For from trusted proxies only),
+ * the route, the status and the duration, written as one "access" line in
+ * the process's log format. */
+#ifndef JWT_REQUEST_LOG_H
+#define JWT_REQUEST_LOG_H
+
+#include <event2/http.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "log.h"
+
+#define REQUEST_ID_MAX 64 /* bytes of a request id taken from a client */
+#define REQUEST_ADDR_MAX 64
+#define REQUEST_PATH_MAX 256
+
+struct request_log {
+	struct timespec start;
+	const char *method;          /* a static name */
+	char path[REQUEST_PATH_MAX]; /* raw, "-" when not usable */
+	char id[REQUEST_ID_MAX + 1];
+	char client[REQUEST_ADDR_MAX];
+};
+
+/* Starts a record: the time, method, path, request id (echoed now in
+ * X-Request-Id, so every reply carries it) and client address. */
+void request_log_begin(struct request_log *r, struct evhttp_request *req);
+
+/* Microseconds since request_log_begin. */
+int64_t request_log_elapsed_us(const struct request_log *r);
+
+/* The access line: method, path, route (a table path, or "other"),
+ * status, latency_us, request_id, client_address, then extra fields (the
+ * resource service's sub and error). */
+void request_log_write(const struct request_log *r, const char *route,
+    int status, int64_t latency_us, const struct log_field *extra,
+    size_t n_extra);
+
+/* True if id (len bytes) may be taken as a request id: 1 to
+ * REQUEST_ID_MAX bytes of letters, digits and "-._:". */
+bool request_log_id_ok(const char *id, size_t len);
+
+#endif

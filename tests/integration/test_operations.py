@@ -1,0 +1,346 @@
+"""What an operator sees, on both real daemons: /metrics parsed with
+Debian's python3-prometheus-client text parser, its counters moving by
+exactly what the requests did (logins, refreshes, reuse, each
+verification failure reason, HTTP requests by route and status, never a
+raw path); one access line per request with its request id (taken when
+well-formed, else made, always echoed); one log format per process;
+X-Forwarded-For believed from trusted proxies only; /metrics on a
+listener of its own."""
+import json
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+from prometheus_client.parser import text_string_to_metric_families
+
+import harness
+from test_auth import Env, login, refresh
+from test_resource import AUDIENCE, KeyPair, ResourceDaemon
+
+ID_MADE = re.compile(r"^[0-9a-f]{16}-[0-9a-f]{8}$")
+TEXT_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (auth|resource)_service "
+    r"(debug|info|warn|error): \S")
+
+
+def scrape(port):
+    r = harness.request(port, "GET", "/metrics")
+    assert r.status == 200, r
+    assert r.header("Content-Type").startswith("text/plain; version=0.0.4")
+    text = r.body.decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            samples[(s.name, frozenset(s.labels.items()))] = s.value
+    return samples, text
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def deltas(before, after, name, **labels):
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+def documented():
+    """The metric names of docs/OPERATIONS.md's table."""
+    with open(harness.source("docs", "OPERATIONS.md"), encoding="utf-8") as f:
+        return set(re.findall(r"^\| `([a-z_]+)` \| (?:counter|gauge|histogram)",
+                              f.read(), re.M))
+
+
+def check_documented(test, text):
+    for family in text_string_to_metric_families(text):
+        # The parser drops _total from a counter family's name.
+        name = family.name + ("_total" if family.type == "counter" else "")
+        test.assertIn(name, documented())
+
+
+def json_lines(log):
+    """Every line of log as JSON; fails on a line that is not."""
+    out = []
+    for line in log.splitlines():
+        out.append(json.loads(line))
+    return out
+
+
+class AuthOperations(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        cls.d = cls.env.daemon("--trusted-proxies", "127.0.0.0/8").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.d.stop()
+        finally:
+            cls.env.cleanup()
+
+    def test_counters_move_with_requests(self):
+        before, _ = scrape(self.d.port)
+        ok = login(self.d)
+        self.assertEqual(ok.status, 200)
+        self.assertEqual(login(self.d, password="wrong").status, 401)
+        self.assertEqual(login(self.d, username="nobody").status, 401)
+        rt = ok.json()["refresh_token"]
+        self.assertEqual(refresh(self.d, rt).status, 200)
+        self.assertEqual(refresh(self.d, rt).status, 400)  # reuse
+        self.assertEqual(refresh(self.d, "not-one-of-ours").status, 400)
+        self.assertEqual(
+            self.d.request("GET", "/no-such-path-user1").status, 404)
+        after, text = scrape(self.d.port)
+
+        def d(name, **labels):
+            return deltas(before, after, name, **labels)
+
+        self.assertEqual(d("auth_logins_total", outcome="ok"), 1)
+        self.assertEqual(d("auth_logins_total", outcome="failed"), 2)
+        self.assertEqual(d("auth_logins_total", outcome="throttled"), 0)
+        self.assertEqual(d("auth_refreshes_total", outcome="ok"), 1)
+        self.assertEqual(d("auth_refreshes_total", outcome="reused"), 1)
+        self.assertEqual(d("auth_refreshes_total", outcome="unknown"), 1)
+        self.assertEqual(d("auth_login_duration_seconds_count"), 3)
+        self.assertEqual(d("auth_refresh_duration_seconds_count"), 3)
+        self.assertGreater(d("auth_login_duration_seconds_sum"), 0)
+        self.assertEqual(d("auth_login_duration_seconds_bucket", le="+Inf"),
+                         3)
+        self.assertEqual(
+            d("jwt_http_requests_total", route="/login", code="200"), 1)
+        self.assertEqual(
+            d("jwt_http_requests_total", route="/login", code="401"), 2)
+        self.assertEqual(
+            d("jwt_http_requests_total", route="/refresh", code="400"), 2)
+        self.assertEqual(
+            d("jwt_http_requests_total", route="other", code="404"), 1)
+        # Low cardinality: never a raw path, a username or a token.
+        self.assertNotIn("no-such-path", text)
+        self.assertNotIn("user1", text)
+        self.assertNotIn(rt, text)
+
+    def test_every_metric_is_documented(self):
+        check_documented(self, scrape(self.d.port)[1])
+
+    def test_alert_rules_name_documented_metrics(self):
+        import yaml
+        with open(harness.source("deploy", "prometheus", "alerts.yml"),
+                  encoding="utf-8") as f:
+            doc = yaml.safe_load(f)
+        rules = doc["groups"][0]["rules"]
+        self.assertTrue({"RefreshTokenReuseDetected", "JwksFetchFailing",
+                         "HighServerErrorRate", "HashQueueSaturated"}
+                        <= {r["alert"] for r in rules})
+        for rule in rules:
+            for name in re.findall(r"\b((?:auth|resource|jwt)_[a-z_]+)",
+                                   rule["expr"]):
+                self.assertIn(name, documented(), rule["alert"])
+
+    def test_gauges(self):
+        samples, _ = scrape(self.d.port)
+        self.assertEqual(value(samples, "auth_keys_loaded"), 1)
+        self.assertGreaterEqual(value(samples, "auth_key_set_age_seconds"),
+                                0)
+        self.assertEqual(value(samples, "auth_hash_queue_depth"), 0)
+        self.assertEqual(value(samples, "auth_hash_queue_capacity"), 64)
+        self.assertEqual(value(samples, "auth_db_queue_capacity"), 1024)
+        self.assertIn(("auth_db_queue_depth", frozenset()), samples)
+
+    def access_line(self, request_id):
+        lines = [e for e in self.d.log_events("access")
+                 if e["request_id"] == request_id]
+        self.assertEqual(len(lines), 1, request_id)
+        return lines[0]
+
+    def test_request_ids(self):
+        r = self.d.request("GET", "/health/live",
+                           headers={"X-Request-Id": "req-42.a_b:c"})
+        self.assertEqual(r.header("X-Request-Id"), "req-42.a_b:c")
+        line = self.access_line("req-42.a_b:c")
+        self.assertEqual(line["method"], "GET")
+        self.assertEqual(line["path"], "/health/live")
+        self.assertEqual(line["route"], "/health/live")
+        self.assertEqual(line["status"], 200)
+        self.assertIsInstance(line["latency_us"], int)
+        for bad in ("two words", "x" * 65, "quote\"d", ""):
+            r = self.d.request("GET", "/health/live",
+                               headers={"X-Request-Id": bad})
+            made = r.header("X-Request-Id")
+            self.assertRegex(made, ID_MADE, bad)
+            self.access_line(made)
+        # A request answered later (login, off the loop) has its line too.
+        r = login(self.d, password="wrong-again")
+        line = self.access_line(r.header("X-Request-Id"))
+        self.assertEqual((line["route"], line["status"]), ("/login", 401))
+
+    def test_forwarded_for_from_a_trusted_peer(self):
+        r = login(self.d)  # warm-up: the form of a normal line
+        r = self.d.request("POST", "/login",
+                           {"username": "user1", "password": "bad-xff"},
+                           headers={"X-Forwarded-For":
+                                    "198.51.100.7, 203.0.113.9"})
+        self.assertEqual(r.status, 401)
+        line = self.access_line(r.header("X-Request-Id"))
+        # The nearest untrusted entry: the client as the proxy saw it.
+        self.assertEqual(line["client_address"], "203.0.113.9")
+        failed = self.d.log_events("login_failed")[-1]
+        self.assertEqual(failed["client_address"], "203.0.113.9")
+        # A chain that is not addresses: the peer stays the client.
+        r = self.d.request("GET", "/health/live",
+                           headers={"X-Forwarded-For": "evil<script>"})
+        line = self.access_line(r.header("X-Request-Id"))
+        self.assertEqual(line["client_address"], "127.0.0.1")
+
+    def test_one_format_on_stderr(self):
+        login(self.d)
+        lines = json_lines(self.d.log())
+        events = {e["event"] for e in lines}
+        self.assertTrue({"log", "access", "login_ok"} <= events, events)
+
+
+class AuthSeparateListeners(unittest.TestCase):
+    """Untrusted peers, text logs, /metrics on its own listener."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        cls.d = cls.env.daemon(
+            "--log-format", "text", "--trusted-proxies", "10.0.0.0/8",
+            "--metrics-bind", "127.0.0.1", "--metrics-port", "0").start()
+        m = re.search(r"^metrics listening on 127\.0\.0\.1:(\d+)$",
+                      cls.d.banner, re.M)
+        assert m, cls.d.banner
+        cls.metrics_port = int(m.group(1))
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.d.stop()
+        finally:
+            cls.env.cleanup()
+
+    def test_metrics_listener(self):
+        self.assertEqual(self.d.request("GET", "/metrics").status, 404)
+        samples, _ = scrape(self.metrics_port)
+        self.assertIn(("auth_keys_loaded", frozenset()), samples)
+        r = harness.request(self.metrics_port, "GET", "/login")
+        self.assertEqual(r.status, 404)
+
+    def test_text_format_everywhere(self):
+        r = self.d.request("POST", "/login",
+                           {"username": "user1", "password": "nope"},
+                           headers={"X-Forwarded-For": "203.0.113.9",
+                                    "X-Request-Id": "text-1"})
+        self.assertEqual(r.status, 401)
+        self.assertEqual(r.header("X-Request-Id"), "text-1")
+        log = self.d.log()
+        for line in log.splitlines():
+            self.assertRegex(line, TEXT_LINE)
+        access = [l for l in log.splitlines()
+                  if " access " in l and "request_id=text-1" in l]
+        self.assertEqual(len(access), 1, log[-2000:])
+        # An untrusted peer's X-Forwarded-For is not believed.
+        self.assertIn("client_address=127.0.0.1", access[0])
+        self.assertNotIn("203.0.113.9", log)
+        self.assertRegex(log, r" login_failed .*client_address=127\.0\.0\.1")
+
+
+class ResourceOperations(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="ops-resource-")
+        cls.key = KeyPair(os.path.join(cls.dir, "a"))
+        cls.other = KeyPair(os.path.join(cls.dir, "b"))
+        cls.d = ResourceDaemon(
+            "resource_service",
+            ["--public-keys", cls.key.public_path, "--workers", "2",
+             "--routes", harness.source("config", "routes.json")]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.d.stop()
+        finally:
+            shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def get(self, path, token=None, headers=None):
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        return self.d.request("GET", path, headers=h)
+
+    def test_verifications_by_reason(self):
+        k = self.key
+        cases = [
+            ("granted", "none", "/protected", k.sign(), 200),
+            ("rejected", "expired", "/protected",
+             k.sign(exp=1000000000, iat=999999000, nbf=999999000), 401),
+            ("rejected", "audience", "/protected", k.sign(aud="other"), 401),
+            ("rejected", "issuer", "/protected", k.sign(iss="http://x"), 401),
+            ("rejected", "unknown_kid", "/protected",
+             self.other.sign(), 401),
+            ("rejected", "signature", "/protected",
+             self.other.sign(kid=k.kid), 401),
+            ("rejected", "malformed", "/protected", "abc.def.ghi", 401),
+            ("rejected", "insufficient_scope", "/admin", k.sign(), 403),
+            ("rejected", "missing", "/protected", None, 401),
+        ]
+        before, _ = scrape(self.d.port)
+        for _, reason, path, token, status in cases:
+            self.assertEqual(self.get(path, token).status, status, reason)
+        # Twice the same good token: the second from a worker's cache,
+        # counted the same.
+        self.assertEqual(self.get("/protected", k.sign(sub="s2")).status,
+                         200)
+        self.assertEqual(self.get("/health").status, 200)
+        after, text = scrape(self.d.port)
+        for result, reason, _, _, _ in cases:
+            want = 2 if reason == "none" else 1
+            self.assertEqual(
+                deltas(before, after, "resource_verifications_total",
+                       result=result, reason=reason), want, reason)
+        self.assertEqual(deltas(before, after,
+                                "resource_verification_duration_seconds_count"),
+                         len(cases) + 1)
+        self.assertEqual(deltas(before, after, "jwt_http_requests_total",
+                                route="/protected", code="401"), 7)
+        self.assertEqual(deltas(before, after, "jwt_http_requests_total",
+                                route="/admin", code="403"), 1)
+        self.assertEqual(deltas(before, after, "jwt_http_requests_total",
+                                route="/health", code="200"), 1)
+        self.assertEqual(value(after, "resource_keys_loaded"), 1)
+        self.assertGreaterEqual(value(after, "resource_token_cache_entries"),
+                                2)
+        self.assertGreaterEqual(value(after, "resource_key_set_age_seconds"),
+                                0)
+        self.assertNotIn(k.kid, text)
+        check_documented(self, text)
+
+    def test_access_line_and_request_id(self):
+        token = self.key.sign(sub="ops-sub")
+        r = self.get("/protected", token, {"X-Request-Id": "res-1"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("X-Request-Id"), "res-1")
+        r = self.get("/nothing/here")
+        made = r.header("X-Request-Id")
+        self.assertRegex(made, ID_MADE)
+        lines = {e["request_id"]: e for e in self.d.log_events("access")}
+        self.assertEqual(lines["res-1"]["route"], "/protected")
+        self.assertEqual(lines["res-1"]["sub"], "ops-sub")
+        self.assertEqual(lines["res-1"]["client_address"], "127.0.0.1")
+        self.assertEqual(lines[made]["route"], "other")
+        self.assertEqual(lines[made]["status"], 404)
+        self.assertNotIn(token, self.d.log())
+        json_lines(self.d.log())  # one format: every line JSON
+
+    def test_live_and_ready(self):
+        self.assertEqual(self.get("/health/live").status, 200)
+        r = self.get("/health/ready")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["keys"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
