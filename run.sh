@@ -56,7 +56,10 @@ for _ in $(seq 1 300); do
 	fi
 	sleep 0.1
 done
-build/resource_service \
+# The issuer left at its default is http://127.0.0.1:<its port>: the
+# verifier accepts that iss unless told otherwise.
+RESOURCE_ISSUER=${RESOURCE_ISSUER:-${AUTH_ISSUER:-http://127.0.0.1:$auth_port}} \
+	build/resource_service \
 	--jwks-url "http://127.0.0.1:$auth_port/.well-known/jwks.json" &
 pids+=($!)
 

@@ -14,10 +14,19 @@
 		    help                                                       \
 	}
 
+/* A connection setting, kept in the struct listener_limits. */
+/* clang-format off */
+#define FC(name, min, max, help) \
+	{ #name, CONFIG_INT, offsetof(struct auth_config, conn.name), min, max, \
+	    help }
+/* clang-format on */
+
 const struct config_field auth_config_fields[] = {
 	F(bind, CONFIG_STRING, 1, 0, "listen address"),
 	F(port, CONFIG_INT, 0, 65535, "listen port, 0 = any free"),
-	F(issuer, CONFIG_STRING, 1, 0, "iss of access tokens"),
+	F(issuer, CONFIG_STRING, 0, 0,
+	    "iss of access tokens and the OAuth metadata, \"\" = "
+	    "http://BIND:PORT as listened"),
 	F(audience, CONFIG_STRING, 1, 0, "aud of access tokens"),
 	F(client_id, CONFIG_STRING, 1, 0, "client_id claim of access tokens"),
 	F(access_ttl, CONFIG_INT, 60, 86400, "access token lifetime, seconds"),
@@ -75,13 +84,33 @@ const struct config_field auth_config_fields[] = {
 	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error"),
 	F(public_keys_dir, CONFIG_STRING, 0, 0,
 	    "directory of earlier keys still published, as jwt-admin keys "
-	    "rotate leaves them; reloaded on SIGHUP (none)"),
+	    "rotate leaves them; reloaded on SIGHUP"),
 	F(demo_dir, CONFIG_STRING, 0, 0,
 	    "teaching demo page served at /demo, \"\" = off"),
 	F(demo_resource_origin, CONFIG_STRING, 0, 0,
 	    "resource service origin the demo page calls"),
 	F(openapi_dir, CONFIG_STRING, 0, 0,
 	    "directory of auth.json served at /openapi.json, \"\" = off"),
+	FC(max_connections, 0, 10000000,
+	    "connections held at once, 0 = the descriptor limit less 64"),
+	FC(max_client_connections, 0, 10000000,
+	    "connections per client address (IPv6: per /64), 0 = no cap"),
+	FC(header_timeout, 1, 3600,
+	    "whole request head, from its first byte, seconds"),
+	FC(body_timeout, 1, 3600,
+	    "whole request body, from the end of the head, seconds"),
+	FC(idle_timeout, 1, 3600,
+	    "keep-alive wait for the next request (request_timeout bounds "
+	    "it too), seconds"),
+	F(allow_password_grant, CONFIG_BOOL, 0, 0,
+	    "POST /token accepts grant_type=password"),
+	F(allow_registration, CONFIG_BOOL, 0, 0,
+	    "POST /register creates users"),
+	F(registration_roles, CONFIG_STRLIST, 0, 0,
+	    "roles given to a registered user"),
+	F(common_passwords, CONFIG_STRING, 0, 0,
+	    "common passwords refused for new passwords, one a line, "
+	    "\"\" = none"),
 };
 
 const size_t auth_config_n_fields =
@@ -91,11 +120,12 @@ void
 auth_config_defaults(struct auth_config *c)
 {
 	static char *const no_keys[] = { NULL };
+	static char *const user_role[] = { (char *)"user", NULL };
 
 	*c = (struct auth_config){
 		.bind = (char *)"127.0.0.1",
 		.port = 5000,
-		.issuer = (char *)"http://127.0.0.1:5000",
+		.issuer = (char *)"",
 		.audience = (char *)"resource_service",
 		.client_id = (char *)"demo-client",
 		.access_ttl = 900,
@@ -131,7 +161,36 @@ auth_config_defaults(struct auth_config *c)
 		.demo_dir = (char *)AUTH_DEMO_DIR_DEFAULT,
 		.demo_resource_origin = (char *)"http://127.0.0.1:5001",
 		.openapi_dir = (char *)AUTH_OPENAPI_DIR_DEFAULT,
+		.conn = { .max_connections = 0,
+		    .max_client_connections = 256,
+		    .header_timeout = 10,
+		    .body_timeout = 10,
+		    .idle_timeout = 10 },
+		.allow_password_grant = true,
+		.allow_registration = false,
+		.registration_roles = (char **)user_role,
+		.common_passwords = (char *)AUTH_COMMON_PASSWORDS_DEFAULT,
 	};
+}
+
+int
+auth_config_issuer(const struct auth_config *c, int64_t port, char *buf,
+    size_t len, struct err *e)
+{
+	int n;
+
+	if (c->issuer[0] != '\0')
+		n = snprintf(buf, len, "%s", c->issuer);
+	else if (strchr(c->bind, ':') != NULL)
+		n = snprintf(
+		    buf, len, "http://[%s]:%lld", c->bind, (long long)port);
+	else
+		n = snprintf(
+		    buf, len, "http://%s:%lld", c->bind, (long long)port);
+	if (n < 0 || (size_t)n >= len)
+		return err_set(
+		    e, ERR_CONFIG, "issuer: longer than %zu bytes", len - 1);
+	return 0;
 }
 
 /* The listen address must name a local address evhttp can bind; caught
@@ -163,6 +222,17 @@ auth_config_check(
 
 	if (check_bind(c->bind, source, e) == -1)
 		return -1;
+	/* RFC 8414 2: an https (here also http) URL without query or
+	 * fragment; tokens' iss and the metadata URL come from it. */
+	if (c->issuer[0] != '\0' &&
+	    ((strncmp(c->issuer, "http://", 7) != 0 &&
+	         strncmp(c->issuer, "https://", 8) != 0) ||
+	        strpbrk(c->issuer, "?# ") != NULL ||
+	        strlen(c->issuer) >= AUTH_ISSUER_MAX))
+		return err_set(e, ERR_CONFIG,
+		    "%s: issuer: expected an http(s) URL without query or "
+		    "fragment, or \"\"",
+		    source);
 	if (c->refresh_ttl > c->family_ttl)
 		return err_set(e, ERR_CONFIG,
 		    "%s: refresh_ttl: must not exceed family_ttl (%lld)",

@@ -4,16 +4,19 @@
 #ifndef AUTH_CONFIG_H
 #define AUTH_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
+#include "listener.h"
 
 #define AUTH_CONFIG_DEFAULT_PATH "config/auth.json"
 #define AUTH_CONFIG_ENV_PREFIX "AUTH"
 /* Relative to the working directory, like every default path. */
 #define AUTH_DEMO_DIR_DEFAULT "web/demo"
 #define AUTH_OPENAPI_DIR_DEFAULT "docs/openapi"
+#define AUTH_COMMON_PASSWORDS_DEFAULT "config/common-passwords.txt"
 
 struct auth_config {
 	char *bind;
@@ -52,9 +55,17 @@ struct auth_config {
 	char *log_level;
 	char *public_keys_dir; /* earlier keys still published (key_dir.h) */
 	char *demo_dir;        /* the teaching page served at /demo; "": off */
-	char *demo_resource_origin; /* the page may call it (CSP) */
-	char *openapi_dir;          /* auth.json served at /openapi.json */
+	char *demo_resource_origin;  /* the page may call it (CSP) */
+	char *openapi_dir;           /* auth.json served at /openapi.json */
+	struct listener_limits conn; /* descriptors, deadlines, per client */
+	bool allow_password_grant;   /* POST /token grant_type=password */
+	bool allow_registration;     /* POST /register */
+	char **registration_roles;   /* roles of a registered user */
+	char *common_passwords;      /* refused passwords, one a line */
 };
+
+/* Longest issuer URL (a derived one is far shorter). */
+#define AUTH_ISSUER_MAX 512
 
 extern const struct config_field auth_config_fields[];
 extern const size_t auth_config_n_fields;
@@ -62,6 +73,15 @@ extern const size_t auth_config_n_fields;
 /* Every member at its default (strings are literals until config_load
  * takes copies). */
 void auth_config_defaults(struct auth_config *c);
+
+/* The issuer as tokens and metadata name it: the issuer setting, or when
+ * that is "" (the default) http://BIND:PORT from the bind address and the
+ * port actually listened on (port 0 is only known once listening), so
+ * the tokens' iss and the discovery URL follow the daemon when the port
+ * moves. An IPv6 literal is bracketed (RFC 3986 3.2.2). -1 if it does not
+ * fit. */
+int auth_config_issuer(const struct auth_config *c, int64_t port, char *buf,
+    size_t len, struct err *e);
 
 /* Checks that span fields (refresh_ttl <= family_ttl, ...). */
 int auth_config_check(

@@ -1,6 +1,7 @@
 /* issuer: builds every access token's claims and signs them. */
 #include "issuer.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,89 @@ scope_string(const char *const *perms, size_t n)
 	return s;
 }
 
+/* Whether the space-separated list holds tok (RFC 6749 3.3). */
+static bool
+scope_has(const char *list, const char *tok)
+{
+	size_t n = strlen(tok);
+
+	if (list == NULL)
+		return false;
+	while (*list != '\0') {
+		size_t l = strcspn(list, " ");
+		if (l == n && memcmp(list, tok, n) == 0)
+			return true;
+		list += l;
+		while (*list == ' ')
+			list++;
+	}
+	return false;
+}
+
+/* scope = scope-token *( SP scope-token ), scope-token = 1*( %x21 /
+ * %x23-5B / %x5D-7E ) (RFC 6749 3.3). */
+static bool
+scope_well_formed(const char *s)
+{
+	bool in_token = false;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == ' ') {
+			if (!in_token)
+				return false;
+			in_token = false;
+		} else if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
+			return false;
+		} else {
+			in_token = true;
+		}
+	}
+	return in_token;
+}
+
+/* Narrows granted[0..*n) in place to what the grant's scope allows and
+ * this request asks for. */
+static int
+narrow(const char **granted, size_t *n, const char *within, const char *scope,
+    struct err *e)
+{
+	size_t kept = 0;
+
+	if (within != NULL && *within != '\0') {
+		for (size_t i = 0; i < *n; i++)
+			if (scope_has(within, granted[i]))
+				granted[kept++] = granted[i];
+		*n = kept;
+	}
+	if (scope == NULL)
+		return 0;
+	if (!scope_well_formed(scope))
+		return err_set(e, ERR_INVALID_SCOPE, "scope malformed");
+	/* Every token asked for must be held: more is invalid_scope. */
+	for (const char *p = scope; *p != '\0';) {
+		size_t l = strcspn(p, " ");
+		bool held = false;
+		for (size_t i = 0; i < *n && !held; i++)
+			held = strlen(granted[i]) == l &&
+			       memcmp(granted[i], p, l) == 0;
+		if (!held)
+			return err_set(e, ERR_INVALID_SCOPE,
+			    "scope asks for more than is held");
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	kept = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (scope_has(scope, granted[i]))
+			granted[kept++] = granted[i];
+	*n = kept;
+	return 0;
+}
+
 /* Adds name: value, taking value (also when it fails). */
 static int
 put(struct json_object *o, const char *name, struct json_object *value)
@@ -89,6 +173,10 @@ issuer_claims(const struct issuer *is, const struct issuer_subject *s,
 	if (perms != NULL && permissions_resolve(perms, s->roles, s->n_roles,
 	                         &granted, &n_granted, e) == -1)
 		return NULL;
+	if (narrow(granted, &n_granted, s->within, s->scope, e) == -1) {
+		free(granted);
+		return NULL;
+	}
 	/* jti: 128 random bits, unique per token (RFC 9068 2.2). */
 	secret_random(raw, sizeof(raw));
 	if ((jti = b64url_encode(raw, sizeof(raw))) == NULL ||
@@ -97,12 +185,14 @@ issuer_claims(const struct issuer *is, const struct issuer_subject *s,
 	    json_add_string(claims, "iss", is->issuer) == -1 ||
 	    json_add_string(claims, "aud", is->audience) == -1 ||
 	    json_add_string(claims, "sub", s->sub) == -1 ||
-	    json_add_string(claims, "client_id", is->client_id) == -1 ||
+	    json_add_string(claims, "client_id",
+	        s->client_id != NULL ? s->client_id : is->client_id) == -1 ||
 	    add_int(claims, "iat", now) == -1 ||
 	    add_int(claims, "nbf", now) == -1 ||
 	    add_int(claims, "exp", now + ttl) == -1 ||
 	    json_add_string(claims, "jti", jti) == -1 ||
-	    json_add_string(claims, "username", s->username) == -1 ||
+	    (s->username != NULL &&
+	        json_add_string(claims, "username", s->username) == -1) ||
 	    put(claims, "roles",
 	        string_array((const char *const *)s->roles, s->n_roles)) ==
 	        -1 ||
@@ -120,36 +210,47 @@ issuer_claims(const struct issuer *is, const struct issuer_subject *s,
 }
 
 int
-issuer_access_token(const struct issuer *is, const struct store_user *u,
-    const struct permissions *perms, int64_t now, char **token,
-    int64_t *expires_in, struct err *e)
+issuer_access_token(const struct issuer *is, const struct issuer_subject *s,
+    const struct permissions *perms, int64_t now, int64_t ttl, char **token,
+    char **scope, int64_t *expires_in, struct err *e)
 {
-	struct issuer_subject s = { u->sub, u->username, u->roles, u->n_roles };
-	struct json_object *claims;
+	struct json_object *claims, *v;
 	int rc;
 
 	*token = NULL;
-	if ((claims = issuer_claims(is, &s, perms, now, is->access_ttl, e)) ==
-	    NULL)
+	if (scope != NULL)
+		*scope = NULL;
+	if (ttl <= 0)
+		ttl = is->access_ttl;
+	if ((claims = issuer_claims(is, s, perms, now, ttl, e)) == NULL)
 		return -1;
 	rc = jws_sign(is->key, "at+jwt", claims, token, e);
+	if (rc == 0 && scope != NULL &&
+	    json_object_object_get_ex(claims, "scope", &v) &&
+	    (*scope = strdup(json_object_get_string(v))) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "scope");
+		free(*token);
+		*token = NULL;
+	}
 	json_object_put(claims);
-	*expires_in = is->access_ttl;
+	*expires_in = ttl;
 	return rc;
 }
 
 struct json_object *
-issuer_token_reply(
-    const char *access_token, const char *refresh_token, int64_t expires_in)
+issuer_token_reply(const char *access_token, const char *refresh_token,
+    int64_t expires_in, const char *scope)
 {
 	struct json_object *o = json_object_new_object();
 
 	if (o == NULL)
 		return NULL;
 	if (json_add_string(o, "access_token", access_token) == -1 ||
-	    json_add_string(o, "refresh_token", refresh_token) == -1 ||
+	    (refresh_token != NULL && refresh_token[0] != '\0' &&
+	        json_add_string(o, "refresh_token", refresh_token) == -1) ||
 	    json_add_string(o, "token_type", "Bearer") == -1 ||
-	    add_int(o, "expires_in", expires_in) == -1) {
+	    add_int(o, "expires_in", expires_in) == -1 ||
+	    (scope != NULL && json_add_string(o, "scope", scope) == -1)) {
 		json_object_put(o);
 		return NULL;
 	}

@@ -22,6 +22,7 @@
 #include "secret.h"
 #include "service.h"
 
+#define MAIN_FLUSH_MS 300 /* writing out the last replies at exit */
 #define MAIN_WIRE_BODY_FLOOR ((ev_ssize_t)1088 * 1024) /* 1 MiB + 64 KiB */
 
 struct main_state {
@@ -33,9 +34,10 @@ struct main_state {
 	struct timespec drain_deadline;
 };
 
-/* Prints the one line tests and scripts wait for. */
+/* Prints the one line tests and scripts wait for, and fixes the issuer
+ * URL from the port actually listened on (--port 0 included). */
 static int
-announce(struct evhttp_bound_socket *b, struct err *e)
+announce(struct evhttp_bound_socket *b, struct auth_ctx *ctx, struct err *e)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -54,9 +56,12 @@ announce(struct evhttp_bound_socket *b, struct err *e)
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		port = ntohs(in6->sin6_port);
 	}
+	if (service_set_issuer(ctx, port, e) == -1)
+		return -1;
 	printf("listening on %s:%d\n", host, port);
 	fflush(stdout);
-	log_msg(LOG_INFO, "listening on %s:%d", host, port);
+	log_msg(LOG_INFO, "listening on %s:%d, issuer %s", host, port,
+	    ctx->issuer_url);
 	return 0;
 }
 
@@ -122,6 +127,18 @@ hup_cb(evutil_socket_t sig, short what, void *arg)
 	reloader_start(m->reloader);
 }
 
+/* At exit: every reply written out, the flush can stop early. */
+static void
+flushed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+
+	(void)fd;
+	(void)what;
+	if (ctx->active == 0)
+		event_base_loopbreak(ctx->base);
+}
+
 static ev_ssize_t
 wire_body_limit(const struct auth_config *cfg)
 {
@@ -157,8 +174,8 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	http_set_header_limit(m->http, (size_t)cfg->max_headers);
 	evhttp_set_timeout(m->http, (int)cfg->request_timeout);
 	routes_install(m->http, &m->ctx);
-	if ((m->listener = evhttp_bind_socket_with_handle(
-	         m->http, cfg->bind, (ev_uint16_t)cfg->port)) == NULL) {
+	if ((m->listener = listener_bind(base, m->http, cfg->bind,
+	         (uint16_t)cfg->port, &cfg->conn)) == NULL) {
 		err_set(e, ERR_IO, "cannot listen on %s:%lld: %s", cfg->bind,
 		    (long long)cfg->port, strerror(errno));
 		goto out;
@@ -166,7 +183,7 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	for (int i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
 	if ((purge = purger_new(&m->ctx, e)) == NULL ||
-	    announce(m->listener, e) == -1)
+	    announce(m->listener, &m->ctx, e) == -1)
 		goto out;
 	event_base_dispatch(base);
 	rc = 0;
@@ -179,6 +196,29 @@ out:
 	m->ctx.pool = NULL;
 	store_pool_free(m->ctx.db);
 	m->ctx.db = NULL;
+	/* What the pools delivered was replied to; let the loop write it
+	 * out (bounded) before the connections are freed. */
+	if (m->http != NULL && m->ctx.active > 0) {
+		struct timeval flush = { 0, MAIN_FLUSH_MS * 1000 };
+		struct timeval tick = { 0, 10000 };
+		struct event *sent =
+		    event_new(base, -1, EV_PERSIST, flushed_cb, &m->ctx);
+		/* Nothing but the connections may run now: the drain tick
+		 * asks the freed pools, SIGHUP the freed reloader. */
+		if (m->drain_ev != NULL)
+			event_del(m->drain_ev);
+		for (int i = 0; i < 3; i++)
+			if (sigs[i] != NULL)
+				event_del(sigs[i]);
+		purger_free(purge);
+		purge = NULL;
+		event_base_loopexit(base, &flush);
+		if (sent != NULL)
+			event_add(sent, &tick);
+		event_base_dispatch(base);
+		if (sent != NULL)
+			event_free(sent);
+	}
 	if (m->http != NULL)
 		evhttp_free(m->http);
 	for (int i = 0; i < 3; i++)

@@ -11,7 +11,7 @@ struct purger {
 	struct auth_ctx *ctx;
 	struct event *hourly, *next_batch;
 	int64_t before, deleted, total;
-	bool running, stopped;
+	bool running;
 };
 
 static int
@@ -32,12 +32,12 @@ batch_done(struct store_task *t, const struct err *e)
 
 	if (e->code != ERR_OK) {
 		p->running = false;
-		if (!p->stopped)
+		if (!p->ctx->closing)
 			log_msg(LOG_WARN, "purge: %s", e->msg);
 		return;
 	}
 	p->total += p->deleted;
-	if (p->deleted == PURGE_BATCH && !p->stopped) {
+	if (p->deleted == PURGE_BATCH && !p->ctx->closing) {
 		event_add(p->next_batch, &pause);
 		return;
 	}
@@ -52,6 +52,8 @@ batch_start(struct purger *p)
 {
 	struct err e = { 0 };
 
+	if (p->ctx->closing)
+		return;
 	p->task = (struct store_task){
 		.run = batch_run, .done = batch_done, .writes = true
 	};

@@ -33,7 +33,7 @@ seed_thread(void *arg)
 
 	/* Parse first: a bad file changes nothing. */
 	if (seed_load(cfg->secrets, &s, &r->seed_err) == 0 &&
-	    (st = store_open(
+	    (st = store_open_existing(
 	         cfg->db, (int)cfg->db_busy_timeout_ms, &r->seed_err)) != NULL)
 		seed_apply(st, s, &r->ctx->cost, (int64_t)time(NULL), &r->stats,
 		    &r->seed_err);

@@ -1,5 +1,6 @@
-/* routes: /login, /refresh, /logout, /.well-known/jwks.json, /health,
- * /demo and /openapi.json: parse, one call, reply. */
+/* routes: /login, /refresh, /logout, /.well-known/jwks.json, the OAuth
+ * metadata, /health, /demo and /openapi.json: parse, one call, reply; the
+ * route table (the OAuth endpoints' handlers are oauth_routes.c's). */
 #include "routes.h"
 
 #include <event2/http.h>
@@ -11,45 +12,11 @@
 #include "http_util.h"
 #include "json_util.h"
 #include "log.h"
+#include "oauth_metadata.h"
+#include "oauth_routes.h"
+#include "registration.h"
+#include "route_track.h"
 #include "session.h"
-
-/* In-flight accounting for a clean shutdown: a request counts until its
- * reply has been written out. */
-static void
-request_complete(struct evhttp_request *req, void *arg)
-{
-	struct auth_ctx *ctx = arg;
-
-	(void)req;
-	if (ctx->active > 0)
-		ctx->active--;
-}
-
-static void
-track(struct evhttp_request *req, struct auth_ctx *ctx)
-{
-	ctx->active++;
-	evhttp_request_set_on_complete_cb(req, request_complete, ctx);
-}
-
-/* A reply to a request whose client has gone is freed unsent, and its
- * completion callback never runs: settle the count here instead. */
-static void
-untrack_if_orphaned(struct evhttp_request *req, struct auth_ctx *ctx)
-{
-	if (evhttp_request_get_connection(req) == NULL && ctx->active > 0)
-		ctx->active--;
-}
-
-/* A refused use case: its error, with Retry-After when it asks for one. */
-static void
-reply_refusal(struct evhttp_request *req, const struct session_refusal *r)
-{
-	if (r->retry_after > 0)
-		http_reply_error_retry(req, &r->e, (int)r->retry_after);
-	else
-		http_reply_error(req, &r->e);
-}
 
 /* The token response; RFC 6749 5.1: never cached. */
 static void
@@ -92,9 +59,9 @@ tokens_replied(
 {
 	struct pending *p = arg;
 
-	untrack_if_orphaned(p->req, p->ctx);
+	route_untrack_if_orphaned(p->req, p->ctx);
 	if (r != NULL)
-		reply_refusal(p->req, r);
+		route_reply_refusal(p->req, r);
 	else
 		reply_tokens(p->req, pair);
 	free(p);
@@ -109,9 +76,9 @@ logout_replied(
 	struct json_object *reply;
 
 	(void)pair;
-	untrack_if_orphaned(p->req, p->ctx);
+	route_untrack_if_orphaned(p->req, p->ctx);
 	if (r != NULL) {
-		reply_refusal(p->req, r);
+		route_reply_refusal(p->req, r);
 	} else {
 		if ((reply = json_object_new_object()) != NULL)
 			json_add_string(reply, "status", "ok");
@@ -133,17 +100,71 @@ route_login(struct evhttp_request *req, void *arg)
 	const char *name, *pw;
 	size_t name_len, pw_len;
 
-	track(req, ctx);
+	route_track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
 	    json_get_string(body, "username", &name, &name_len, &r.e) == -1 ||
 	    json_get_string(body, "password", &pw, &pw_len, &r.e) == -1 ||
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
-	    session_login(ctx, name, name_len, pw, pw_len, addr, tokens_replied,
-	        p, &r) == -1) {
+	    session_login(ctx, NULL, name, name_len, pw, pw_len, addr,
+	        tokens_replied, p, &r) == -1) {
 		free(p);
-		reply_refusal(req, &r);
+		route_reply_refusal(req, &r);
+	}
+	json_object_put(body);
+}
+
+/* Registration ends here: 201 with the new user's name and sub. */
+static void
+registered(
+    const struct store_user *u, const struct session_refusal *r, void *arg)
+{
+	struct pending *p = arg;
+	struct json_object *reply;
+
+	route_untrack_if_orphaned(p->req, p->ctx);
+	if (r != NULL) {
+		route_reply_refusal(p->req, r);
+	} else {
+		if ((reply = json_object_new_object()) != NULL) {
+			json_add_string(reply, "username", u->username);
+			json_add_string(reply, "sub", u->sub);
+		}
+		http_reply_json(p->req, 201, reply, HTTP_NO_STORE);
+	}
+	free(p);
+}
+
+/* POST /register {"username","password"}: a new user
+ * (registration_start), when allow_registration is on; 404 otherwise. */
+static void
+route_register(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+	struct json_object *body = NULL;
+	struct pending *p = NULL;
+	struct session_refusal r = { 0 };
+	char addr[SESSION_ADDR_MAX];
+	const char *name, *pw;
+	size_t name_len, pw_len;
+
+	route_track(req, ctx);
+	http_client_addr(req, addr, sizeof(addr));
+	if (!ctx->cfg->allow_registration) {
+		err_set(&r.e, ERR_NOT_FOUND, "registration is off");
+		route_reply_refusal(req, &r);
+		return;
+	}
+	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
+	        -1 ||
+	    json_get_string(body, "username", &name, &name_len, &r.e) == -1 ||
+	    json_get_string(body, "password", &pw, &pw_len, &r.e) == -1 ||
+	    (p = pending_new(ctx, req, &r.e)) == NULL ||
+	    registration_start(ctx, name, name_len, pw, pw_len, addr,
+	        registered, p, &r) == -1) {
+		free(p);
+		route_reply_refusal(req, &r);
 	}
 	json_object_put(body);
 }
@@ -165,7 +186,7 @@ route_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
 	const char *tok;
 	size_t len;
 
-	track(req, ctx);
+	route_track(req, ctx);
 	http_client_addr(req, addr, sizeof(addr));
 	if (http_read_json(req, (size_t)ctx->cfg->max_body, &body, &r.e) ==
 	        -1 ||
@@ -173,16 +194,24 @@ route_refresh_token(struct evhttp_request *req, struct auth_ctx *ctx,
 	    (p = pending_new(ctx, req, &r.e)) == NULL ||
 	    use(ctx, tok, len, addr, done, p, &r) == -1) {
 		free(p);
-		reply_refusal(req, &r);
+		route_reply_refusal(req, &r);
 	}
 	json_object_put(body);
+}
+
+/* The JSON /refresh speaks for the configured client_id. */
+static int
+json_refresh(struct auth_ctx *ctx, const char *token, size_t len,
+    const char *addr, session_done done, void *arg, struct session_refusal *r)
+{
+	return session_refresh(ctx, NULL, token, len, addr, done, arg, r);
 }
 
 /* POST /refresh {"refresh_token"}: a new pair (session_refresh). */
 static void
 route_refresh(struct evhttp_request *req, void *arg)
 {
-	route_refresh_token(req, arg, session_refresh, tokens_replied);
+	route_refresh_token(req, arg, json_refresh, tokens_replied);
 }
 
 /* POST /logout {"refresh_token"}: the family revoked (session_logout). */
@@ -200,12 +229,36 @@ route_jwks(struct evhttp_request *req, void *arg)
 	struct auth_ctx *ctx = arg;
 	char cc[64];
 
-	track(req, ctx);
+	route_track(req, ctx);
 	snprintf(cc, sizeof(cc), "public, max-age=%lld",
 	    (long long)ctx->cfg->jwks_max_age);
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(req), "Cache-Control", cc);
 	http_reply_json(req, HTTP_OK, json_object_get(ctx->jwks_json), 0);
+}
+
+/* GET /.well-known/oauth-authorization-server (RFC 8414 3): the
+ * metadata, every URL under the issuer the tokens name. */
+static void
+route_metadata(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+	struct json_object *o =
+	    oauth_metadata(ctx->issuer_url, ctx->cfg->allow_password_grant);
+	struct err e = { 0 };
+	char cc[64];
+
+	route_track(req, ctx);
+	if (o == NULL) {
+		err_set(&e, ERR_NOMEM, "metadata");
+		http_reply_error(req, &e);
+		return;
+	}
+	snprintf(cc, sizeof(cc), "public, max-age=%lld",
+	    (long long)ctx->cfg->jwks_max_age);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Cache-Control", cc);
+	http_reply_json(req, HTTP_OK, o, 0);
 }
 
 /* Ready: the database answered the last work and probes (read and
@@ -228,7 +281,7 @@ route_health(struct evhttp_request *req, void *arg)
 	struct store_health h;
 	bool ready = ready_state(ctx, &h);
 
-	track(req, ctx);
+	route_track(req, ctx);
 	if (o != NULL) {
 		json_add_string(o, "status",
 		    ready           ? "ok"
@@ -261,7 +314,7 @@ route_live(struct evhttp_request *req, void *arg)
 	struct auth_ctx *ctx = arg;
 	struct json_object *o = json_object_new_object();
 
-	track(req, ctx);
+	route_track(req, ctx);
 	if (o != NULL)
 		json_add_string(o, "status", "ok");
 	http_reply_json(req, HTTP_OK, o, HTTP_NO_STORE);
@@ -273,7 +326,7 @@ route_demo(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 
-	track(req, ctx);
+	route_track(req, ctx);
 	static_files_handler(req, ctx->demo);
 }
 
@@ -283,7 +336,7 @@ route_openapi(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx *ctx = arg;
 
-	track(req, ctx);
+	route_track(req, ctx);
 	static_files_handler(req, ctx->openapi);
 }
 
@@ -291,7 +344,13 @@ static const struct route auth_routes[] = {
 	{ EVHTTP_REQ_POST, "/login", route_login },
 	{ EVHTTP_REQ_POST, "/refresh", route_refresh },
 	{ EVHTTP_REQ_POST, "/logout", route_logout },
+	{ EVHTTP_REQ_POST, "/register", route_register },
+	{ EVHTTP_REQ_POST, "/token", oauth_route_token },
+	{ EVHTTP_REQ_POST, "/revoke", oauth_route_revoke },
+	{ EVHTTP_REQ_POST, "/introspect", oauth_route_introspect },
 	{ EVHTTP_REQ_GET, "/.well-known/jwks.json", route_jwks },
+	{ EVHTTP_REQ_GET, "/.well-known/oauth-authorization-server",
+	    route_metadata },
 	{ EVHTTP_REQ_GET, "/health", route_health },
 	{ EVHTTP_REQ_GET, "/health/ready", route_health },
 	{ EVHTTP_REQ_GET, "/health/live", route_live },

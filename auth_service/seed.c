@@ -244,3 +244,32 @@ seed_apply(struct store *st, const struct seed *s,
 	}
 	return 0;
 }
+
+int
+seed_default_client(struct store *st, const char *client_id, int64_t now,
+    bool *created, struct err *e)
+{
+	struct store_client *found = NULL;
+	struct store_client c = { .client_id = (char *)client_id,
+		.grant_types =
+		    STORE_GRANT_PASSWORD | STORE_GRANT_REFRESH_TOKEN };
+	struct err ae = { 0 };
+
+	*created = false;
+	if (store_find_client(st, client_id, strlen(client_id), &found, e) ==
+	    -1)
+		return -1;
+	if (found != NULL) {
+		store_client_free(found);
+		return 0;
+	}
+	if (store_add_client(st, &c, now, &ae) == -1) {
+		/* Another issuer added it meanwhile: as good. */
+		if (ae.code == ERR_CONFLICT)
+			return 0;
+		*e = ae;
+		return -1;
+	}
+	*created = true;
+	return 0;
+}

@@ -51,4 +51,11 @@ int seed_apply(struct store *st, const struct seed *s,
     const struct password_cost *cost, int64_t now, struct seed_stats *stats,
     struct err *e);
 
+/* The configured client_id (the JSON /login and /refresh speak for it)
+ * as a public client allowed the password and refresh_token grants, if
+ * no client of that id exists; an operator's changes to it are kept.
+ * *created says whether it was added. */
+int seed_default_client(struct store *st, const char *client_id, int64_t now,
+    bool *created, struct err *e);
+
 #endif

@@ -40,7 +40,9 @@ service_load_keys(
 
 	if (set == NULL)
 		return err_set(e, ERR_NOMEM, "jwks");
-	if ((k = jwk_load_private_pem(cfg->private_key, &ke)) == NULL) {
+	if ((k = jwk_load_private_pem(cfg->private_key, &ke)) == NULL ||
+	    key_dir_apply_kid(cfg->private_key, k, &ke) == -1) {
+		jwk_free(k);
 		err_set(e, ERR_CONFIG, "private_key: %s", ke.msg);
 		goto fail;
 	}
@@ -49,7 +51,9 @@ service_load_keys(
 		goto fail;
 	}
 	for (char **p = cfg->public_keys; p != NULL && *p != NULL; p++) {
-		if ((k = jwk_load_public_pem(*p, &ke)) == NULL) {
+		if ((k = jwk_load_public_pem(*p, &ke)) == NULL ||
+		    key_dir_apply_kid(*p, k, &ke) == -1) {
+			jwk_free(k);
 			err_set(e, ERR_CONFIG, "public_keys: %s", ke.msg);
 			goto fail;
 		}
@@ -112,12 +116,19 @@ import_seed(struct auth_ctx *ctx, const struct seed *seed, struct err *e)
 {
 	struct seed_stats st;
 	struct store *s;
+	bool client_added = false;
 	int rc;
 
 	if ((s = store_open(
 	         ctx->cfg->db, (int)ctx->cfg->db_busy_timeout_ms, e)) == NULL)
 		return -1;
 	rc = seed_apply(s, seed, &ctx->cost, (int64_t)time(NULL), &st, e);
+	if (rc == 0 &&
+	    (rc = seed_default_client(s, ctx->cfg->client_id,
+	         (int64_t)time(NULL), &client_added, e)) == 0 &&
+	    client_added)
+		log_msg(
+		    LOG_INFO, "client %s added (public)", ctx->cfg->client_id);
 	store_free(s);
 	if (rc == -1)
 		return -1;
@@ -172,6 +183,7 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 		    cfg->throttle_window },
 	};
 	struct seed *seed = NULL;
+	bool no_list = false;
 	char dummy[32];
 
 	*ctx = (struct auth_ctx){ .cfg = cfg, .base = base };
@@ -189,14 +201,24 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	        cfg->demo_resource_origin, &ctx->demo, e) == -1 ||
 	    static_files_load_optional(cfg->openapi_dir,
 	        AUTH_OPENAPI_DIR_DEFAULT, "openapi_dir", service_openapi, 1,
-	        NULL, &ctx->openapi, e) == -1)
+	        NULL, &ctx->openapi, e) == -1 ||
+	    password_policy_load(cfg->common_passwords,
+	        strcmp(cfg->common_passwords, AUTH_COMMON_PASSWORDS_DEFAULT) ==
+	            0,
+	        &ctx->policy, &no_list, e) == -1)
 		goto fail;
+	if (no_list)
+		log_msg(LOG_WARN,
+		    "%s missing: new passwords are checked for length only",
+		    cfg->common_passwords);
 	if ((ctx->jwks_json = jwks_to_json(ctx->keys)) == NULL) {
 		err_set(e, ERR_NOMEM, "jwks");
 		goto fail;
 	}
-	ctx->issuer = (struct issuer){ ctx->keys->keys[0], cfg->issuer,
+	ctx->issuer = (struct issuer){ ctx->keys->keys[0], ctx->issuer_url,
 		cfg->audience, cfg->client_id, cfg->access_ttl };
+	if (service_set_issuer(ctx, cfg->port, e) == -1)
+		goto fail;
 	if (load_refresh_key(cfg, &ctx->refresh_key, e) == -1 ||
 	    import_seed(ctx, seed, e) == -1)
 		goto fail;
@@ -216,10 +238,15 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	         e)) == NULL)
 		goto fail;
 	{
-		struct store_pool_config pc = { cfg->db,
-			(int)cfg->db_busy_timeout_ms,
-			threads_of(cfg->db_threads), (size_t)cfg->db_queue,
-			SERVICE_PROBE_MS };
+		struct store_pool_config pc = { .database = cfg->db,
+			.busy_timeout_ms = (int)cfg->db_busy_timeout_ms,
+			.threads = threads_of(cfg->db_threads),
+			.queue_max = (size_t)cfg->db_queue,
+			.probe_interval_ms = SERVICE_PROBE_MS,
+			/* At most one busy wait behind the turn, then 503. */
+			.write_deadline_ms = cfg->db_busy_timeout_ms > 0
+			                         ? cfg->db_busy_timeout_ms
+			                         : 1000 };
 		if ((ctx->db = store_pool_new(base, &pc, e)) == NULL)
 			goto fail;
 	}
@@ -230,6 +257,13 @@ fail:
 	return -1;
 }
 
+int
+service_set_issuer(struct auth_ctx *ctx, int64_t port, struct err *e)
+{
+	return auth_config_issuer(
+	    ctx->cfg, port, ctx->issuer_url, sizeof(ctx->issuer_url), e);
+}
+
 void
 service_close(struct auth_ctx *ctx)
 {
@@ -238,13 +272,17 @@ service_close(struct auth_ctx *ctx)
 	ctx->closing = true;
 	password_pool_free(ctx->pool);
 	ctx->pool = NULL;
+	store_pool_free(ctx->db); /* its last deliveries still settle the
+	                             throttle */
+	ctx->db = NULL;
 	throttle_free(ctx->throttle);
-	store_pool_free(ctx->db);
+	ctx->throttle = NULL;
 	json_object_put(ctx->jwks_json);
 	jwks_free(ctx->keys);
 	permissions_free(ctx->perms);
 	static_files_free(ctx->demo);
 	static_files_free(ctx->openapi);
+	password_policy_free(ctx->policy);
 	secret_wipe(ctx->dummy_hash, sizeof(ctx->dummy_hash));
 	secret_wipe(&ctx->refresh_key, sizeof(ctx->refresh_key));
 	*ctx = (struct auth_ctx){ 0 };

@@ -14,6 +14,7 @@
 #include "issuer.h"
 #include "jwks.h"
 #include "password.h"
+#include "password_policy.h"
 #include "permissions.h"
 #include "refresh_token.h"
 #include "static_files.h"
@@ -31,12 +32,14 @@ struct auth_ctx {
 	struct permissions *perms; /* replaced on SIGHUP */
 	struct jwks *keys;         /* every published key; keys[0] signs */
 	struct json_object *jwks_json;
-	struct issuer issuer;
+	struct issuer issuer; /* issuer.issuer points at issuer_url */
+	char issuer_url[AUTH_ISSUER_MAX];
 	struct password_cost cost;
 	/* Unknown users are verified against this, so they cost what a
 	 * wrong password costs. */
 	char dummy_hash[PASSWORD_HASH_MAX];
-	struct static_files *demo;    /* NULL: /demo answers 404 */
+	struct password_policy *policy; /* new passwords (registration) */
+	struct static_files *demo;      /* NULL: /demo answers 404 */
 	struct static_files *openapi; /* NULL: /openapi.json answers 404 */
 	size_t active; /* requests whose reply is not fully sent */
 	bool draining; /* SIGTERM seen: no new logins */
@@ -58,6 +61,10 @@ int service_check(const struct auth_config *cfg, struct err *e);
 /* Fills ctx; on failure everything built so far is released. */
 int service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
     struct event_base *base, struct err *e);
+
+/* Sets the issuer URL once the listening port is known
+ * (auth_config_issuer). */
+int service_set_issuer(struct auth_ctx *ctx, int64_t port, struct err *e);
 
 /* Stops the hashing pool (delivering what is left) and frees the rest. */
 void service_close(struct auth_ctx *ctx);

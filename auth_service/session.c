@@ -24,14 +24,50 @@ struct json_object *
 token_pair_to_json(const struct token_pair *p)
 {
 	return issuer_token_reply(
-	    p->access_token, p->refresh_token, p->expires_in);
+	    p->access_token, p->refresh_token, p->expires_in, NULL);
+}
+
+struct json_object *
+token_pair_to_oauth_json(const struct token_pair *p)
+{
+	return issuer_token_reply(p->access_token, p->refresh_token,
+	    p->expires_in, p->scope != NULL ? p->scope : "");
 }
 
 void
 token_pair_wipe(struct token_pair *p)
 {
 	secret_free_str(p->access_token);
+	free(p->scope);
 	secret_wipe(p, sizeof(*p));
+}
+
+/* What a grant is for, as a use case keeps it (copies: the request's
+ * strings go before the use case ends). */
+struct grant_for {
+	char client_id[STORE_MAX_CLIENT_ID + 1];
+	int64_t access_ttl;
+	char *scope; /* NULL: none asked */
+};
+
+static int
+grant_for_set(struct grant_for *g, const struct auth_ctx *ctx,
+    const struct session_client *c, struct err *e)
+{
+	const char *id = c != NULL ? c->client_id : ctx->cfg->client_id;
+
+	if (strlen(id) > STORE_MAX_CLIENT_ID)
+		return err_set(e, ERR_INVALID_REQUEST, "client_id too long");
+	snprintf(g->client_id, sizeof(g->client_id), "%s", id);
+	g->access_ttl = c != NULL ? c->access_ttl : 0;
+	g->scope = NULL;
+	if (c != NULL && c->scope != NULL) {
+		if (strlen(c->scope) > STORE_MAX_SCOPE)
+			return err_set(e, ERR_INVALID_SCOPE, "scope too long");
+		if ((g->scope = strdup(c->scope)) == NULL)
+			return err_set(e, ERR_NOMEM, "scope");
+	}
+	return 0;
 }
 
 /* An audit line: event plus who and where; never a secret. */
@@ -72,6 +108,7 @@ refusal_from(struct session_refusal *r, const struct err *e)
 	r->e = *e;
 	r->retry_after = 0;
 	if (e->code == ERR_IO) {
+		r->e = (struct err){ 0 }; /* err_set keeps a first error */
 		err_set(&r->e, ERR_UNAVAILABLE, "database: %s", e->msg);
 		r->retry_after = 1;
 	} else if (e->code == ERR_UNAVAILABLE) {
@@ -114,16 +151,27 @@ signer_drop(struct signer *s)
 	*s = (struct signer){ 0 };
 }
 
-/* On a worker: the pair for a family's live generation and its user. */
+/* On a worker: the pair for a family's live generation and its user,
+ * within the family's scope and narrowed to what this request asks. */
 static int
 signer_pair(const struct signer *s, const struct store_grant *g,
-    const struct store_user *u, struct token_pair *out, struct err *e)
+    const struct store_user *u, const struct grant_for *f,
+    struct token_pair *out, struct err *e)
 {
+	struct issuer_subject subject = { .sub = u->sub,
+		.username = u->username,
+		.roles = u->roles,
+		.n_roles = u->n_roles,
+		.client_id = g->client_id,
+		.within = g->scope,
+		.scope = f->scope };
+
 	if (refresh_token_make(s->refresh_key, g->family_id, g->generation,
 	        out->refresh_token) == -1)
 		return err_set(e, ERR_INTERNAL, "refresh token");
-	return issuer_access_token(&s->issuer, u, s->perms, wall_now(),
-	    &out->access_token, &out->expires_in, e);
+	return issuer_access_token(&s->issuer, &subject, s->perms, wall_now(),
+	    f->access_ttl, &out->access_token, &out->scope, &out->expires_in,
+	    e);
 }
 
 /* Login ------------------------------------------------------------------ */
@@ -142,6 +190,7 @@ struct login {
 	struct store_grant grant;
 	struct signer signer;
 	struct token_pair pair;
+	struct grant_for grant_for;
 	session_done done;
 	void *arg;
 };
@@ -151,6 +200,7 @@ login_free(struct login *l)
 {
 	if (l == NULL)
 		return;
+	free(l->grant_for.scope);
 	store_user_free(l->user);
 	free(l->username);
 	if (l->password != NULL)
@@ -195,8 +245,9 @@ login_open_family(struct store *s, struct store_task *t, struct err *e)
 	    store_update_password_hash(
 	        s, l->user->id, l->user->password_hash, l->new_hash, &re) == -1)
 		log_msg(LOG_WARN, "re-hash not stored: %s", re.msg);
-	return store_create_family(s, l->family_id, l->user->id, cfg->client_id,
-	    wall_now(), cfg->refresh_ttl, cfg->family_ttl, &l->grant, e);
+	return store_create_family(s, l->family_id, l->user->id,
+	    l->grant_for.client_id, l->grant_for.scope, wall_now(),
+	    cfg->refresh_ttl, cfg->family_ttl, &l->grant, e);
 }
 
 /* Step 4, worker, after the commit: the tokens. */
@@ -205,7 +256,8 @@ login_sign(struct store_task *t, struct err *e)
 {
 	struct login *l = (struct login *)t;
 
-	return signer_pair(&l->signer, &l->grant, l->user, &l->pair, e);
+	return signer_pair(
+	    &l->signer, &l->grant, l->user, &l->grant_for, &l->pair, e);
 }
 
 /* Step 5, loop: answer. */
@@ -339,9 +391,10 @@ login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
 }
 
 int
-session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
-    const char *password, size_t password_len, const char *addr,
-    session_done done, void *arg, struct session_refusal *r)
+session_login(struct auth_ctx *ctx, const struct session_client *c,
+    const char *name, size_t name_len, const char *password,
+    size_t password_len, const char *addr, session_done done, void *arg,
+    struct session_refusal *r)
 {
 	struct login *l;
 	int64_t wait;
@@ -360,6 +413,10 @@ session_login(struct auth_ctx *ctx, const char *name, size_t name_len,
 		return err_set(&r->e, ERR_NOMEM, "login");
 	l->done = done;
 	l->arg = arg;
+	if (grant_for_set(&l->grant_for, ctx, c, &r->e) == -1) {
+		login_free(l);
+		return -1;
+	}
 	if ((wait = login_wait(ctx, l)) > 0) {
 		audit("login_throttled", name, name_len, l->addr, NULL, NULL);
 		login_free(l);
@@ -393,6 +450,7 @@ struct rotation {
 	struct store_user *user;
 	struct signer signer;
 	struct token_pair pair;
+	struct grant_for grant_for;
 	session_done done;
 	void *arg;
 };
@@ -400,6 +458,7 @@ struct rotation {
 static void
 rotation_free(struct rotation *t)
 {
+	free(t->grant_for.scope);
 	store_user_free(t->user);
 	signer_drop(&t->signer);
 	token_pair_wipe(&t->pair);
@@ -412,8 +471,9 @@ rotation_run(struct store *s, struct store_task *task, struct err *e)
 {
 	struct rotation *t = (struct rotation *)task;
 
-	return store_rotate(s, t->family_id, t->generation, wall_now(),
-	    t->ctx->cfg->refresh_ttl, &t->grant, &t->user, &t->why, e);
+	return store_rotate(s, t->family_id, t->generation,
+	    t->grant_for.client_id, wall_now(), t->ctx->cfg->refresh_ttl,
+	    &t->grant, &t->user, &t->why, e);
 }
 
 /* Worker, after the commit. */
@@ -422,7 +482,8 @@ rotation_sign(struct store_task *task, struct err *e)
 {
 	struct rotation *t = (struct rotation *)task;
 
-	return signer_pair(&t->signer, &t->grant, t->user, &t->pair, e);
+	return signer_pair(
+	    &t->signer, &t->grant, t->user, &t->grant_for, &t->pair, e);
 }
 
 /* Loop: audit and answer. */
@@ -451,8 +512,9 @@ rotation_done(struct store_task *task, const struct err *e)
 }
 
 int
-session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
-    const char *addr, session_done done, void *arg, struct session_refusal *r)
+session_refresh(struct auth_ctx *ctx, const struct session_client *c,
+    const char *token, size_t len, const char *addr, session_done done,
+    void *arg, struct session_refusal *r)
 {
 	struct rotation *t;
 
@@ -462,6 +524,10 @@ session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
 		    &r->e, ERR_INVALID_REQUEST, "empty refresh_token");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "refresh");
+	if (grant_for_set(&t->grant_for, ctx, c, &r->e) == -1) {
+		rotation_free(t);
+		return -1;
+	}
 	snprintf(t->addr, sizeof(t->addr), "%s", addr);
 	/* Any string, however long (the body limit bounds it), that is not
 	 * one of ours is an unknown token: no database work at all. */
@@ -482,6 +548,110 @@ session_refresh(struct auth_ctx *ctx, const char *token, size_t len,
 		.writes = true };
 	if (store_pool_submit(ctx->db, &t->task, &r->e) == -1) {
 		rotation_free(t);
+		r->retry_after = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Client credentials ----------------------------------------------------- */
+
+struct client_grant {
+	struct store_task task; /* first */
+	struct auth_ctx *ctx;
+	char addr[SESSION_ADDR_MAX];
+	struct grant_for grant_for;
+	struct store_client *client; /* as it is now, read on the worker */
+	struct signer signer;
+	struct token_pair pair;
+	session_done done;
+	void *arg;
+};
+
+static void
+client_grant_free(struct client_grant *t)
+{
+	free(t->grant_for.scope);
+	store_client_free(t->client);
+	signer_drop(&t->signer);
+	token_pair_wipe(&t->pair);
+	free(t);
+}
+
+/* Worker: the client's roles of now (a client removed meanwhile gets
+ * nothing). */
+static int
+client_grant_run(struct store *s, struct store_task *task, struct err *e)
+{
+	struct client_grant *t = (struct client_grant *)task;
+
+	if (store_find_client(s, t->grant_for.client_id,
+	        strlen(t->grant_for.client_id), &t->client, e) == -1)
+		return -1;
+	if (t->client == NULL)
+		return err_set(e, ERR_INVALID_CLIENT, "client gone");
+	return 0;
+}
+
+/* Worker: the token. */
+static int
+client_grant_sign(struct store_task *task, struct err *e)
+{
+	struct client_grant *t = (struct client_grant *)task;
+	struct issuer_subject subject = { .sub = t->client->client_id,
+		.roles = t->client->roles,
+		.n_roles = t->client->n_roles,
+		.client_id = t->client->client_id,
+		.scope = t->grant_for.scope };
+
+	return issuer_access_token(&t->signer.issuer, &subject, t->signer.perms,
+	    wall_now(), t->grant_for.access_ttl, &t->pair.access_token,
+	    &t->pair.scope, &t->pair.expires_in, e);
+}
+
+static void
+client_grant_done(struct store_task *task, const struct err *e)
+{
+	struct client_grant *t = (struct client_grant *)task;
+	struct session_refusal r;
+
+	if (e->code == ERR_OK) {
+		audit("client_credentials", t->grant_for.client_id,
+		    strlen(t->grant_for.client_id), t->addr, NULL, NULL);
+		t->done(&t->pair, NULL, t->arg);
+	} else {
+		refusal_from(&r, e);
+		t->done(NULL, &r, t->arg);
+	}
+	client_grant_free(t);
+}
+
+int
+session_client_credentials(struct auth_ctx *ctx,
+    const struct store_client *client, const char *scope, const char *addr,
+    session_done done, void *arg, struct session_refusal *r)
+{
+	struct session_client c = { client->client_id, client->access_ttl,
+		scope };
+	struct client_grant *t;
+
+	*r = (struct session_refusal){ 0 };
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return err_set(&r->e, ERR_NOMEM, "client_credentials");
+	if (grant_for_set(&t->grant_for, ctx, &c, &r->e) == -1) {
+		client_grant_free(t);
+		return -1;
+	}
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->ctx = ctx;
+	t->done = done;
+	t->arg = arg;
+	signer_take(ctx, &t->signer);
+	t->task = (struct store_task){ .run = client_grant_run,
+		.compute = client_grant_sign,
+		.done = client_grant_done };
+	if (store_pool_submit(ctx->db, &t->task, &r->e) == -1) {
+		client_grant_free(t);
 		r->retry_after = 1;
 		return -1;
 	}

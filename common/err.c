@@ -33,6 +33,14 @@ static const char *const err_names[ERR_CODE_COUNT] = {
 	[ERR_TOKEN_CLAIMS] = "token_claims",
 	[ERR_BEARER_MALFORMED] = "bearer_malformed",
 	[ERR_INSUFFICIENT_SCOPE] = "insufficient_scope",
+	[ERR_REQUEST_TIMEOUT] = "request_timeout",
+	[ERR_INVALID_CLIENT] = "invalid_client",
+	[ERR_UNAUTHORIZED_CLIENT] = "unauthorized_client",
+	[ERR_UNSUPPORTED_GRANT_TYPE] = "unsupported_grant_type",
+	[ERR_INVALID_SCOPE] = "invalid_scope",
+	[ERR_UNSUPPORTED_TOKEN_TYPE] = "unsupported_token_type",
+	[ERR_CONFLICT] = "conflict",
+	[ERR_WEAK_PASSWORD] = "weak_password",
 };
 
 int

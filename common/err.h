@@ -39,6 +39,15 @@ enum err_code {
 	ERR_BEARER_MALFORMED,
 	/* 403 error="insufficient_scope" (RFC 6750 3.1) */
 	ERR_INSUFFICIENT_SCOPE,
+	ERR_REQUEST_TIMEOUT, /* 408: request head or body not in time */
+	/* OAuth 2.0 token endpoint errors (RFC 6749 5.2, RFC 7009 2.2.1) */
+	ERR_INVALID_CLIENT,         /* 401 with WWW-Authenticate: Basic */
+	ERR_UNAUTHORIZED_CLIENT,    /* 400: grant not allowed to the client */
+	ERR_UNSUPPORTED_GRANT_TYPE, /* 400 */
+	ERR_INVALID_SCOPE,          /* 400: more than the subject holds */
+	ERR_UNSUPPORTED_TOKEN_TYPE, /* 400 (RFC 7009 2.2.1) */
+	ERR_CONFLICT,               /* 409: the name is taken */
+	ERR_WEAK_PASSWORD,          /* 400: refused by the password policy */
 	ERR_CODE_COUNT
 };
 

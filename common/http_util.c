@@ -25,6 +25,7 @@ struct http_answer {
 	const char *description;
 	bool challenge;   /* 401/400 with WWW-Authenticate: Bearer ... */
 	bool token_error; /* adds error="<error>" to the challenge */
+	bool basic;       /* the challenge is Basic (client authentication) */
 };
 
 static const struct http_answer http_answers[ERR_CODE_COUNT] = {
@@ -73,10 +74,38 @@ static const struct http_answer http_answers[ERR_CODE_COUNT] = {
 	    "expected one Authorization header: Bearer <token>", true, true },
 	[ERR_INSUFFICIENT_SCOPE] = { 403, "insufficient_scope",
 	    "the token lacks the required permission", true, true },
+	[ERR_REQUEST_TIMEOUT] = { 408, "request_timeout",
+	    "the request was not received in time", false, false },
+	/* RFC 6749 5.2: 401 with a challenge for the scheme the client may
+	 * use, whether or not Basic was tried (every 401 carries one). */
+	[ERR_INVALID_CLIENT] = { .status = 401,
+	    .error = "invalid_client",
+	    .description = "client authentication failed",
+	    .challenge = true,
+	    .basic = true },
+	[ERR_UNAUTHORIZED_CLIENT] = { .status = 400,
+	    .error = "unauthorized_client",
+	    .description = "the client may not use this grant or token" },
+	[ERR_UNSUPPORTED_GRANT_TYPE] = { .status = 400,
+	    .error = "unsupported_grant_type",
+	    .description = "the grant type is not supported" },
+	[ERR_INVALID_SCOPE] = { .status = 400,
+	    .error = "invalid_scope",
+	    .description = "the scope asks for more than is held" },
+	[ERR_UNSUPPORTED_TOKEN_TYPE] = { .status = 400,
+	    .error = "unsupported_token_type",
+	    .description = "access tokens are not revoked: they expire" },
+	[ERR_CONFLICT] = { .status = 409,
+	    .error = "conflict",
+	    .description = "the name is taken" },
+	[ERR_WEAK_PASSWORD] = { .status = 400,
+	    .error = "invalid_request",
+	    .description = "the password is too short or too common" },
 };
 
-static const struct http_answer http_internal = { 500, "server_error",
-	"internal server error", false, false };
+static const struct http_answer http_internal = { .status = 500,
+	.error = "server_error",
+	.description = "internal server error" };
 
 void
 http_set_realm(const char *realm)
@@ -118,6 +147,10 @@ reason_for(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
 	case 413:
 		return "Content Too Large";
 	case 429:
@@ -207,7 +240,8 @@ add_challenge(struct evhttp_request *req, const struct http_answer *a,
 	char value[512];
 	int n;
 
-	n = snprintf(value, sizeof(value), "Bearer realm=\"%s\"", http_realm);
+	n = snprintf(value, sizeof(value), "%s realm=\"%s\"",
+	    a->basic ? "Basic" : "Bearer", http_realm);
 	if (a->token_error && n > 0 && (size_t)n < sizeof(value))
 		n += snprintf(value + n, sizeof(value) - (size_t)n,
 		    ", error=\"%s\", error_description=\"%s\"", a->error,
@@ -616,4 +650,26 @@ http_client_addr(struct evhttp_request *req, char *buf, size_t len)
 	if (conn != NULL)
 		evhttp_connection_get_peer(conn, &addr, &port);
 	snprintf(buf, len, "%s", addr != NULL ? addr : "unknown");
+}
+
+size_t
+http_error_bytes(enum err_code code, char *buf, size_t len)
+{
+	const struct http_answer *a = answer_for(code);
+	char body[256];
+	int n, m;
+
+	/* Written without evhttp, whose request is still half read: the
+	 * connection closes after it (RFC 9110 15.5.9). */
+	n = snprintf(body, sizeof(body),
+	    "{\"error\":\"%s\",\"error_description\":\"%s\"}\n", a->error,
+	    a->description);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return 0;
+	m = snprintf(buf, len,
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\nConnection: close\r\n"
+	    "Content-Length: %d\r\n\r\n%s",
+	    a->status, reason_for(a->status), n, body);
+	return m > 0 && (size_t)m < len ? (size_t)m : 0;
 }

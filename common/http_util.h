@@ -130,6 +130,11 @@ int http_bearer_token(
 /* The peer's address as text ("127.0.0.1"), into buf. */
 void http_client_addr(struct evhttp_request *req, char *buf, size_t len);
 
+/* A whole HTTP/1.1 error response for code, from the same table, with
+ * Connection: close, into buf: for a connection whose request evhttp has
+ * not finished reading (a 408). Its length, 0 if it does not fit. */
+size_t http_error_bytes(enum err_code code, char *buf, size_t len);
+
 /* The status code a reply for this error code would carry. */
 int http_status_for(enum err_code code);
 

@@ -15,8 +15,6 @@ struct guard {
 	struct verify_policy policy; /* keys: the current set, owned */
 	struct jwks *keys;
 	struct token_cache *cache;
-	void (*unknown_kid)(void *arg);
-	void *unknown_kid_arg;
 };
 
 struct guard *
@@ -37,8 +35,6 @@ guard_new(const struct guard_config *cfg, struct err *e)
 		.leeway = cfg->leeway,
 		.now = cfg->now,
 		.now_arg = cfg->now_arg };
-	g->unknown_kid = cfg->unknown_kid;
-	g->unknown_kid_arg = cfg->unknown_kid_arg;
 	return g;
 }
 
@@ -98,14 +94,10 @@ verified_token(struct guard *g, const char *token, size_t len,
 		r->cache_hit = true;
 		return 0;
 	}
-	if (verify_access_token(token, len, &g->policy, &t, e) == -1) {
-		/* A kid we do not know may be a key the issuer has just
-		 * published (RFC 7517 5): let the key source decide whether
-		 * a refetch is due. */
-		if (e->code == ERR_TOKEN_KID && g->unknown_kid != NULL)
-			g->unknown_kid(g->unknown_kid_arg);
+	/* ERR_TOKEN_KID: a key the issuer may have just published (RFC
+	 * 7517 5); routes.c holds such a request for a refetch. */
+	if (verify_access_token(token, len, &g->policy, &t, e) == -1)
 		return -1;
-	}
 	if (!token_cache_put(g->cache, token, len, t, now))
 		r->owned = t;
 	r->token = t;

@@ -22,10 +22,6 @@ struct guard_config {
 	/* The clock (seconds since the epoch); NULL: the system clock. */
 	int64_t (*now)(void *arg);
 	void *now_arg;
-	/* Called (from the worker thread) when a token names a kid the key
-	 * set lacks, so the key source may refetch; may be NULL. */
-	void (*unknown_kid)(void *arg);
-	void *unknown_kid_arg;
 };
 
 /* What a route requires (routes.json): no token at all, every one of its

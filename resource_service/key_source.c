@@ -1,6 +1,7 @@
 /* key_source: PEM files or a JWKS URL -> the current key set, published to
- * the workers' mailboxes. Everything but key_source_unknown_kid() runs on
- * the control thread, so the fetch state needs no lock. */
+ * the workers' mailboxes. Everything but key_source_kid_wanted() and
+ * key_source_fetches_done() runs on the control thread, so the fetch
+ * state needs no lock; the unknown-kid table has its own. */
 #include "key_source.h"
 
 #include <ctype.h>
@@ -11,6 +12,7 @@
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +39,26 @@ struct key_source {
 	char *connect_host; /* host without an IPv6 literal's brackets */
 	char *target;       /* path and query */
 	struct event *refresh_ev;
-	struct event *kick_ev;
+	struct event *kick_ev; /* an unknown kid wants a fetch */
 	bool in_flight;
-	int64_t retry_delay; /* seconds; doubles on failure up to min_age */
-	_Atomic int64_t kid_gate_ms; /* monotonic ms before which an unknown
-	                                kid does not trigger a fetch */
+	int64_t retry_delay;     /* seconds; doubles on failure up to min_age */
+	int64_t last_start_ms;   /* monotonic, of the last fetch started */
+	struct event **watchers; /* activated after every fetch */
+	size_t n_watchers;
+
+	/* Unknown kids, from any worker thread: the fetch count and the kid
+	 * table are under kid_lock; done is read without it. */
+	pthread_mutex_t kid_lock;
+	uint64_t started;      /* fetches started; the next is started + 1 */
+	uint64_t in_flight_no; /* number of the fetch under way */
+	bool want;             /* a kid waits for a fetch not yet started */
+	_Atomic uint64_t done; /* number of the last fetch that finished */
+	struct key_source_kid_entry {
+		char kid[JWK_KID_MAX + 1];
+		size_t len;       /* 0: a free slot */
+		uint64_t need;    /* pending: the fetch that answers it */
+		int64_t until_ms; /* refused (not pending) until then */
+	} kids[KEY_SOURCE_KIDS];
 };
 
 static int64_t
@@ -175,12 +192,30 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	fetch_start(arg, "scheduled refresh");
 }
 
+/* An unknown kid wants a fetch: at most one starts per
+ * refetch_interval, however many kids (and however junk) ask, so a
+ * flood of forged tokens is no load on the issuer; every kid waiting is
+ * answered by the same fetch. */
 static void
 kick_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct key_source *ks = arg;
+	int64_t next = ks->last_start_ms + ks->cfg.refetch_interval * 1000;
+	int64_t now = mono_ms();
+
 	(void)fd;
 	(void)what;
-	fetch_start(arg, "unknown kid");
+	if (ks->in_flight)
+		return; /* its end kicks again */
+	if (ks->last_start_ms != 0 && now < next) {
+		struct timeval tv = { (time_t)((next - now) / 1000),
+			(suseconds_t)((next - now) % 1000) * 1000 };
+
+		if (!event_pending(ks->kick_ev, EV_TIMEOUT, NULL))
+			event_add(ks->kick_ev, &tv);
+		return;
+	}
+	fetch_start(ks, "unknown kid");
 }
 
 struct key_source *
@@ -196,7 +231,8 @@ key_source_new(
 	ks->base = base;
 	ks->cfg = *cfg;
 	ks->retry_delay = 1;
-	atomic_init(&ks->kid_gate_ms, 0);
+	pthread_mutex_init(&ks->kid_lock, NULL);
+	atomic_init(&ks->done, 0);
 	if (!key_source_is_remote(ks))
 		return ks;
 	if (setup_remote(ks, e) == -1)
@@ -232,7 +268,9 @@ key_source_free(struct key_source *ks)
 	free(ks->connect_host);
 	free(ks->target);
 	free(ks->subs);
+	free(ks->watchers);
 	jwks_free(ks->current);
+	pthread_mutex_destroy(&ks->kid_lock);
 	free(ks);
 }
 
@@ -292,22 +330,130 @@ key_source_reload(struct key_source *ks, struct err *e)
 	return 0;
 }
 
-void
-key_source_unknown_kid(void *arg)
+int
+key_source_watch(struct key_source *ks, struct event *ev, struct err *e)
 {
-	struct key_source *ks = arg;
-	int64_t now = mono_ms();
-	int64_t gate =
-	    atomic_load_explicit(&ks->kid_gate_ms, memory_order_relaxed);
+	struct event **w;
 
-	if (now < gate)
-		return;
-	/* Of all workers racing here, exactly one wins the interval. */
-	if (!atomic_compare_exchange_strong(
-	        &ks->kid_gate_ms, &gate, now + ks->cfg.refetch_interval * 1000))
-		return;
+	w = realloc(
+	    ks->watchers, (ks->n_watchers + 1) * sizeof(struct event *));
+	if (w == NULL)
+		return err_set(e, ERR_NOMEM, "key watchers");
+	w[ks->n_watchers++] = ev;
+	ks->watchers = w;
+	return 0;
+}
+
+uint64_t
+key_source_fetches_done(struct key_source *ks)
+{
+	return atomic_load_explicit(&ks->done, memory_order_acquire);
+}
+
+/* The entry of kid, or NULL. Called with kid_lock. */
+static struct key_source_kid_entry *
+kid_find(struct key_source *ks, const char *kid, size_t len)
+{
+	for (size_t i = 0; i < KEY_SOURCE_KIDS; i++)
+		if (ks->kids[i].len == len &&
+		    memcmp(ks->kids[i].kid, kid, len) == 0)
+			return &ks->kids[i];
+	return NULL;
+}
+
+/* A slot for a new kid: a free one, else the refusal ending first; a
+ * table full of pending kids records nothing (the kid still waits for
+ * the next fetch, it only goes unremembered). Called with kid_lock. */
+static struct key_source_kid_entry *
+kid_slot(struct key_source *ks, int64_t now)
+{
+	struct key_source_kid_entry *best = NULL;
+
+	for (size_t i = 0; i < KEY_SOURCE_KIDS; i++) {
+		struct key_source_kid_entry *k = &ks->kids[i];
+
+		if (k->len == 0 || (k->need == 0 && k->until_ms <= now))
+			return k;
+		if (k->need == 0 &&
+		    (best == NULL || k->until_ms < best->until_ms))
+			best = k;
+	}
+	return best;
+}
+
+enum key_source_kid
+key_source_kid_wanted(
+    struct key_source *ks, const char *kid, size_t len, uint64_t *need)
+{
+	struct key_source_kid_entry *k;
+	int64_t now = mono_ms();
+	bool kick = false;
+
+	if (len == 0 || len > JWK_KID_MAX)
+		return KEY_SOURCE_KID_REFUSE; /* no key could have it */
+	pthread_mutex_lock(&ks->kid_lock);
+	if ((k = kid_find(ks, kid, len)) != NULL) {
+		if (k->need != 0) {
+			*need = k->need;
+			pthread_mutex_unlock(&ks->kid_lock);
+			return KEY_SOURCE_KID_WAIT;
+		}
+		if (k->until_ms > now) {
+			/* A fetch made after this kid was first seen did
+			 * not bring it: refused without asking again. */
+			pthread_mutex_unlock(&ks->kid_lock);
+			return KEY_SOURCE_KID_REFUSE;
+		}
+		k->len = 0;
+	}
+	/* The next fetch to start answers it: one under way may have been
+	 * sent before the issuer published this key. */
+	*need = ks->started + 1;
+	if ((k = kid_slot(ks, now)) != NULL) {
+		memcpy(k->kid, kid, len);
+		k->len = len;
+		k->need = *need;
+		k->until_ms = 0;
+	}
+	if (!ks->want) {
+		ks->want = true;
+		kick = true;
+	}
+	pthread_mutex_unlock(&ks->kid_lock);
 	/* event_active is safe from another thread once evthread is on. */
-	event_active(ks->kick_ev, 0, 0);
+	if (kick)
+		event_active(ks->kick_ev, 0, 0);
+	return KEY_SOURCE_KID_WAIT;
+}
+
+/* Control thread: the kids fetch no answered, set the set it brought
+ * (NULL: the fetch failed, which proves nothing about a kid). */
+static void
+kids_answered(struct key_source *ks, uint64_t no, const struct jwks *set)
+{
+	int64_t until = mono_ms() + ks->cfg.unknown_kid_ttl * 1000;
+	bool again;
+
+	pthread_mutex_lock(&ks->kid_lock);
+	for (size_t i = 0; i < KEY_SOURCE_KIDS; i++) {
+		struct key_source_kid_entry *k = &ks->kids[i];
+
+		if (k->len == 0 || k->need == 0 || k->need > no)
+			continue;
+		k->need = 0;
+		if (set != NULL && jwks_find(set, k->kid, k->len) == NULL)
+			k->until_ms = until;
+		else
+			k->len = 0;
+	}
+	again = ks->want;
+	pthread_mutex_unlock(&ks->kid_lock);
+	atomic_store_explicit(&ks->done, no, memory_order_release);
+	for (size_t i = 0; i < ks->n_watchers; i++)
+		event_active(ks->watchers[i], EV_READ, 1);
+	/* Kids seen while this fetch was under way need the next one. */
+	if (again)
+		event_active(ks->kick_ev, 0, 0);
 }
 
 int
@@ -386,6 +532,7 @@ fetch_failed(struct key_source *ks, const char *why)
 {
 	int64_t delay = ks->retry_delay;
 
+	kids_answered(ks, ks->in_flight_no, NULL);
 	log_msg(LOG_WARN,
 	    "JWKS fetch from %s failed: %s; %s, retry in %" PRId64 " s",
 	    ks->cfg.jwks_url, why,
@@ -443,6 +590,7 @@ fetch_done(struct evhttp_request *req, void *arg)
 	life = clamp_age(ks, age);
 	ks->retry_delay = 1;
 	publish(ks, set, ks->cfg.jwks_url);
+	kids_answered(ks, ks->in_flight_no, ks->current);
 	/* Refetch at four fifths of the lifetime, so a fresh copy is in hand
 	 * before this one is stale. */
 	schedule(ks, life - life / 5 > 0 ? life - life / 5 : 1);
@@ -464,6 +612,11 @@ fetch_start(struct key_source *ks, const char *why)
 	evhttp_add_header(h, "Host", ks->host_header);
 	evhttp_add_header(h, "Accept", "application/json");
 	log_msg(LOG_DEBUG, "fetching JWKS from %s (%s)", ks->cfg.jwks_url, why);
+	pthread_mutex_lock(&ks->kid_lock);
+	ks->in_flight_no = ++ks->started;
+	ks->want = false; /* every kid seen so far is answered by this one */
+	pthread_mutex_unlock(&ks->kid_lock);
+	ks->last_start_ms = mono_ms();
 	ks->in_flight = true;
 	evtimer_del(ks->refresh_ev);
 	if (evhttp_make_request(ks->conn, req, EVHTTP_REQ_GET, ks->target) !=

@@ -18,13 +18,16 @@
 
 #define KEY_SOURCE_MAX_JWKS (256L * 1024) /* bytes of a JWKS response */
 #define KEY_SOURCE_MAX_SUBSCRIBERS 1024
+#define KEY_SOURCE_KIDS 512 /* unknown kids remembered */
 
 struct key_source_config {
 	char *const *pem_paths; /* NULL-terminated; used without a jwks_url */
 	const char *jwks_url;   /* "http://host[:port]/path"; NULL or "": PEM */
 	int64_t min_age;        /* clamp of the response's max-age, seconds */
 	int64_t max_age;
-	int64_t refetch_interval; /* unknown kid: at most one fetch per this */
+	int64_t refetch_interval; /* unknown kids: at most one fetch per this */
+	int64_t unknown_kid_ttl;  /* a kid a later fetch lacked: refused at
+	                             once for this long, seconds */
 	int64_t timeout;          /* one fetch, seconds */
 };
 
@@ -48,11 +51,23 @@ int key_source_start(struct key_source *ks, struct err *e);
  * the running set is kept and -1 returned); a JWKS is refetched now. */
 int key_source_reload(struct key_source *ks, struct err *e);
 
-/* Any thread: a token named a kid no key has. Starts a JWKS refetch unless
- * one started less than refetch_interval ago, so a flood of random kids
- * cannot turn the verifier into a load generator against the issuer.
- * Lock-free: one atomic compare-and-swap decides. arg is the key_source. */
-void key_source_unknown_kid(void *arg);
+/* Any thread (JWKS mode): a token names a kid the worker's key set lacks.
+ * KEY_SOURCE_KID_REFUSE: a fetch made after this kid was first seen did
+ * not bring it (remembered per kid for unknown_kid_ttl), or no key could
+ * have it. KEY_SOURCE_KID_WAIT: a fetch is wanted (coalesced: one per
+ * refetch_interval at most, whatever kids ask) and *need is the number of
+ * the fetch that answers for this kid; when key_source_fetches_done()
+ * reaches it, the workers' mailboxes hold what it brought. */
+enum key_source_kid { KEY_SOURCE_KID_REFUSE, KEY_SOURCE_KID_WAIT };
+enum key_source_kid key_source_kid_wanted(
+    struct key_source *ks, const char *kid, size_t len, uint64_t *need);
+
+/* Any thread: the number of the last fetch that finished (well or not). */
+uint64_t key_source_fetches_done(struct key_source *ks);
+
+/* Before key_source_start: ev (on a worker's base) is activated after
+ * every fetch, from the control thread. */
+int key_source_watch(struct key_source *ks, struct event *ev, struct err *e);
 
 /* True in JWKS mode (the unknown-kid hook is worth installing). */
 bool key_source_is_remote(const struct key_source *ks);

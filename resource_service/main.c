@@ -24,6 +24,7 @@
 #include "guard.h"
 #include "http_util.h"
 #include "key_source.h"
+#include "listener.h"
 #include "log.h"
 #include "resource_config.h"
 #include "routes.h"
@@ -158,11 +159,7 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	struct guard_config gc = { .issuer = d->cfg.issuer,
 		.audience = d->cfg.audience,
 		.leeway = d->cfg.leeway,
-		.cache_entries = (size_t)d->cfg.token_cache_size,
-		.unknown_kid = key_source_is_remote(d->keys)
-		                   ? key_source_unknown_kid
-		                   : NULL,
-		.unknown_kid_arg = d->keys };
+		.cache_entries = (size_t)d->cfg.token_cache_size };
 	struct guard *g;
 
 	if ((w->base = http_event_base_new()) == NULL ||
@@ -178,6 +175,18 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	}
 	routes_worker_install(
 	    w->routes, w->http, (size_t)d->cfg.max_header_size);
+	/* An unknown kid waits for the next fetch: at most the interval
+	 * between two (counted up to 5 s: a longer one is not worth a
+	 * client's wait), plus one fetch under way and the one it needs. */
+	if (key_source_is_remote(d->keys) &&
+	    routes_worker_wait_keys(w->routes, w->base, d->keys,
+	        1000 * ((d->cfg.jwks_refetch_interval < 5
+	                        ? d->cfg.jwks_refetch_interval
+	                        : 5) +
+	                   2 * d->cfg.jwks_timeout) +
+	            100,
+	        e) == -1)
+		return -1;
 	/* On the worker's own base: the cache is touched by no other
 	 * thread. */
 	if ((w->sweep = event_new(
@@ -185,7 +194,13 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	    event_add(w->sweep, &every) == -1)
 		return err_set(e, ERR_NOMEM, "worker sweep timer");
 	evhttp_set_timeout(w->http, (int)d->cfg.idle_timeout);
-	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL)
+	if (listener_accept(w->base, w->http, w->fd,
+	        &(struct listener_limits){
+	            .max_connections = d->cfg.max_connections,
+	            .max_client_connections = d->cfg.max_client_connections,
+	            .header_timeout = d->cfg.header_timeout,
+	            .body_timeout = d->cfg.body_timeout,
+	            .idle_timeout = d->cfg.idle_timeout }) == NULL)
 		return err_set(e, ERR_IO, "accepting on the listening socket");
 	w->fd = -1; /* the evhttp closes it now */
 	return key_source_subscribe(d->keys, routes_worker_keys(w->routes), e);
@@ -205,14 +220,15 @@ worker_teardown(struct worker *w)
 {
 	if (w->sweep != NULL)
 		event_free(w->sweep);
-	/* The evhttp first: it owns connections on the base. */
+	/* The evhttp first: it owns connections on the base. The routes
+	 * before the base: their events live on it. */
 	if (w->http != NULL)
 		evhttp_free(w->http);
+	routes_worker_free(w->routes);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->fd != -1)
 		close(w->fd);
-	routes_worker_free(w->routes);
 }
 
 /* SIGHUP: re-read routes.json and the key files while serving. A bad file
@@ -313,6 +329,7 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 		.min_age = d->cfg.jwks_min_age,
 		.max_age = d->cfg.jwks_max_age,
 		.refetch_interval = d->cfg.jwks_refetch_interval,
+		.unknown_kid_ttl = d->cfg.jwks_unknown_kid_ttl,
 		.timeout = d->cfg.jwks_timeout };
 	char shown[NI_MAXHOST + 16];
 	struct err ke = { 0 };

@@ -30,11 +30,16 @@ struct resource_config {
 	int64_t jwks_min_age;
 	int64_t jwks_max_age;
 	int64_t jwks_refetch_interval;
+	int64_t jwks_unknown_kid_ttl;
 	int64_t jwks_timeout;
 	char *routes;
 	int64_t token_cache_size;
 	int64_t max_header_size;
 	int64_t idle_timeout;
+	int64_t max_connections;        /* 0: the descriptor limit less 64 */
+	int64_t max_client_connections; /* 0: no cap */
+	int64_t header_timeout;
+	int64_t body_timeout;
 	bool access_log;
 	char *log_level;
 	char *cors_origin;

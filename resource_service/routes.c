@@ -3,7 +3,9 @@
  * (route_config_match); the handler of a rule asks the guard, then answers
  * with the route's JSON; it never looks at the token itself. The
  * forward-auth endpoint decides for a proxy with the same lookup and the
- * same guard_decide, and answers with the same refusals. */
+ * same guard_decide, and answers with the same refusals. In JWKS mode a
+ * decision that meets an unknown kid, on either path, is held in kid_wait
+ * and dispatched again after the next fetch. */
 #include "routes.h"
 
 #include <event2/buffer.h>
@@ -18,6 +20,7 @@
 #include "forward_auth.h"
 #include "http_util.h"
 #include "jwks.h"
+#include "kid_wait.h"
 #include "log.h"
 
 /* A string literal into an evbuffer, its length counted by the compiler. */
@@ -26,6 +29,7 @@
 #define ROUTES_PATH_MAX 1024
 #define ROUTES_SUB_MAX 256
 #define ROUTES_TARGET_MAX 512
+#define ROUTES_HELD (-1) /* cur.status: the request waits for keys */
 
 /* What the access log needs, recorded while the request is handled:
  * handlers run to completion, so one per worker suffices. */
@@ -50,6 +54,11 @@ struct routes_worker {
 	bool access_log;
 	size_t max_header_size;
 	struct routes_request cur;
+	struct timespec t0;        /* the current request's start */
+	struct kid_wait *kid_wait; /* JWKS mode: unknown kids wait */
+	/* Whether a decision meeting an unknown kid may leave the request
+	 * unanswered (cur.status ROUTES_HELD) for the caller to hold. */
+	bool may_wait;
 	/* The access-log object, built once and refilled per request so a
 	 * line costs no allocation of ours; its members: */
 	struct json_object *log, *log_method, *log_path, *log_status,
@@ -184,6 +193,7 @@ routes_worker_free(struct routes_worker *w)
 {
 	if (w == NULL)
 		return;
+	kid_wait_free(w->kid_wait);
 	mailbox_drain(&w->keys);
 	mailbox_drain(&w->configs);
 	route_config_free(w->config);
@@ -338,6 +348,18 @@ reply_refused(struct routes_worker *w, struct evhttp_request *req,
 	}
 }
 
+/* A token naming a kid the key set lacks, met while the request may
+ * wait: nothing is answered, cur.status says ROUTES_HELD and the caller
+ * holds the request for the next JWKS fetch (kid_wait.h). */
+static bool
+wait_for_kid(struct routes_worker *w, const struct err *e)
+{
+	if (e->code != ERR_TOKEN_KID || !w->may_wait)
+		return false;
+	w->cur.status = ROUTES_HELD;
+	return true;
+}
+
 /* A request a rule matched: the guard decides; the answer is the rule's
  * JSON (reply_granted) or the refusal every route gives (reply_refused). */
 static void
@@ -349,7 +371,8 @@ routes_guarded(struct routes_worker *w, struct evhttp_request *req,
 
 	if (guard_decide(w->guard, req, evhttp_request_get_uri(req),
 	        &rule->need, &r, &e) == -1) {
-		reply_refused(w, req, rule, &r, &e);
+		if (!wait_for_kid(w, &e))
+			reply_refused(w, req, rule, &r, &e);
 	} else {
 		if (r.token != NULL)
 			note_sub(w, r.token);
@@ -395,8 +418,12 @@ routes_forward_auth(struct evhttp_request *req, void *arg)
 		    t.uri);
 		goto fail;
 	}
-	if (guard_decide(w->guard, req, t.uri, &rule->need, &r, &e) == -1 ||
-	    forward_auth_reply_granted(req, r.token, &e) == -1)
+	if (guard_decide(w->guard, req, t.uri, &rule->need, &r, &e) == -1) {
+		if (wait_for_kid(w, &e))
+			goto out;
+		goto fail;
+	}
+	if (forward_auth_reply_granted(req, r.token, &e) == -1)
 		goto fail;
 	if (r.token != NULL)
 		note_sub(w, r.token);
@@ -593,19 +620,84 @@ access_log(
 }
 
 static void
+access_log_once(struct routes_worker *w, enum evhttp_cmd_type method,
+    const struct timespec *t0)
+{
+	if (w->access_log)
+		access_log(w, method, elapsed_us(t0));
+}
+
+static void
+cur_reset(struct routes_worker *w)
+{
+	w->cur.status = 0;
+	w->cur.error = ERR_OK;
+	w->cur.has_sub = false;
+	w->cur.has_target = false;
+}
+
+/* What a held request needs to be decided, answered and logged later. */
+struct routes_held {
+	struct routes_request cur;
+	struct timespec t0;
+};
+
+/* Holds req (its decision met an unknown kid) until the key source's
+ * next fetch answers for that kid. False: not held (no kid to wait for,
+ * a kid refused at once, no memory); the caller decides it now. */
+static bool
+hold(struct routes_worker *w, struct evhttp_request *req)
+{
+	struct routes_held *h;
+	const char *token;
+	char kid[JWK_KID_MAX + 1];
+	size_t len, kid_len;
+	struct err e = { 0 };
+
+	if (http_bearer_token(req, &token, &len, &e) == -1 ||
+	    kid_wait_token_kid(token, len, kid, sizeof(kid), &kid_len) == -1 ||
+	    (h = malloc(sizeof(*h))) == NULL)
+		return false;
+	h->cur = w->cur;
+	h->t0 = w->t0;
+	if (kid_wait_hold(w->kid_wait, req, kid, kid_len, h) == -1) {
+		free(h);
+		return false;
+	}
+	return true;
+}
+
+/* kid_wait_retry: the newest keys and routes, then the same dispatch
+ * again (a direct route or the forward-auth endpoint alike). */
+static bool
+held_retry(void *arg, struct evhttp_request *req, void *saved, bool last)
+{
+	struct routes_worker *w = arg;
+	struct routes_held *h = saved;
+
+	take_updates(w);
+	w->cur = h->cur;
+	cur_reset(w);
+	w->may_wait = !last;
+	dispatch(w, req);
+	w->may_wait = false;
+	if (w->cur.status == ROUTES_HELD)
+		return false;
+	access_log_once(w, evhttp_request_get_command(req), &h->t0);
+	return true;
+}
+
+static void
 routes_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct routes_worker *w = arg;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	struct err e = { 0 };
-	struct timespec t0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &w->t0);
 	take_updates(w);
-	w->cur.status = 0;
-	w->cur.error = ERR_OK;
-	w->cur.has_sub = false;
-	w->cur.has_target = false;
+	cur_reset(w);
+	w->may_wait = w->kid_wait != NULL;
 	w->cur.path_ok =
 	    http_request_path(req, w->cur.path, sizeof(w->cur.path)) == 0;
 	/* A preflight from the demo's origin is answered here; any other
@@ -618,9 +710,23 @@ routes_request_cb(struct evhttp_request *req, void *arg)
 		w->cur.status = HTTP_NO_CONTENT;
 	else
 		dispatch(w, req);
+	w->may_wait = false;
+	if (w->cur.status == ROUTES_HELD) {
+		if (hold(w, req))
+			return; /* logged when answered */
+		cur_reset(w);
+		dispatch(w, req);
+	}
 	/* The reply is queued: req may be gone, use only what was noted. */
-	if (w->access_log)
-		access_log(w, method, elapsed_us(&t0));
+	access_log_once(w, method, &w->t0);
+}
+
+int
+routes_worker_wait_keys(struct routes_worker *w, struct event_base *base,
+    struct key_source *ks, int64_t max_wait_ms, struct err *e)
+{
+	w->kid_wait = kid_wait_new(base, ks, max_wait_ms, held_retry, w, e);
+	return w->kid_wait != NULL ? 0 : -1;
 }
 
 void

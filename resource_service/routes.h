@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "guard.h"
+#include "key_source.h"
 #include "mailbox.h"
 #include "route_config.h"
 #include "static_files.h"
@@ -36,6 +37,12 @@ struct mailbox *routes_worker_configs(struct routes_worker *w);
  * answers 501 itself) and bounds header and body sizes. */
 void routes_worker_install(
     struct routes_worker *w, struct evhttp *http, size_t max_header_size);
+
+/* JWKS mode: a token naming a kid the key set lacks waits (at most
+ * max_wait_ms) for the key source's next fetch instead of a 401 at once
+ * (kid_wait.h). Before key_source_start. */
+int routes_worker_wait_keys(struct routes_worker *w, struct event_base *base,
+    struct key_source *ks, int64_t max_wait_ms, struct err *e);
 
 /* Periodic housekeeping on the worker's own thread: drops expired
  * tokens from its cache. */

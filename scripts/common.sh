@@ -4,7 +4,7 @@
 BUILD_PACKAGES="build-essential cmake pkg-config libevent-dev libssl-dev
 libjson-c-dev libsodium-dev libsqlite3-dev openssl"
 TEST_PACKAGES="python3 python3-jwt python3-jwcrypto python3-cryptography
-python3-yaml sqlite3 curl chromium nginx git"
+python3-yaml python3-authlib python3-requests sqlite3 curl chromium nginx git"
 
 # Installs the Debian packages that are not installed yet. As root this
 # runs apt-get; otherwise it names what is missing and stops.

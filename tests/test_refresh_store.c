@@ -47,8 +47,8 @@ rotate(struct store *s, const struct store_grant *from, uint64_t generation,
 	struct err e = { 0 };
 	int rc;
 
-	rc = store_rotate(
-	    s, from->family_id, generation, now, 100, g, &u, why, &e);
+	rc = store_rotate(s, from->family_id, generation, "demo-client", now,
+	    100, g, &u, why, &e);
 	if (rc == -1 && e.code != ERR_INVALID_GRANT)
 		fprintf(stderr, "rotate: %s\n", e.msg);
 	/* A rotation reads the family's user; a refusal returns none. */
@@ -66,7 +66,7 @@ login(struct store *s, int64_t now, struct store_grant *g)
 
 	refresh_family_new(family);
 	return store_create_family(
-	    s, family, user_id, "demo-client", now, 100, 1000, g, &e);
+	    s, family, user_id, "demo-client", NULL, now, 100, 1000, g, &e);
 }
 
 static int64_t

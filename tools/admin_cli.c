@@ -24,7 +24,13 @@ admin_cli_load(struct admin_cli *cli, const char *config_path, struct err *e)
 		return -1;
 	cli->loaded = true;
 	cli->config_path = cc.config_path;
-	return auth_config_check(&cli->cfg, cc.config_path, e);
+	/* A derived issuer uses the configured port: only the daemon knows
+	 * a port 0 it was given. */
+	if (auth_config_check(&cli->cfg, cc.config_path, e) == -1 ||
+	    auth_config_issuer(&cli->cfg, cli->cfg.port, cli->issuer,
+	        sizeof(cli->issuer), e) == -1)
+		return -1;
+	return 0;
 }
 
 void

@@ -19,6 +19,7 @@ struct admin_cli {
 	struct auth_config cfg;
 	const char *config_path;
 	bool loaded;
+	char issuer[AUTH_ISSUER_MAX]; /* auth_config_issuer */
 };
 
 /* Reads the daemon's settings: config_path (NULL: the default file,

@@ -18,6 +18,7 @@
 #include "explain.h"
 #include "json_util.h"
 #include "jws.h"
+#include "key_dir.h"
 
 #define ADMIN_INSPECT_MAX_KEYS 16
 
@@ -51,7 +52,7 @@ admin_inspect_parse(
 	const char *cmd = "token inspect";
 	int c;
 
-	*o = (struct admin_inspect_opts){ .iss = cli->cfg.issuer,
+	*o = (struct admin_inspect_opts){ .iss = cli->issuer,
 		.aud = cli->cfg.audience,
 		.leeway = CLAIMS_DEFAULT_LEEWAY };
 	optind = 0; /* 0: glibc starts a fresh scan */
@@ -276,6 +277,12 @@ admin_inspect_keys(const struct admin_inspect_opts *o, struct jwks **out,
 		}
 		for (size_t i = 0; i < o->n_keys; i++) {
 			struct jws_key *k = jwk_load_public_pem(o->keys[i], e);
+			/* A chosen kid beside the PEM (key_dir.h). */
+			if (k != NULL &&
+			    key_dir_apply_kid(o->keys[i], k, e) == -1) {
+				jwk_free(k);
+				goto out;
+			}
 			if (k == NULL || jwks_add(set, k, e) == -1)
 				goto out;
 		}

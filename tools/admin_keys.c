@@ -22,6 +22,7 @@ struct admin_keys_opts {
 	enum jws_alg alg; /* JWS_ALG_UNKNOWN: RS256, or the current key's */
 	int bits;
 	bool force;
+	const char *kid; /* rotate --kid: chosen, or NULL for the thumbprint */
 };
 
 static void
@@ -31,7 +32,8 @@ admin_keys_usage(FILE *f)
 	    "usage: jwt-admin keys generate [--alg ALG] [--bits N] [--dir DIR] "
 	    "[--force]\n"
 	    "       jwt-admin keys list [--dir DIR]\n"
-	    "       jwt-admin keys rotate [--alg ALG] [--bits N] [--dir DIR]\n"
+	    "       jwt-admin keys rotate [--alg ALG] [--bits N] [--dir DIR] "
+	    "[--kid KID]\n"
 	    "       jwt-admin keys retire KID [--dir DIR]\n"
 	    "DIR (default: the directory of the configured private_key) "
 	    "holds\n"
@@ -40,7 +42,10 @@ admin_keys_usage(FILE *f)
 	    "verify) and retired/<kid>.pem (no longer published). ALG is "
 	    "RS256,\n"
 	    "ES256 or EdDSA. After rotate or retire, send SIGHUP to "
-	    "auth_service.\n");
+	    "auth_service.\n"
+	    "--kid gives the new key a chosen kid (1..64 of A-Z a-z 0-9 . _ "
+	    "-), not\n"
+	    "one the key set already has; it is kept in private_key.kid.\n");
 }
 
 /* 0 to go on, 1 after --help, -1 after a usage error. */
@@ -53,6 +58,7 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 		{ "bits", required_argument, NULL, 'b' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "kid", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -93,6 +99,17 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 			break;
 		case 'f':
 			o->force = true;
+			break;
+		case 'k':
+			if (strcmp(cmd, "keys rotate") != 0 ||
+			    !key_dir_kid_valid(optarg)) {
+				admin_cli_usage_error(cmd,
+				    "--kid: for rotate, 1..%d of A-Z a-z 0-9 "
+				    ". _ -",
+				    JWK_KID_MAX);
+				return -1;
+			}
+			o->kid = optarg;
 			break;
 		case 'h':
 			admin_keys_usage(stdout);
@@ -177,6 +194,10 @@ admin_keys_show(const char *path, const char *state, bool private_key)
 	struct jws_key *k = private_key ? jwk_load_private_pem(path, &e)
 	                                : jwk_load_public_pem(path, &e);
 
+	if (k != NULL && key_dir_apply_kid(path, k, &e) == -1) {
+		jwk_free(k);
+		k = NULL;
+	}
 	if (k == NULL) {
 		printf("%-43s  %-5s  %-9s  %s (%s)\n", "?", "?", state, path,
 		    e.msg);
@@ -255,6 +276,34 @@ admin_keys_check_published(const struct admin_cli *cli, const char *pdir)
 	    dir, pdir);
 }
 
+/* Whether kid already names a key of the set: the signing key, or a
+ * file in published/ or retired/ (a retired kid may still be in caches;
+ * RFC 7517 4.5: one kid, one key). */
+static bool
+admin_keys_kid_taken(const char *dir, const struct jws_key *signing,
+    const char *kid, struct err *e)
+{
+	static const char *const subs[] = { KEY_DIR_PUBLISHED,
+		KEY_DIR_RETIRED };
+	char sub[PATH_MAX], path[PATH_MAX], name[JWK_KID_MAX + 8];
+	struct stat st;
+
+	if (strcmp(signing->kid, kid) == 0) {
+		err_set(e, ERR_CONFIG, "kid %s is the signing key's", kid);
+		return true;
+	}
+	snprintf(name, sizeof(name), "%s.pem", kid);
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (key_dir_path(dir, subs[i], sub, sizeof(sub), e) == 0 &&
+		    key_dir_path(sub, name, path, sizeof(path), e) == 0 &&
+		    lstat(path, &st) == 0) {
+			err_set(
+			    e, ERR_CONFIG, "kid %s is taken: %s", kid, path);
+			return true;
+		}
+	return false;
+}
+
 static int
 admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
 {
@@ -282,14 +331,20 @@ admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
 	    key_dir_path(o.dir, KEY_DIR_PUBLISHED, pdir, sizeof(pdir), &e) ==
 	        -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
-	if ((old = jwk_load_private_pem(priv, &e)) == NULL) {
+	if ((old = jwk_load_private_pem(priv, &e)) == NULL ||
+	    key_dir_apply_kid(priv, old, &e) == -1) {
 		fprintf(stderr,
 		    "jwt-admin: %s (nothing to rotate: use \"keys "
 		    "generate\")\n",
 		    e.msg);
+		jwk_free(old);
 		return ADMIN_EXIT_FAIL;
 	}
 	snprintf(name, sizeof(name), "%s.pem", old->kid);
+	if (o.kid != NULL && admin_keys_kid_taken(o.dir, old, o.kid, &e)) {
+		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+		goto out;
+	}
 	/* 1. publish the old key; 2. only then replace the signing key.
 	 * A crash between the two leaves the old key signing and listed
 	 * twice, which the loader folds into one. */
@@ -298,11 +353,16 @@ admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
 	    admin_keys_mkdir(pdir, 0755, &e) == -1 ||
 	    key_dir_path(pdir, name, keep, sizeof(keep), &e) == -1 ||
 	    jwk_save_public_pem(old, keep, true, &e) == -1 ||
+	    key_dir_write_kid(keep, old->kid, &e) == -1 ||
 	    jwk_save_private_pem(k, priv, true, &e) == -1 ||
-	    jwk_save_public_pem(k, pub, true, &e) == -1) {
+	    jwk_save_public_pem(k, pub, true, &e) == -1 ||
+	    key_dir_write_kid(priv, o.kid, &e) == -1 ||
+	    key_dir_write_kid(pub, o.kid, &e) == -1) {
 		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
 		goto out;
 	}
+	if (o.kid != NULL)
+		snprintf(k->kid, sizeof(k->kid), "%s", o.kid);
 	printf("signing key: %s (%s)\n"
 	       "still published: %s (%s), in %s\n"
 	       "next: send SIGHUP to auth_service; once every token signed "
@@ -338,6 +398,10 @@ admin_keys_find(
 		if (key_dir_path(pdir, names[i], path, len, e) == -1)
 			goto out;
 		k = jwk_load_public_pem(path, &le);
+		if (k != NULL && key_dir_apply_kid(path, k, &le) == -1) {
+			jwk_free(k);
+			k = NULL;
+		}
 		if (k == NULL || strcmp(k->kid, kid) != 0)
 			path[0] = '\0';
 		jwk_free(k);
@@ -422,6 +486,7 @@ admin_keys_retire_kid(struct admin_cli *cli, int argc, char **argv)
 	    key_dir_path(o.dir, KEY_DIR_RETIRED, rdir, sizeof(rdir), &e) == -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
 	if ((signing = jwk_load_private_pem(priv, &e)) != NULL &&
+	    key_dir_apply_kid(priv, signing, &e) == 0 &&
 	    strcmp(signing->kid, kid) == 0) {
 		fprintf(stderr,
 		    "jwt-admin: %s is the signing key; rotate first\n", kid);
@@ -449,6 +514,15 @@ admin_keys_retire_kid(struct admin_cli *cli, int argc, char **argv)
 		fprintf(stderr, "jwt-admin: %s -> %s: %s\n", from, to,
 		    strerror(errno));
 		goto out;
+	}
+	/* A chosen kid's file goes with its key. */
+	{
+		char kf[PATH_MAX], kt[PATH_MAX];
+		if (key_dir_kid_path(from, kf, sizeof(kf), &e) == 0 &&
+		    key_dir_kid_path(to, kt, sizeof(kt), &e) == 0 &&
+		    rename(kf, kt) == -1 && errno != ENOENT)
+			fprintf(stderr, "jwt-admin: %s -> %s: %s\n", kf, kt,
+			    strerror(errno));
 	}
 	printf("retired: %s (now %s)\n"
 	       "next: send SIGHUP to auth_service; tokens signed by this key "

@@ -1,11 +1,13 @@
 /* jwt-admin: the operator's tool for the auth service: keys (generate,
- * list, rotate, retire), users (add, passwd, roles, list, delete) and
- * tokens (mint, inspect). It reads the daemon's own settings, so it works
- * on the same database and keys; this file only dispatches. */
+ * list, rotate, retire), users (add, passwd, roles, list, delete), OAuth
+ * clients (add, list, remove, secret) and tokens (mint, inspect). It reads the
+ * daemon's own settings, so it works on the same database and keys; this file
+ * only dispatches. */
 #include <stdio.h>
 #include <string.h>
 
 #include "admin_cli.h"
+#include "admin_clients.h"
 #include "admin_keys.h"
 #include "admin_token.h"
 #include "admin_users.h"
@@ -20,6 +22,7 @@ usage(FILE *f)
 	    "  keys   generate | list | rotate | retire KID\n"
 	    "  users  add NAME | passwd NAME | roles NAME R1,R2 | list | "
 	    "delete NAME\n"
+	    "  clients add ID | list | remove ID | secret ID\n"
 	    "  token  mint --sub SUB | inspect [TOKEN] [--explain]\n"
 	    "--config names the auth service's settings file (default %s;\n"
 	    "AUTH_* environment variables apply as for the daemon). "
@@ -67,6 +70,8 @@ main(int argc, char **argv)
 		status = admin_keys_main(&cli, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "users") == 0)
 		status = admin_users_main(&cli, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "clients") == 0)
+		status = admin_clients_main(&cli, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "token") == 0)
 		status = admin_token_main(&cli, argc - i - 1, argv + i + 1);
 	else {

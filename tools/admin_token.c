@@ -25,6 +25,7 @@
 #include "issuer.h"
 #include "json_util.h"
 #include "jws.h"
+#include "key_dir.h"
 #include "permissions.h"
 #include "secret.h"
 
@@ -186,7 +187,7 @@ static struct json_object *
 admin_token_claims(struct admin_cli *cli, const struct admin_token_opts *o,
     int64_t now, struct err *e)
 {
-	const struct issuer is = { NULL, cli->cfg.issuer, cli->cfg.audience,
+	const struct issuer is = { NULL, cli->issuer, cli->cfg.audience,
 		cli->cfg.client_id, o->ttl };
 	struct json_object *c = NULL, *extra = NULL;
 	struct permissions *perms = NULL;
@@ -199,9 +200,10 @@ admin_token_claims(struct admin_cli *cli, const struct admin_token_opts *o,
 	        permissions_load(cli->cfg.permissions, &perms, e) == -1))
 		goto fail;
 	{
-		struct issuer_subject subject = { o->sub,
-			o->username != NULL ? o->username : o->sub, roles,
-			n_roles };
+		struct issuer_subject subject = { .sub = o->sub,
+			.username = o->username != NULL ? o->username : o->sub,
+			.roles = roles,
+			.n_roles = n_roles };
 		if ((c = issuer_claims(&is, &subject, perms, now, o->ttl, e)) ==
 		    NULL)
 			goto fail;
@@ -346,7 +348,9 @@ admin_token_mint(struct admin_cli *cli, int argc, char **argv)
 		admin_cli_fail(status, &e);
 		goto out;
 	}
+	/* The key's chosen kid, if it has one, as the daemon signs. */
 	if ((key = jwk_load_private_pem(o.key, &e)) == NULL ||
+	    key_dir_apply_kid(o.key, key, &e) == -1 ||
 	    jws_sign(key, "at+jwt", claims, &token, &e) == -1 ||
 	    (o.out_dir != NULL && admin_token_write(o.out_dir, o.sub, now,
 	                              token, path, sizeof(path), &e) == -1)) {

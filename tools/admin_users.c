@@ -15,6 +15,7 @@
 
 #include "admin_prompt.h"
 #include "password.h"
+#include "password_policy.h"
 #include "permissions.h"
 #include "secret.h"
 #include "seed.h"
@@ -172,12 +173,28 @@ admin_users_new_hash(struct admin_cli *cli, const char *name, bool from_stdin,
 	struct password_cost cost = admin_users_cost(cli);
 	char *pw = NULL;
 	size_t len = 0;
+	struct password_policy *policy = NULL;
+	bool missing = false;
 	int rc;
 
-	if (admin_prompt_password(name, from_stdin, &pw, &len, e) == -1)
+	/* The daemon's rules for a new password (password_policy.h). */
+	if (password_policy_load(cli->cfg.common_passwords,
+	        strcmp(cli->cfg.common_passwords,
+	            AUTH_COMMON_PASSWORDS_DEFAULT) == 0,
+	        &policy, &missing, e) == -1)
 		return -1;
-	rc = password_hash(&cost, pw, len, hash, e);
+	if (missing)
+		fprintf(stderr,
+		    "jwt-admin: %s missing: checking the length only\n",
+		    cli->cfg.common_passwords);
+	rc = admin_prompt_password(name, from_stdin, &pw, &len, e);
+	if (rc == 0)
+		rc = password_policy_check(
+		    policy, name, strlen(name), pw, len, e);
+	if (rc == 0)
+		rc = password_hash(&cost, pw, len, hash, e);
 	secret_free_str(pw);
+	password_policy_free(policy);
 	return rc;
 }
 

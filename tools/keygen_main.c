@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "jwk.h"
+#include "key_dir.h"
 
 #define EXIT_USAGE 2
 
@@ -22,6 +23,7 @@ struct keygen_args {
 	bool bits_given;
 	const char *out_dir;
 	const char *jwks_path;
+	const char *kid; /* chosen, or NULL for the thumbprint */
 	bool force;
 };
 
@@ -31,10 +33,14 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: jwt-keygen [--alg RS256|ES256|EdDSA] [--bits N] [--out "
 	    "DIR]\n"
-	    "                  [--jwks FILE] [--force]\n"
+	    "                  [--jwks FILE] [--kid KID] [--force]\n"
 	    "Writes DIR/private_key.pem (PKCS#8, mode 0600) and "
 	    "DIR/public_key.pem\n"
-	    "(SPKI) and prints \"kid: <RFC 7638 thumbprint>\".\n"
+	    "(SPKI) and prints \"kid: <RFC 7638 thumbprint>\", or the "
+	    "chosen --kid,\n"
+	    "which is kept in DIR/private_key.kid and DIR/public_key.kid.\n"
+	    "  --kid KID    1..64 of A-Z a-z 0-9 . _ -, not already in "
+	    "DIR/published\n"
 	    "  --alg ALG    RS256 (default), ES256 (P-256) or EdDSA "
 	    "(Ed25519)\n"
 	    "  --bits N     RSA modulus size, %d..%d (default %d)\n"
@@ -55,6 +61,7 @@ parse_args(int argc, char **argv, struct keygen_args *a)
 		{ "out", required_argument, NULL, 'o' },
 		{ "jwks", required_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "kid", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -103,6 +110,16 @@ parse_args(int argc, char **argv, struct keygen_args *a)
 			break;
 		case 'f':
 			a->force = true;
+			break;
+		case 'k':
+			if (!key_dir_kid_valid(optarg)) {
+				fprintf(stderr,
+				    "jwt-keygen: --kid: expected 1..%d of "
+				    "A-Z a-z 0-9 . _ -\n",
+				    JWK_KID_MAX);
+				return -1;
+			}
+			a->kid = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -220,6 +237,21 @@ main(int argc, char **argv)
 		    priv);
 		return EXIT_FAILURE;
 	}
+	/* A kid names one key of the published set (RFC 7517 4.5). */
+	if (a.kid != NULL) {
+		char taken[PATH_MAX];
+		if ((size_t)snprintf(taken, sizeof(taken), "%s/%s/%s.pem",
+		        a.out_dir, KEY_DIR_PUBLISHED, a.kid) >= sizeof(taken)) {
+			fprintf(stderr, "jwt-keygen: --out: path too long\n");
+			return EXIT_USAGE;
+		}
+		if (lstat(taken, &st) == 0) {
+			fprintf(stderr,
+			    "jwt-keygen: kid %s is already published (%s)\n",
+			    a.kid, taken);
+			return EXIT_FAILURE;
+		}
+	}
 	if (make_dirs(a.out_dir) == -1) {
 		fprintf(
 		    stderr, "jwt-keygen: %s: %s\n", a.out_dir, strerror(errno));
@@ -229,10 +261,14 @@ main(int argc, char **argv)
 	 * key is new, so the two always belong together. */
 	if ((k = jwk_generate(a.alg, a.bits, &e)) == NULL ||
 	    jwk_save_private_pem(k, priv, a.force, &e) == -1 ||
-	    jwk_save_public_pem(k, pub, true, &e) == -1) {
+	    jwk_save_public_pem(k, pub, true, &e) == -1 ||
+	    key_dir_write_kid(priv, a.kid, &e) == -1 ||
+	    key_dir_write_kid(pub, a.kid, &e) == -1) {
 		fprintf(stderr, "jwt-keygen: %s\n", e.msg);
 		goto out;
 	}
+	if (a.kid != NULL)
+		snprintf(k->kid, sizeof(k->kid), "%s", a.kid);
 	if (a.jwks_path != NULL && write_jwks(k, a.jwks_path) == -1)
 		goto out;
 	printf("kid: %s\n", k->kid);

@@ -18,6 +18,8 @@ store_refusal_name(enum store_refusal why)
 		return "revoked";
 	case STORE_REFUSED_REUSED:
 		return "reused";
+	case STORE_REFUSED_CLIENT:
+		return "other_client";
 	case STORE_REFUSED_NONE:
 	default:
 		return "none";
@@ -98,20 +100,21 @@ store_seed_user(struct store *s, const struct store_seed_user *u,
 
 int
 store_create_family(struct store *s, const char *family_id, int64_t user_id,
-    const char *client_id, int64_t now, int64_t token_ttl, int64_t family_ttl,
-    struct store_grant *out, struct err *e)
+    const char *client_id, const char *scope, int64_t now, int64_t token_ttl,
+    int64_t family_ttl, struct store_grant *out, struct err *e)
 {
 	return s->ops->create_family(s->impl, family_id, user_id, client_id,
-	    now, token_ttl, family_ttl, out, e);
+	    scope, now, token_ttl, family_ttl, out, e);
 }
 
 int
 store_rotate(struct store *s, const char *family_id, uint64_t generation,
-    int64_t now, int64_t token_ttl, struct store_grant *out,
-    struct store_user **user, enum store_refusal *why, struct err *e)
+    const char *client_id, int64_t now, int64_t token_ttl,
+    struct store_grant *out, struct store_user **user, enum store_refusal *why,
+    struct err *e)
 {
-	return s->ops->rotate(
-	    s->impl, family_id, generation, now, token_ttl, out, user, why, e);
+	return s->ops->rotate(s->impl, family_id, generation, client_id, now,
+	    token_ttl, out, user, why, e);
 }
 
 int
@@ -163,4 +166,103 @@ store_user_summaries_free(struct store_user_summary *u, size_t n)
 		free(u[i].roles);
 	}
 	free(u);
+}
+
+int
+store_find_client(struct store *s, const char *client_id, size_t len,
+    struct store_client **out, struct err *e)
+{
+	return s->ops->find_client(s->impl, client_id, len, out, e);
+}
+
+int
+store_add_client(
+    struct store *s, const struct store_client *c, int64_t now, struct err *e)
+{
+	return s->ops->add_client(s->impl, c, now, e);
+}
+
+int
+store_list_clients(
+    struct store *s, struct store_client **out, size_t *n, struct err *e)
+{
+	return s->ops->list_clients(s->impl, out, n, e);
+}
+
+int
+store_set_client_secret(struct store *s, const char *client_id,
+    const char *secret_hash, bool *found, struct err *e)
+{
+	return s->ops->set_client_secret(
+	    s->impl, client_id, secret_hash, found, e);
+}
+
+int
+store_delete_client(struct store *s, const char *client_id, int64_t now,
+    bool *found, int64_t *revoked, struct err *e)
+{
+	return s->ops->delete_client(
+	    s->impl, client_id, now, found, revoked, e);
+}
+
+int
+store_find_family(struct store *s, const char *family_id,
+    struct store_grant *out, bool *found, struct err *e)
+{
+	return s->ops->find_family(s->impl, family_id, out, found, e);
+}
+
+int
+store_create_user(struct store *s, const char *name, size_t len,
+    const char *hash, char *const *roles, size_t n_roles, int64_t now,
+    struct store_user **out, struct err *e)
+{
+	return s->ops->create_user(
+	    s->impl, name, len, hash, roles, n_roles, now, out, e);
+}
+
+static void
+client_clear(struct store_client *c)
+{
+	for (size_t i = 0; i < c->n_roles; i++)
+		free(c->roles[i]);
+	free(c->roles);
+	free(c->client_id);
+	free(c->secret_hash);
+}
+
+void
+store_client_free(struct store_client *c)
+{
+	if (c == NULL)
+		return;
+	client_clear(c);
+	free(c);
+}
+
+void
+store_clients_free(struct store_client *c, size_t n)
+{
+	for (size_t i = 0; c != NULL && i < n; i++)
+		client_clear(&c[i]);
+	free(c);
+}
+
+unsigned
+store_grant_type_parse(const char *name, size_t len)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} types[] = {
+		{ "password", STORE_GRANT_PASSWORD },
+		{ "refresh_token", STORE_GRANT_REFRESH_TOKEN },
+		{ "client_credentials", STORE_GRANT_CLIENT_CREDENTIALS },
+	};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strlen(types[i].name) == len &&
+		    memcmp(types[i].name, name, len) == 0)
+			return types[i].bit;
+	return 0;
 }

@@ -15,6 +15,8 @@
 #define STORE_SUB_LEN 36       /* a random UUID (RFC 9562 version 4) */
 #define STORE_MAX_USERNAME 256 /* bytes */
 #define STORE_MAX_ROLES 64
+#define STORE_MAX_CLIENT_ID 128 /* bytes */
+#define STORE_MAX_SCOPE 1024    /* bytes of a space-separated scope */
 
 /* A user as the handlers see it. */
 struct store_user {
@@ -31,6 +33,13 @@ struct store_user {
 struct store_grant {
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	int64_t user_id;
+	/* The client the family was issued to (RFC 6749 6: its refresh
+	 * tokens work only for that client). */
+	char client_id[STORE_MAX_CLIENT_ID + 1];
+	/* The scope granted at login, "" when none was asked (everything
+	 * the user holds); a refresh never widens it (RFC 6749 6). */
+	char scope[STORE_MAX_SCOPE + 1];
+	bool revoked;
 	/* The family's user, read with the token (rotate and revoke) so the
 	 * audit line needs no second read; "" when unknown. */
 	char username[STORE_MAX_USERNAME + 1];
@@ -46,6 +55,31 @@ enum store_refusal {
 	STORE_REFUSED_EXPIRED,
 	STORE_REFUSED_REVOKED,
 	STORE_REFUSED_REUSED, /* family revoked and committed by this call */
+	STORE_REFUSED_CLIENT, /* the family belongs to another client */
+};
+
+/* The grant types a client may use at POST /token (RFC 6749 1.3), stored
+ * as these bits. */
+enum store_grant_type {
+	STORE_GRANT_PASSWORD = 1 << 0,
+	STORE_GRANT_REFRESH_TOKEN = 1 << 1,
+	STORE_GRANT_CLIENT_CREDENTIALS = 1 << 2,
+};
+#define STORE_GRANT_ALL                                                        \
+	(STORE_GRANT_PASSWORD | STORE_GRANT_REFRESH_TOKEN |                    \
+	    STORE_GRANT_CLIENT_CREDENTIALS)
+
+/* An OAuth client (RFC 6749 2). */
+struct store_client {
+	char *client_id;
+	/* client_secret.h's hash of the secret; NULL for a public client
+	 * (RFC 6749 2.1), which authenticates with nothing but its id. */
+	char *secret_hash;
+	unsigned grant_types; /* STORE_GRANT_* bits */
+	char **roles;         /* the client's own, for client_credentials */
+	size_t n_roles;
+	int64_t access_ttl; /* seconds; 0: the configured access_ttl */
+	int64_t created_at;
 };
 
 /* A user as jwt-admin lists it. */
@@ -99,19 +133,24 @@ struct store_ops {
 	    struct err *e);
 
 	/* A new family (one login), family_id made by the caller, its
-	 * first token of generation 0. */
+	 * first token of generation 0. scope: what was granted ("" or NULL:
+	 * everything the user holds). */
 	int (*create_family)(void *impl, const char *family_id, int64_t user_id,
-	    const char *client_id, int64_t now, int64_t token_ttl,
-	    int64_t family_ttl, struct store_grant *out, struct err *e);
+	    const char *client_id, const char *scope, int64_t now,
+	    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
+	    struct err *e);
 	/* Single-use rotation: moves the family from generation to
 	 * generation + 1 if it, its token and its user are live, atomically
 	 * (at most one of concurrent callers succeeds), and reads the
 	 * family's user as it is now (*user, the caller's). Refusals are
 	 * ERR_INVALID_GRANT with *why set; an older generation is a reuse:
-	 * the family is revoked and that revocation committed. */
+	 * the family is revoked and that revocation committed. A family of
+	 * another client than client_id is refused first, with nothing
+	 * changed (STORE_REFUSED_CLIENT). */
 	int (*rotate)(void *impl, const char *family_id, uint64_t generation,
-	    int64_t now, int64_t token_ttl, struct store_grant *out,
-	    struct store_user **user, enum store_refusal *why, struct err *e);
+	    const char *client_id, int64_t now, int64_t token_ttl,
+	    struct store_grant *out, struct store_user **user,
+	    enum store_refusal *why, struct err *e);
 	/* Revokes a family. *found false for an unknown one (not an error:
 	 * RFC 7009 2.2). */
 	int (*revoke)(void *impl, const char *family_id, const char *reason,
@@ -137,6 +176,33 @@ struct store_ops {
 	/* Deletes the user with its families and tokens. */
 	int (*delete_user)(
 	    void *impl, const char *name, bool *found, struct err *e);
+
+	/* OAuth 2.0 (clients, introspection, registration). */
+	/* *out NULL (and 0 returned) when there is no such client. */
+	int (*find_client)(void *impl, const char *client_id, size_t len,
+	    struct store_client **out, struct err *e);
+	/* A new client; a taken id is ERR_CONFLICT. created_at is now. */
+	int (*add_client)(void *impl, const struct store_client *c, int64_t now,
+	    struct err *e);
+	/* All clients, ordered by id. */
+	int (*list_clients)(
+	    void *impl, struct store_client **out, size_t *n, struct err *e);
+	/* Replaces the secret hash (NULL makes the client public). */
+	int (*set_client_secret)(void *impl, const char *client_id,
+	    const char *secret_hash, bool *found, struct err *e);
+	/* Deletes a client and revokes its live families in one
+	 * transaction; *revoked says how many. */
+	int (*delete_client)(void *impl, const char *client_id, int64_t now,
+	    bool *found, int64_t *revoked, struct err *e);
+	/* Reads a family without changing it (introspection, revocation):
+	 * *found false for an unknown one. */
+	int (*find_family)(void *impl, const char *family_id,
+	    struct store_grant *out, bool *found, struct err *e);
+	/* A new user with no seed hash (registration). A taken name is
+	 * ERR_CONFLICT. *out is the new user, the caller's. */
+	int (*create_user)(void *impl, const char *name, size_t len,
+	    const char *hash, char *const *roles, size_t n_roles, int64_t now,
+	    struct store_user **out, struct err *e);
 };
 
 struct store {
@@ -153,6 +219,11 @@ void store_free(struct store *s);
 /* False when database names a SQLite file that does not exist yet (the
  * operator tools refuse to create one by accident). */
 bool store_exists(const char *database);
+/* store_open for a database that must exist already: the daemon's own
+ * connections after start, where a missing file means it was deleted
+ * (ERR_IO), never that a new, empty one should be made. */
+struct store *store_open_existing(
+    const char *database, int busy_timeout_ms, struct err *e);
 void store_user_summaries_free(struct store_user_summary *u, size_t n);
 void store_user_free(struct store_user *u);
 void store_seed_state_clear(struct store_seed_state *st);
@@ -173,11 +244,12 @@ int store_seed_user(struct store *s, const struct store_seed_user *u,
     const char *new_hash, const char *expected_seed_hash, int64_t now,
     struct err *e);
 int store_create_family(struct store *s, const char *family_id, int64_t user_id,
-    const char *client_id, int64_t now, int64_t token_ttl, int64_t family_ttl,
-    struct store_grant *out, struct err *e);
+    const char *client_id, const char *scope, int64_t now, int64_t token_ttl,
+    int64_t family_ttl, struct store_grant *out, struct err *e);
 int store_rotate(struct store *s, const char *family_id, uint64_t generation,
-    int64_t now, int64_t token_ttl, struct store_grant *out,
-    struct store_user **user, enum store_refusal *why, struct err *e);
+    const char *client_id, int64_t now, int64_t token_ttl,
+    struct store_grant *out, struct store_user **user, enum store_refusal *why,
+    struct err *e);
 int store_revoke(struct store *s, const char *family_id, const char *reason,
     int64_t now, struct store_grant *out, bool *found, struct err *e);
 int store_purge(struct store *s, int64_t before, int64_t limit,
@@ -189,5 +261,27 @@ int store_set_password(struct store *s, const char *name, const char *hash,
     int64_t now, bool *found, int64_t *revoked, struct err *e);
 int store_delete_user(
     struct store *s, const char *name, bool *found, struct err *e);
+int store_find_client(struct store *s, const char *client_id, size_t len,
+    struct store_client **out, struct err *e);
+int store_add_client(
+    struct store *s, const struct store_client *c, int64_t now, struct err *e);
+int store_list_clients(
+    struct store *s, struct store_client **out, size_t *n, struct err *e);
+int store_set_client_secret(struct store *s, const char *client_id,
+    const char *secret_hash, bool *found, struct err *e);
+int store_delete_client(struct store *s, const char *client_id, int64_t now,
+    bool *found, int64_t *revoked, struct err *e);
+int store_find_family(struct store *s, const char *family_id,
+    struct store_grant *out, bool *found, struct err *e);
+int store_create_user(struct store *s, const char *name, size_t len,
+    const char *hash, char *const *roles, size_t n_roles, int64_t now,
+    struct store_user **out, struct err *e);
+
+/* A client's members freed; the struct itself too (client_free) or not
+ * (clients_free frees an array of n). NULL does nothing. */
+void store_client_free(struct store_client *c);
+void store_clients_free(struct store_client *c, size_t n);
+/* "password", "refresh_token", "client_credentials"; 0 if unknown. */
+unsigned store_grant_type_parse(const char *name, size_t len);
 
 #endif

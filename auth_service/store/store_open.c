@@ -31,3 +31,13 @@ store_open(const char *database, int busy_timeout_ms, struct err *e)
 	}
 	return store_open_sqlite(database, busy_timeout_ms, e);
 }
+
+struct store *
+store_open_existing(const char *database, int busy_timeout_ms, struct err *e)
+{
+	if (!store_exists(database)) {
+		err_set(e, ERR_IO, "database missing (deleted or moved?)");
+		return NULL;
+	}
+	return store_open(database, busy_timeout_ms, e);
+}

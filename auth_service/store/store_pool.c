@@ -20,6 +20,7 @@ struct store_pool {
 	pthread_mutex_t write_turn;
 	pthread_mutex_t health_lock;
 	struct store_health health;
+	unsigned busy_writes; /* writes refused busy in a row */
 	struct event *probe_ev;
 	bool probe_in_flight;
 	unsigned probes;
@@ -59,11 +60,24 @@ health_note(struct store_pool *p, bool writes, const struct err *e)
 {
 	bool ok = e->code == ERR_OK;
 
-	/* A lock held elsewhere (busy) says nothing about health; neither
-	 * does a refusal such as an unknown token. */
-	if (!ok && e->code != ERR_IO)
-		return;
 	pthread_mutex_lock(&p->health_lock);
+	/* A lock held elsewhere for a moment says nothing about health; a
+	 * few writes in a row kept out by one do: readiness then fails
+	 * until a write gets through. */
+	if (writes && e->code == ERR_UNAVAILABLE &&
+	    ++p->busy_writes >= STORE_POOL_BUSY_WRITES && p->health.writable) {
+		log_msg(LOG_ERROR, "database: writes kept out: %s", e->msg);
+		p->health.writable = false;
+		snprintf(
+		    p->health.reason, sizeof(p->health.reason), "%s", e->msg);
+	}
+	if (writes && ok)
+		p->busy_writes = 0;
+	/* Neither does a refusal such as an unknown token. */
+	if (!ok && e->code != ERR_IO) {
+		pthread_mutex_unlock(&p->health_lock);
+		return;
+	}
 	if (!ok && (p->health.reachable || p->health.writable))
 		log_msg(LOG_ERROR, "database: %s", e->msg);
 	if (ok && !(p->health.reachable && (p->health.writable || !writes)))
@@ -77,6 +91,27 @@ health_note(struct store_pool *p, bool writes, const struct err *e)
 		snprintf(
 		    p->health.reason, sizeof(p->health.reason), "%s", e->msg);
 	pthread_mutex_unlock(&p->health_lock);
+}
+
+/* The write turn, waited for until the task's deadline (its submission
+ * plus write_deadline_ms): past it, the client has most likely given up,
+ * and a rotation committed for nobody would make its retry a reuse. */
+static int
+take_write_turn(struct store_pool *p, const struct store_task *t)
+{
+	struct timespec until = t->queued;
+
+	if (p->cfg.write_deadline_ms <= 0) {
+		pthread_mutex_lock(&p->write_turn);
+		return 0;
+	}
+	until.tv_sec += p->cfg.write_deadline_ms / 1000;
+	until.tv_nsec += (p->cfg.write_deadline_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return pthread_mutex_timedlock(&p->write_turn, &until) == 0 ? 0 : -1;
 }
 
 /* On a worker. */
@@ -94,7 +129,7 @@ task_run(struct workq_job *j, void *state)
 		err_set(&t->result, ERR_NOMEM, "store worker");
 		return;
 	}
-	if (c->s == NULL && (c->s = store_open(p->database,
+	if (c->s == NULL && (c->s = store_open_existing(p->database,
 	                         p->cfg.busy_timeout_ms, &t->result)) == NULL) {
 		/* Cannot open: unreachable, for reads and writes alike. */
 		t->result.code = ERR_IO;
@@ -103,11 +138,16 @@ task_run(struct workq_job *j, void *state)
 		return;
 	}
 	serial = t->writes && c->s->ops->serial_writes;
-	if (serial)
-		pthread_mutex_lock(&p->write_turn);
+	if (serial && take_write_turn(p, t) == -1) {
+		err_set(&t->result, ERR_UNAVAILABLE, "write waited too long");
+		health_note(p, true, &t->result);
+		return;
+	}
 	rc = t->run(c->s, t, &t->result);
 	if (serial)
 		pthread_mutex_unlock(&p->write_turn);
+	if (rc == -1 && t->result.code == ERR_OK)
+		err_set(&t->result, ERR_INTERNAL, "store task failed");
 	if (rc == 0)
 		t->result = (struct err){ 0 };
 	health_note(p, t->writes, &t->result);
@@ -136,6 +176,7 @@ store_pool_submit(struct store_pool *p, struct store_task *t, struct err *e)
 {
 	t->job = (struct workq_job){ .run = task_run, .done = task_done };
 	t->pool = p;
+	clock_gettime(CLOCK_REALTIME, &t->queued); /* timedlock's clock */
 	return workq_submit(p->q, &t->job, e);
 }
 

@@ -13,11 +13,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "store.h"
 #include "workq.h"
 
 struct store_pool;
+
+#define STORE_POOL_BUSY_WRITES 3
 
 /* One piece of database work. The caller embeds it in its own struct and
  * fills run, done and writes; the rest is the pool's. */
@@ -35,6 +38,7 @@ struct store_task {
 	void (*done)(struct store_task *t, const struct err *e);
 	bool writes;
 	struct err result;
+	struct timespec queued; /* when submitted (the pool's) */
 };
 
 struct store_pool_config {
@@ -43,6 +47,10 @@ struct store_pool_config {
 	int threads;
 	size_t queue_max;
 	int64_t probe_interval_ms; /* 0: no probe */
+	/* A write that waited this long for its turn is given up with
+	 * ERR_UNAVAILABLE rather than committed for a client that has
+	 * likely gone (its retry would then look like reuse). */
+	int64_t write_deadline_ms;
 };
 
 struct store_pool *store_pool_new(struct event_base *base,
@@ -56,7 +64,9 @@ int store_pool_submit(
 /* What the last work and probes said. */
 struct store_health {
 	bool reachable; /* the last read, or probe, succeeded */
-	bool writable;  /* the last write, or write probe, succeeded */
+	bool writable;  /* the last write, or write probe, succeeded, and
+	                   writes are not kept out by a lock held elsewhere
+	                   (STORE_POOL_BUSY_WRITES busy failures in a row) */
 	char reason[128];
 };
 void store_pool_health(struct store_pool *p, struct store_health *out);

@@ -118,7 +118,9 @@ def flags_run(tmp, shots):
         resource = harness.Daemon("resource_service", [
             "--public-keys", os.path.join(kid_dir, "public_key.pem"),
             "--routes", harness.source("config", "routes.json"),
-            "--cors-origin", auth_url, "--port", str(rport)]).start()
+            "--cors-origin", auth_url, "--port", str(rport),
+            # The issuer is http://127.0.0.1:<the port it listens on>.
+            "--issuer", auth_url]).start()
         daemons.insert(0, resource)
         auth.wait_healthy()
         resource.wait_healthy()
@@ -144,7 +146,7 @@ def env_run(tmp, shots):
     resource_url = f"http://127.0.0.1:{rport}"
     # The README: AUTH_PORT=6000 RESOURCE_PORT=6001 with
     # AUTH_DEMO_RESOURCE_ORIGIN and RESOURCE_CORS_ORIGIN naming each
-    # other; the rest keeps the database and keys in this test's own dir.
+    # other and RESOURCE_ISSUER the issuer (which follows AUTH_PORT); the rest keeps the database and keys in this test's own dir.
     auth_env = {
         "AUTH_PORT": str(aport),
         "AUTH_DEMO_RESOURCE_ORIGIN": resource_url,
@@ -166,7 +168,8 @@ def env_run(tmp, shots):
             "--config", harness.source("config", "resource.json"),
             "--jwks-url", f"{auth_url}/.well-known/jwks.json"],
             env={"RESOURCE_PORT": str(rport),
-                 "RESOURCE_CORS_ORIGIN": auth_url}).start()
+                 "RESOURCE_CORS_ORIGIN": auth_url,
+                 "RESOURCE_ISSUER": auth_url}).start()
         daemons.insert(0, resource)
         if resource.port != rport:
             print(f"RESOURCE_PORT={rport} but resource_service listens "

@@ -53,7 +53,10 @@ class Env:
                                            "roles": ["admin", "user"]}}}, f)
         self.config = self.path("auth.json")
         with open(self.config, "w", encoding="utf-8") as f:
-            json.dump({"db": self.db,
+            # An explicit issuer: the daemon runs on --port 0 here, and
+            # jwt-admin derives a default issuer from the configured
+            # port, which it cannot know.
+            json.dump({"db": self.db, "issuer": ISSUER,
                        "private_key": os.path.join(self.keys,
                                                    "private_key.pem"),
                        "secrets": self.secrets,

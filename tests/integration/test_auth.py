@@ -18,7 +18,6 @@ import jwt
 
 import harness
 
-ISSUER = "http://127.0.0.1:5000"
 AUDIENCE = "resource_service"
 ALL_ADMIN = ["read:data", "read:admin_panel", "write:admin_panel",
              "delete:users"]
@@ -88,14 +87,21 @@ def refresh(d, token):
     return d.request("POST", "/refresh", {"refresh_token": token})
 
 
+def issuer_of(d):
+    """The issuer left at its default ("") is http://BIND:PORT as
+    listened: with --port 0, the port the daemon announced."""
+    return f"http://127.0.0.1:{d.port}"
+
+
 def claims_of(d, token):
-    """Verifies token with PyJWT against the daemon's JWKS."""
+    """Verifies token with PyJWT against the daemon's JWKS; iss is the
+    derived issuer."""
     header = jwt.get_unverified_header(token)
     keys = d.request("GET", "/.well-known/jwks.json").json()["keys"]
     jwk = next(k for k in keys if k["kid"] == header["kid"])
     key = jwt.PyJWK(jwk)
     return header, jwt.decode(token, key.key, algorithms=[jwk["alg"]],
-                              audience=AUDIENCE, issuer=ISSUER)
+                              audience=AUDIENCE, issuer=issuer_of(d))
 
 
 def assert_error(tc, resp, status, error):
@@ -637,7 +643,9 @@ class HealthTest(unittest.TestCase):
         with self.env.daemon() as d:
             self.assertEqual(d.request("GET", "/health").status, 200)
             for suffix in ("", "-wal", "-shm"):
-                os.unlink(self.env.db + suffix)
+                # The WAL and shm exist only while a connection is open.
+                if os.path.exists(self.env.db + suffix):
+                    os.unlink(self.env.db + suffix)
             # The health probe (every second, off the loop) notices.
             deadline = time.monotonic() + 10
             r = d.request("GET", "/health")
@@ -837,7 +845,10 @@ class ShutdownTest(unittest.TestCase):
         self.env.cleanup()
 
     def test_sigterm_finishes_logins_in_flight(self):
-        d = self.env.daemon("--hash-threads", "1").start()
+        # A slow hash (t=6) keeps the first login busy until all four
+        # wait on the one hashing thread, however loaded the machine.
+        d = self.env.daemon("--hash-threads", "1",
+                            "--argon2-opslimit", "6").start()
         try:
             results = []
             threads = [threading.Thread(
@@ -845,9 +856,10 @@ class ShutdownTest(unittest.TestCase):
                 for _ in range(4)]
             for t in threads:
                 t.start()
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while d.request("GET", "/health").json()["hash_busy"] < 4:
                 self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.005)
             d.signal(signal.SIGTERM)
             for t in threads:
                 t.join()

@@ -130,6 +130,8 @@ class Auth(Base):
             "--secrets", harness.source("config", "secrets.json"),
             "--permissions", harness.source("config", "permissions.json"),
             "--throttle-user-free", "1000", "--throttle-addr-free", "1000",
+            # /register answers 404 while it is off: on, to be routed.
+            "--allow-registration", "true",
         ]).start()
 
     @classmethod

@@ -58,6 +58,17 @@ static const char *const db_migrations[DB_SCHEMA_VERSION] = {
 	"CREATE TABLE health_probe ("
 	" id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" at INTEGER NOT NULL);",
+	/* 2 -> 3: OAuth 2.0 clients (store.h struct store_client) and the
+	 * scope a family was granted (refresh never widens it). */
+	"CREATE TABLE clients ("
+	" id TEXT PRIMARY KEY,"
+	" secret_hash TEXT,"                 /* NULL: a public client */
+	" grant_types INTEGER NOT NULL,"     /* store.h STORE_GRANT_* bits */
+	" roles TEXT NOT NULL DEFAULT '[]'," /* JSON array of strings */
+	" access_ttl INTEGER NOT NULL DEFAULT 0," /* 0: the configured one */
+	" created_at INTEGER NOT NULL);"
+	"ALTER TABLE families ADD COLUMN scope TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX families_client ON families(client_id);",
 };
 
 int
@@ -66,9 +77,12 @@ db_fail(struct db *db, const char *what, struct err *e)
 	int code = db != NULL && db->conn != NULL ? sqlite3_errcode(db->conn)
 	                                          : SQLITE_ERROR;
 
-	/* A busy database is a retryable condition, not a bug. */
+	/* A busy database is a retryable condition, not a bug; a broken
+	 * constraint (a row deleted by another process between two steps)
+	 * says nothing about the database's health; the rest is I/O. */
 	return err_set(e,
 	    code == SQLITE_BUSY || code == SQLITE_LOCKED ? ERR_UNAVAILABLE
+	    : code == SQLITE_CONSTRAINT                  ? ERR_INTERNAL
 	                                                 : ERR_IO,
 	    "sqlite: %s: %s", what,
 	    db != NULL && db->conn != NULL ? sqlite3_errmsg(db->conn)

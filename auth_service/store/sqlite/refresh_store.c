@@ -12,17 +12,18 @@
 
 static const char refresh_sql_insert_family[] =
     "INSERT INTO families (id, user_id, client_id, created_at, expires_at,"
-    " generation, token_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)";
+    " generation, token_expires_at, scope)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)";
 /* The decision of a rotation: exactly one caller can move a family from
  * generation g to g + 1, and only while it and its token are live. */
 static const char refresh_sql_advance[] =
     "UPDATE families SET generation = generation + 1,"
     " token_expires_at = min(?3 + ?4, expires_at)"
     " WHERE id = ?1 AND generation = ?2 AND revoked_at IS NULL"
-    " AND expires_at > ?3 AND token_expires_at > ?3";
+    " AND expires_at > ?3 AND token_expires_at > ?3 AND client_id = ?5";
 static const char refresh_sql_family[] =
     "SELECT f.user_id, f.expires_at, f.token_expires_at, f.generation,"
-    " f.revoked_at IS NOT NULL, u.username"
+    " f.revoked_at IS NOT NULL, u.username, f.client_id, f.scope"
     " FROM families f LEFT JOIN users u ON u.id = f.user_id"
     " WHERE f.id = ?1";
 static const char refresh_sql_revoke_family[] =
@@ -40,6 +41,8 @@ struct family_row {
 	uint64_t generation;
 	bool revoked;
 	char username[STORE_MAX_USERNAME + 1]; /* "" if the user is gone */
+	char client_id[STORE_MAX_CLIENT_ID + 1];
+	char scope[STORE_MAX_SCOPE + 1];
 };
 
 static int
@@ -82,6 +85,12 @@ read_family(struct db *db, const char *family_id, struct family_row *row,
 	if (sqlite3_column_type(st, 5) == SQLITE_TEXT)
 		snprintf(row->username, sizeof(row->username), "%s",
 		    (const char *)sqlite3_column_text(st, 5));
+	if (sqlite3_column_type(st, 6) == SQLITE_TEXT)
+		snprintf(row->client_id, sizeof(row->client_id), "%s",
+		    (const char *)sqlite3_column_text(st, 6));
+	if (sqlite3_column_type(st, 7) == SQLITE_TEXT)
+		snprintf(row->scope, sizeof(row->scope), "%s",
+		    (const char *)sqlite3_column_text(st, 7));
 	*found = true;
 	rc = 0;
 out:
@@ -116,6 +125,9 @@ grant_from_row(
 {
 	snprintf(g->family_id, sizeof(g->family_id), "%s", family_id);
 	memcpy(g->username, row->username, sizeof(g->username));
+	memcpy(g->client_id, row->client_id, sizeof(g->client_id));
+	memcpy(g->scope, row->scope, sizeof(g->scope));
+	g->revoked = row->revoked;
 	g->user_id = row->user_id;
 	g->family_expires = row->expires;
 	g->token_expires = row->token_expires;
@@ -130,14 +142,22 @@ min64(int64_t a, int64_t b)
 
 int
 refresh_store_create_family(struct db *db, const char *family_id,
-    int64_t user_id, const char *client_id, int64_t now, int64_t token_ttl,
-    int64_t family_ttl, struct store_grant *out, struct err *e)
+    int64_t user_id, const char *client_id, const char *scope, int64_t now,
+    int64_t token_ttl, int64_t family_ttl, struct store_grant *out,
+    struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc = -1;
 
+	if (scope == NULL)
+		scope = "";
+	if (strlen(client_id) > STORE_MAX_CLIENT_ID ||
+	    strlen(scope) > STORE_MAX_SCOPE)
+		return err_set(e, ERR_INVALID_REQUEST, "client_id or scope");
 	*out = (struct store_grant){ .user_id = user_id };
 	snprintf(out->family_id, sizeof(out->family_id), "%s", family_id);
+	snprintf(out->client_id, sizeof(out->client_id), "%s", client_id);
+	snprintf(out->scope, sizeof(out->scope), "%s", scope);
 	out->family_expires = now + family_ttl;
 	out->token_expires = min64(now + token_ttl, out->family_expires);
 	if ((st = db_stmt(db, refresh_sql_insert_family, e)) == NULL)
@@ -150,6 +170,7 @@ refresh_store_create_family(struct db *db, const char *family_id,
 	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, out->family_expires) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 6, out->token_expires) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 7, scope, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		db_fail(db, "insert family", e);
 	else
@@ -162,8 +183,9 @@ refresh_store_create_family(struct db *db, const char *family_id,
  * Reuse is checked before expiry: an old generation proves the family
  * leaked, even once its tokens have expired. */
 static int
-refuse(struct db *db, const char *family_id, uint64_t generation, int64_t now,
-    struct store_grant *out, enum store_refusal *why, struct err *e)
+refuse(struct db *db, const char *family_id, uint64_t generation,
+    const char *client_id, int64_t now, struct store_grant *out,
+    enum store_refusal *why, struct err *e)
 {
 	struct family_row row;
 	bool found;
@@ -175,6 +197,12 @@ refuse(struct db *db, const char *family_id, uint64_t generation, int64_t now,
 		return err_set(e, ERR_INVALID_GRANT, "unknown refresh token");
 	}
 	grant_from_row(out, family_id, &row);
+	/* Another client's token: refused, and nothing changes for the
+	 * client it belongs to (RFC 6749 6, 10.4). */
+	if (strcmp(row.client_id, client_id) != 0) {
+		*why = STORE_REFUSED_CLIENT;
+		return err_set(e, ERR_INVALID_GRANT, "another client's token");
+	}
 	if (row.revoked) {
 		*why = STORE_REFUSED_REVOKED;
 		return err_set(e, ERR_INVALID_GRANT, "family revoked");
@@ -199,8 +227,9 @@ refuse(struct db *db, const char *family_id, uint64_t generation, int64_t now,
 
 int
 refresh_rotate(struct db *db, const char *family_id, uint64_t generation,
-    int64_t now, int64_t token_ttl, struct store_grant *out,
-    struct store_user **user, enum store_refusal *why, struct err *e)
+    const char *client_id, int64_t now, int64_t token_ttl,
+    struct store_grant *out, struct store_user **user, enum store_refusal *why,
+    struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	struct family_row row;
@@ -218,6 +247,8 @@ refresh_rotate(struct db *db, const char *family_id, uint64_t generation,
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)generation) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, token_ttl) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, client_id, -1, SQLITE_STATIC) !=
+	        SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE) {
 		db_fail(db, "advance family", e);
 		goto out;
@@ -226,7 +257,7 @@ refresh_rotate(struct db *db, const char *family_id, uint64_t generation,
 	st = NULL;
 	/* The row count is the decision, not an assumption about locks. */
 	if (sqlite3_changes(db->conn) != 1) {
-		refuse(db, family_id, generation, now, out, why, e);
+		refuse(db, family_id, generation, client_id, now, out, why, e);
 		goto out;
 	}
 	if (read_family(db, family_id, &row, &found, e) == -1)
@@ -275,6 +306,20 @@ refresh_revoke(struct db *db, const char *family_id, const char *reason,
 fail:
 	db_rollback(db);
 	return -1;
+}
+
+int
+refresh_find_family(struct db *db, const char *family_id,
+    struct store_grant *out, bool *found, struct err *e)
+{
+	struct family_row row;
+
+	*out = (struct store_grant){ 0 };
+	if (read_family(db, family_id, &row, found, e) == -1)
+		return -1;
+	if (*found)
+		grant_from_row(out, family_id, &row);
+	return 0;
 }
 
 int

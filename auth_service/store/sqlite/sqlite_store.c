@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "admin_db.h"
+#include "clientdb.h"
 #include "db.h"
 #include "refresh_store.h"
 #include "userdb.h"
@@ -58,20 +59,21 @@ sq_seed_user(void *impl, const struct store_seed_user *u, const char *new_hash,
 
 static int
 sq_create_family(void *impl, const char *family_id, int64_t user_id,
-    const char *client_id, int64_t now, int64_t token_ttl, int64_t family_ttl,
-    struct store_grant *out, struct err *e)
+    const char *client_id, const char *scope, int64_t now, int64_t token_ttl,
+    int64_t family_ttl, struct store_grant *out, struct err *e)
 {
 	return refresh_store_create_family(impl, family_id, user_id, client_id,
-	    now, token_ttl, family_ttl, out, e);
+	    scope, now, token_ttl, family_ttl, out, e);
 }
 
 static int
-sq_rotate(void *impl, const char *family_id, uint64_t generation, int64_t now,
-    int64_t token_ttl, struct store_grant *out, struct store_user **user,
-    enum store_refusal *why, struct err *e)
+sq_rotate(void *impl, const char *family_id, uint64_t generation,
+    const char *client_id, int64_t now, int64_t token_ttl,
+    struct store_grant *out, struct store_user **user, enum store_refusal *why,
+    struct err *e)
 {
-	return refresh_rotate(
-	    impl, family_id, generation, now, token_ttl, out, user, why, e);
+	return refresh_rotate(impl, family_id, generation, client_id, now,
+	    token_ttl, out, user, why, e);
 }
 
 static int
@@ -114,6 +116,56 @@ sq_delete_user(void *impl, const char *name, bool *found, struct err *e)
 	return admin_db_delete_user(impl, name, found, e);
 }
 
+static int
+sq_find_client(void *impl, const char *client_id, size_t len,
+    struct store_client **out, struct err *e)
+{
+	return clientdb_find(impl, client_id, len, out, e);
+}
+
+static int
+sq_add_client(
+    void *impl, const struct store_client *c, int64_t now, struct err *e)
+{
+	return clientdb_add(impl, c, now, e);
+}
+
+static int
+sq_list_clients(void *impl, struct store_client **out, size_t *n, struct err *e)
+{
+	return clientdb_list(impl, out, n, e);
+}
+
+static int
+sq_set_client_secret(void *impl, const char *client_id, const char *secret_hash,
+    bool *found, struct err *e)
+{
+	return clientdb_set_secret(impl, client_id, secret_hash, found, e);
+}
+
+static int
+sq_delete_client(void *impl, const char *client_id, int64_t now, bool *found,
+    int64_t *revoked, struct err *e)
+{
+	return clientdb_delete(impl, client_id, now, found, revoked, e);
+}
+
+static int
+sq_find_family(void *impl, const char *family_id, struct store_grant *out,
+    bool *found, struct err *e)
+{
+	return refresh_find_family(impl, family_id, out, found, e);
+}
+
+static int
+sq_create_user(void *impl, const char *name, size_t len, const char *hash,
+    char *const *roles, size_t n_roles, int64_t now, struct store_user **out,
+    struct err *e)
+{
+	return userdb_create_user(
+	    impl, name, len, hash, roles, n_roles, now, out, e);
+}
+
 static const struct store_ops store_sqlite_ops = {
 	.serial_writes = true,
 	.close = sq_close,
@@ -131,6 +183,13 @@ static const struct store_ops store_sqlite_ops = {
 	.list_users = sq_list_users,
 	.set_password = sq_set_password,
 	.delete_user = sq_delete_user,
+	.find_client = sq_find_client,
+	.add_client = sq_add_client,
+	.list_clients = sq_list_clients,
+	.set_client_secret = sq_set_client_secret,
+	.delete_client = sq_delete_client,
+	.find_family = sq_find_family,
+	.create_user = sq_create_user,
 };
 
 struct store *

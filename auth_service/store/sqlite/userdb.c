@@ -26,6 +26,12 @@ static const char userdb_sql_seed_state[] =
 static const char userdb_sql_insert[] =
     "INSERT INTO users (sub, username, password_hash, seed_hash, roles,"
     " created_at, updated_at) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?5)";
+/* A registered user: no seed hash, so a seed import never takes it
+ * over; a taken name changes nothing. */
+static const char userdb_sql_create[] =
+    "INSERT INTO users (sub, username, password_hash, roles, created_at,"
+    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+    " ON CONFLICT (username) DO NOTHING";
 static const char userdb_sql_set_password[] =
     "UPDATE users SET password_hash = ?1, seed_hash = ?1, roles = ?2,"
     " updated_at = ?3 WHERE id = ?4";
@@ -40,40 +46,50 @@ column_strdup(sqlite3_stmt *st, int col)
 	return s != NULL ? strdup((const char *)s) : NULL;
 }
 
-/* The roles column is a JSON array of strings this module wrote. */
-static int
-parse_roles(const char *text, struct store_user *u, struct err *e)
+/* A roles column: a JSON array of strings this backend wrote. */
+int
+userdb_parse_roles(
+    const char *text, char ***roles, size_t *n_roles, struct err *e)
 {
-	struct json_object *arr = json_tokener_parse(text);
+	struct json_object *arr =
+	    text != NULL ? json_tokener_parse(text) : NULL;
 	size_t n;
 	int rc = -1;
 
+	*roles = NULL;
+	*n_roles = 0;
 	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
-		err_set(e, ERR_IO, "users.roles is not a JSON array");
+		err_set(e, ERR_IO, "roles is not a JSON array");
 		goto out;
 	}
 	n = json_object_array_length(arr);
-	if ((u->roles = calloc(n + 1, sizeof(*u->roles))) == NULL) {
+	if ((*roles = calloc(n + 1, sizeof(**roles))) == NULL) {
 		err_set(e, ERR_NOMEM, "roles");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *r = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(r, json_type_string)) {
-			err_set(e, ERR_IO, "users.roles holds a non-string");
+			err_set(e, ERR_IO, "roles holds a non-string");
 			goto out;
 		}
-		if ((u->roles[u->n_roles] =
-		            strdup(json_object_get_string(r))) == NULL) {
+		if (((*roles)[*n_roles] = strdup(json_object_get_string(r))) ==
+		    NULL) {
 			err_set(e, ERR_NOMEM, "roles");
 			goto out;
 		}
-		u->n_roles++;
+		(*n_roles)++;
 	}
 	rc = 0;
 out:
 	json_object_put(arr);
 	return rc;
+}
+
+static int
+parse_roles(const char *text, struct store_user *u, struct err *e)
+{
+	return userdb_parse_roles(text, &u->roles, &u->n_roles, e);
 }
 
 static int
@@ -223,23 +239,29 @@ new_sub(char out[STORE_SUB_LEN + 1])
 	    b[11], b[12], b[13], b[14], b[15]);
 }
 
-static char *
-roles_json(const struct store_seed_user *u)
+char *
+userdb_roles_json(const char *const *roles, size_t n_roles)
 {
 	struct json_object *arr = json_object_new_array();
 	char *text = NULL;
 
 	if (arr == NULL)
 		return NULL;
-	for (size_t i = 0; i < u->n_roles; i++)
+	for (size_t i = 0; i < n_roles; i++)
 		if (json_object_array_add(
-		        arr, json_object_new_string(u->roles[i])) != 0)
+		        arr, json_object_new_string(roles[i])) != 0)
 			goto out;
 	text = strdup(json_object_to_json_string_ext(
 	    arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 out:
 	json_object_put(arr);
 	return text;
+}
+
+static char *
+roles_json(const struct store_seed_user *u)
+{
+	return userdb_roles_json(u->roles, u->n_roles);
 }
 
 static bool
@@ -362,5 +384,57 @@ out:
 		db_rollback(db);
 	secret_free_str(seed_hash);
 	free(roles);
+	return rc;
+}
+
+int
+userdb_create_user(struct db *db, const char *name, size_t len,
+    const char *hash, char *const *roles, size_t n_roles, int64_t now,
+    struct store_user **out, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char sub[STORE_SUB_LEN + 1];
+	char *roles_text = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if ((roles_text = userdb_roles_json(
+	         (const char *const *)roles, n_roles)) == NULL)
+		return err_set(e, ERR_NOMEM, "roles");
+	if (db_begin(db, e) == -1)
+		goto out;
+	if ((st = db_stmt(db, userdb_sql_create, e)) == NULL)
+		goto out;
+	new_sub(sub);
+	if (sqlite3_bind_text(st, 1, sub, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text64(st, 2, name, len, SQLITE_STATIC, SQLITE_UTF8) !=
+	        SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, roles_text, -1, SQLITE_STATIC) !=
+	        SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		db_fail(db, "create user", e);
+		goto out;
+	}
+	db_stmt_done(st);
+	st = NULL;
+	if (sqlite3_changes(db->conn) != 1) {
+		err_set(e, ERR_CONFLICT, "username taken");
+		goto out;
+	}
+	if (userdb_find_user(db, name, len, out, e) == -1 || *out == NULL) {
+		err_set(e, ERR_INTERNAL, "created user not found");
+		goto out;
+	}
+	rc = db_commit(db, e);
+out:
+	db_stmt_done(st);
+	if (rc == -1) {
+		db_rollback(db);
+		store_user_free(*out);
+		*out = NULL;
+	}
+	free(roles_text);
 	return rc;
 }

@@ -21,4 +21,14 @@ int userdb_seed_user(struct db *db, const struct store_seed_user *u,
     const char *new_hash, const char *expected_seed_hash, int64_t now,
     struct err *e);
 
+/* A registered user (store_ops.create_user). */
+int userdb_create_user(struct db *db, const char *name, size_t len,
+    const char *hash, char *const *roles, size_t n_roles, int64_t now,
+    struct store_user **out, struct err *e);
+
+/* Roles columns: a JSON array of strings, both ways (clients too). */
+int userdb_parse_roles(
+    const char *text, char ***roles, size_t *n_roles, struct err *e);
+char *userdb_roles_json(const char *const *roles, size_t n_roles);
+
 #endif
