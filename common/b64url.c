@@ -87,22 +87,48 @@ int
 b64url_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen,
     struct err *e)
 {
-	const unsigned char *p = (const unsigned char *)in;
-	size_t full = inlen / 4, rest = inlen % 4;
-	unsigned char *buf = NULL, *o;
-	uint32_t bad = 0, v;
+	unsigned char *buf;
+	size_t cap = b64url_decoded_len(inlen);
 
 	*out = NULL;
+	*outlen = 0;
+	/* The output is never longer than the input, so this cannot wrap. */
+	if ((buf = malloc(cap + 1)) == NULL)
+		return err_set(e, ERR_NOMEM, "base64url: out of memory");
+	if (b64url_decode_to(in, inlen, buf, cap, outlen, e) == -1) {
+		free(buf);
+		return -1;
+	}
+	buf[*outlen] = '\0';
+	*out = buf;
+	return 0;
+}
+
+size_t
+b64url_decoded_len(size_t inlen)
+{
+	return inlen / 4 * 3 + (inlen % 4 > 1 ? inlen % 4 - 1 : 0);
+}
+
+int
+b64url_decode_to(const char *in, size_t inlen, unsigned char *out, size_t cap,
+    size_t *outlen, struct err *e)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t full = inlen / 4, rest = inlen % 4;
+	unsigned char *o = out;
+	uint32_t bad = 0, v;
+
 	*outlen = 0;
 	/* One leftover character carries only 6 bits: no byte string encodes
 	 * to that length (RFC 4648 section 4). */
 	if (rest == 1)
 		return err_set(e, ERR_TOKEN_MALFORMED,
 		    "base64url: impossible length %zu", inlen);
-	/* The output is never longer than the input, so this cannot wrap. */
-	if ((buf = malloc(full * 3 + (rest == 0 ? 0 : rest - 1) + 1)) == NULL)
-		return err_set(e, ERR_NOMEM, "base64url: out of memory");
-	o = buf;
+	if (b64url_decoded_len(inlen) > cap)
+		return err_set(e, ERR_INTERNAL,
+		    "base64url: %zu characters do not fit %zu bytes", inlen,
+		    cap);
 	for (size_t i = 0; i < full; i++, p += 4) {
 		uint32_t a = b64url_value[p[0]], b = b64url_value[p[1]];
 		uint32_t c = b64url_value[p[2]], d = b64url_value[p[3]];
@@ -133,13 +159,9 @@ b64url_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen,
 		*o++ = (unsigned char)(v >> 10);
 		*o++ = (unsigned char)(v >> 2);
 	}
-	if (bad & XX) {
-		free(buf);
+	if (bad & XX)
 		return err_set(e, ERR_TOKEN_MALFORMED,
 		    "base64url: not canonical base64url");
-	}
-	*o = '\0';
-	*out = buf;
-	*outlen = (size_t)(o - buf);
+	*outlen = (size_t)(o - out);
 	return 0;
 }

@@ -21,4 +21,12 @@ char *b64url_encode(const void *data, size_t len);
 int b64url_decode(const char *in, size_t inlen, unsigned char **out,
     size_t *outlen, struct err *e);
 
+/* Bytes that inlen base64url characters decode to (at most). */
+size_t b64url_decoded_len(size_t inlen);
+
+/* As b64url_decode, into the caller's out[0..cap) (no NUL added): nothing
+ * is allocated. cap below b64url_decoded_len(inlen) is ERR_INTERNAL. */
+int b64url_decode_to(const char *in, size_t inlen, unsigned char *out,
+    size_t cap, size_t *outlen, struct err *e);
+
 #endif

@@ -88,6 +88,75 @@ claims_parse(struct json_object *payload, struct claims *c, struct err *e)
 	return 0;
 }
 
+/* claims_date on a member jose_reader read. */
+static int
+claims_date_read(const struct jose_val *v, const char *name, bool required,
+    int64_t *out, bool *present, struct err *e)
+{
+	*out = 0;
+	if (v->type == JOSE_ABSENT) {
+		if (required)
+			return err_set(
+			    e, ERR_TOKEN_CLAIMS, "claim \"%s\" missing", name);
+		if (present != NULL)
+			*present = false;
+		return 0;
+	}
+	if (v->type != JOSE_NUMBER || !v->date_ok)
+		return err_set(e, ERR_TOKEN_CLAIMS,
+		    "claim \"%s\": not a NumericDate", name);
+	*out = v->date;
+	if (present != NULL)
+		*present = true;
+	return 0;
+}
+
+/* claims_aud_shape on a member jose_reader read. */
+static int
+claims_aud_shape_read(const struct jose_val *aud, struct err *e)
+{
+	if (aud->type == JOSE_STRING)
+		return 0;
+	if (aud->type != JOSE_ARRAY)
+		return err_set(e, ERR_TOKEN_CLAIMS,
+		    "claim \"aud\": expected a string or an array");
+	if (aud->n == 0)
+		return err_set(
+		    e, ERR_TOKEN_CLAIMS, "claim \"aud\": empty array");
+	if (aud->first_non_string < aud->n)
+		return err_set(e, ERR_TOKEN_CLAIMS,
+		    "claim \"aud\": element %zu is not a string",
+		    aud->first_non_string);
+	return 0;
+}
+
+int
+claims_parse_read(const struct jose_claims *jc, struct claims *c, struct err *e)
+{
+	*c = (struct claims){ 0 };
+	/* RFC 9068 section 2.2: iss, exp and aud are required. */
+	if (jc->iss.type == JOSE_ABSENT)
+		return err_set(e, ERR_TOKEN_CLAIMS, "claim \"iss\" missing");
+	if (jc->iss.type != JOSE_STRING)
+		return err_set(
+		    e, ERR_TOKEN_CLAIMS, "claim \"iss\": expected a string");
+	c->iss_read = &jc->iss.str;
+
+	if (jc->aud.type == JOSE_ABSENT)
+		return err_set(e, ERR_TOKEN_CLAIMS, "claim \"aud\" missing");
+	if (claims_aud_shape_read(&jc->aud, e) == -1)
+		return -1;
+	c->aud_read = &jc->aud;
+
+	if (claims_date_read(&jc->exp, "exp", true, &c->exp, NULL, e) == -1 ||
+	    claims_date_read(&jc->nbf, "nbf", false, &c->nbf, &c->has_nbf, e) ==
+	        -1 ||
+	    claims_date_read(&jc->iat, "iat", false, &c->iat, &c->has_iat, e) ==
+	        -1)
+		return -1;
+	return 0;
+}
+
 /* now >= t + leeway, for any int64 t (leeway is 0..CLAIMS_MAX_LEEWAY). When
  * t + leeway is beyond INT64_MAX no clock has reached it. */
 static bool
@@ -131,6 +200,29 @@ claims_check_aud(struct json_object *aud, const char *audience, struct err *e)
 	return err_set(e, ERR_TOKEN_AUDIENCE, "audience not accepted");
 }
 
+/* claims_check_aud on a member jose_reader read. */
+static int
+claims_check_aud_read(
+    const struct jose_val *aud, const char *audience, struct err *e)
+{
+	size_t alen = strlen(audience);
+	struct jose_iter it;
+	struct jose_str s;
+
+	if (claims_aud_shape_read(aud, e) == -1)
+		return -1;
+	if (aud->type == JOSE_STRING) {
+		if (jose_str_equals(&aud->str, audience, alen))
+			return 0;
+	} else {
+		jose_iter_init(aud, &it);
+		while (jose_iter_next(&it, &s))
+			if (jose_str_equals(&s, audience, alen))
+				return 0;
+	}
+	return err_set(e, ERR_TOKEN_AUDIENCE, "audience not accepted");
+}
+
 int
 claims_check(const struct claims *c, const struct claims_policy *p, int64_t now,
     struct err *e)
@@ -161,9 +253,16 @@ claims_check(const struct claims *c, const struct claims_policy *p, int64_t now,
 	/* RFC 7519 4.1.1 and RFC 9068 section 4: the issuer must match
 	 * exactly, byte for byte and length for length, so "issuer\0x" is not
 	 * "issuer". */
-	if (c->iss == NULL || c->iss_len != strlen(p->issuer) ||
-	    memcmp(c->iss, p->issuer, c->iss_len) != 0)
+	if (c->iss_read != NULL) {
+		if (!jose_str_equals(c->iss_read, p->issuer, strlen(p->issuer)))
+			return err_set(
+			    e, ERR_TOKEN_ISSUER, "issuer not accepted");
+	} else if (c->iss == NULL || c->iss_len != strlen(p->issuer) ||
+	           memcmp(c->iss, p->issuer, c->iss_len) != 0) {
 		return err_set(e, ERR_TOKEN_ISSUER, "issuer not accepted");
+	}
+	if (c->aud == NULL && c->aud_read != NULL)
+		return claims_check_aud_read(c->aud_read, p->audience, e);
 	return claims_check_aud(c->aud, p->audience, e);
 }
 
@@ -185,11 +284,44 @@ claims_ascii_caseeq(const char *a, const char *b, size_t n)
 	return true;
 }
 
-int
-claims_check_typ(struct json_object *header, struct err *e)
+/* RFC 7515 4.1.9: "application/" may be omitted, and media types compare
+ * case-insensitively (RFC 2045 section 5.1). Lengths first, so an embedded
+ * NUL never passes. */
+static bool
+claims_typ_ok(const char *typ, size_t len)
 {
 	static const char short_form[] = "at+jwt";
 	static const char long_form[] = "application/at+jwt";
+
+	return (len == sizeof(short_form) - 1 &&
+	           claims_ascii_caseeq(typ, short_form, len)) ||
+	       (len == sizeof(long_form) - 1 &&
+	           claims_ascii_caseeq(typ, long_form, len));
+}
+
+int
+claims_check_typ_read(const struct jose_header *h, struct err *e)
+{
+	char buf[32];
+
+	/* RFC 9068 section 4, as claims_check_typ. */
+	if (h->typ.type == JOSE_ABSENT)
+		return err_set(e, ERR_TOKEN_HEADER, "header \"typ\" missing");
+	if (h->typ.type != JOSE_STRING)
+		return err_set(
+		    e, ERR_TOKEN_HEADER, "header \"typ\": expected a string");
+	/* No accepted form is longer than buf: a longer value is refused
+	 * without being decoded. */
+	if (h->typ.str.dec_len <= sizeof(buf) &&
+	    claims_typ_ok(h->typ.str.escaped ? buf : h->typ.str.p,
+	        jose_str_decode(&h->typ.str, buf)))
+		return 0;
+	return err_set(e, ERR_TOKEN_HEADER, "header \"typ\" is not at+jwt");
+}
+
+int
+claims_check_typ(struct json_object *header, struct err *e)
+{
 	struct json_object *v = NULL;
 	const char *typ;
 	size_t len;
@@ -206,13 +338,7 @@ claims_check_typ(struct json_object *header, struct err *e)
 		    e, ERR_TOKEN_HEADER, "header \"typ\": expected a string");
 	typ = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
-	/* RFC 7515 4.1.9: "application/" may be omitted, and media types
-	 * compare case-insensitively (RFC 2045 section 5.1). Lengths first,
-	 * so an embedded NUL never passes. */
-	if ((len == sizeof(short_form) - 1 &&
-	        claims_ascii_caseeq(typ, short_form, len)) ||
-	    (len == sizeof(long_form) - 1 &&
-	        claims_ascii_caseeq(typ, long_form, len)))
+	if (claims_typ_ok(typ, len))
 		return 0;
 	return err_set(e, ERR_TOKEN_HEADER, "header \"typ\" is not at+jwt");
 }

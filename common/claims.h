@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "jose_reader.h"
 
 #define CLAIMS_DEFAULT_LEEWAY 30
 #define CLAIMS_MAX_LEEWAY 600
@@ -18,6 +19,10 @@ struct claims {
 	const char *iss; /* borrowed from the payload, with length */
 	size_t iss_len;
 	struct json_object *aud; /* string or array of strings, borrowed */
+	/* From claims_parse_read instead: iss and aud as jose_reader read
+	 * them (iss and aud above are then NULL). */
+	const struct jose_str *iss_read;
+	const struct jose_val *aud_read;
 	int64_t exp, nbf, iat;
 	bool has_nbf, has_iat;
 };
@@ -33,6 +38,11 @@ struct claims_policy {
  * NumericDates when present. Error: ERR_TOKEN_CLAIMS. */
 int claims_parse(struct json_object *payload, struct claims *c, struct err *e);
 
+/* claims_parse on the members jose_reader read: the same rules and
+ * errors. c borrows from jc. */
+int claims_parse_read(
+    const struct jose_claims *jc, struct claims *c, struct err *e);
+
 /* Checks at time now: exp is exclusive (now >= exp + leeway is expired,
  * RFC 7519 4.1.4), nbf (now + leeway < nbf is not yet valid, 4.1.5), iat not
  * in the future beyond the leeway, iss equal, aud containing the audience.
@@ -45,5 +55,8 @@ int claims_check(const struct claims *c, const struct claims_policy *p,
  * "application/" prefix form is accepted, compared case-insensitively as
  * RFC 7515 4.1.9 asks. Error: ERR_TOKEN_HEADER. */
 int claims_check_typ(struct json_object *header, struct err *e);
+
+/* claims_check_typ on the header jose_reader read. */
+int claims_check_typ_read(const struct jose_header *h, struct err *e);
 
 #endif

@@ -163,6 +163,13 @@ scan_escape(struct scan *s, bool name)
 			return -1;
 		if (low < 0xdc00 || low > 0xdfff)
 			return scan_fail(s, "lone high surrogate escape");
+		/* json-c 0.16 tests the pair's code point for a surrogate
+		 * by its low 16 bits, so U+1D800..U+1DFFF and every plane's
+		 * like range come out as U+FFFD: the same value as "\ufffd".
+		 * Written as UTF-8 bytes they are kept; escaped, refused. */
+		if (((0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00)) &
+		        0xf800) == 0xd800)
+			return scan_fail(s, "escape json-c would replace");
 	}
 	/* json-c keeps member names as C strings: "typ\u0000x" would become
 	 * "typ". Values keep their length and may hold U+0000. */

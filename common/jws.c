@@ -2,10 +2,13 @@
  * for RS256, ES256 and EdDSA. The verifying key is chosen by kid and the
  * algorithm is that key's own (RFC 8725 section 3.1); the header only has
  * to agree. Verification runs on every request, so the token is never
- * copied: the signing input is the token's own prefix, and only the three
- * decoded parts are allocated. */
+ * copied: the signing input is the token's own prefix. jws_verify_read
+ * (the verifier's path) decodes the three parts into the caller's memory
+ * and reads them with jose_reader, allocating nothing; jws_verify gives
+ * json-c trees for the tools. Both choose the key with one jws_pick_key. */
 #include "jws.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +38,18 @@ static const unsigned char p256_order[ES256_COORD_LEN] = { 0xff, 0xff, 0xff,
  * "zip" (RFC 7516 section 4.1.3) is defined for JWE only; in a JWS it would
  * ask for a decompression step this verifier never does, and compressed
  * claims invite size attacks (RFC 8725 section 3.6). */
-static const char *const jws_forbidden_headers[] = { "crit", "jku", "x5u",
-	"jwk", "x5c", "b64", "zip" };
+static const struct {
+	const char *name;
+	size_t off; /* of its member in struct jose_header */
+} jws_forbidden_headers[] = {
+	{ "crit", offsetof(struct jose_header, crit) },
+	{ "jku", offsetof(struct jose_header, jku) },
+	{ "x5u", offsetof(struct jose_header, x5u) },
+	{ "jwk", offsetof(struct jose_header, jwk) },
+	{ "x5c", offsetof(struct jose_header, x5c) },
+	{ "b64", offsetof(struct jose_header, b64) },
+	{ "zip", offsetof(struct jose_header, zip) },
+};
 
 /* NULL digest for EdDSA: Ed25519 hashes internally (RFC 8032 5.1.6). */
 static const char *
@@ -463,41 +476,99 @@ out:
 	return rc;
 }
 
+/* The json-c tree's header members as jose_reader gives them: json-c's
+ * strings are already decoded, so each is a plain slice. Only the
+ * members' presence and strings matter to jws_pick_key. */
+static void
+jws_header_of_json(struct json_object *o, struct jose_header *h)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} members[] = {
+		{ "alg", offsetof(struct jose_header, alg) },
+		{ "typ", offsetof(struct jose_header, typ) },
+		{ "kid", offsetof(struct jose_header, kid) },
+	};
+	struct json_object *v;
+	struct jose_val *m;
+
+	*h = (struct jose_header){ 0 };
+	for (size_t i = 0; i < sizeof(members) / sizeof(*members) +
+	                           sizeof(jws_forbidden_headers) /
+	                               sizeof(*jws_forbidden_headers);
+	     i++) {
+		bool forbidden = i >= sizeof(members) / sizeof(*members);
+		size_t j =
+		    forbidden ? i - sizeof(members) / sizeof(*members) : i;
+		const char *name =
+		    forbidden ? jws_forbidden_headers[j].name : members[j].name;
+		size_t off =
+		    forbidden ? jws_forbidden_headers[j].off : members[j].off;
+
+		if (!json_object_object_get_ex(o, name, &v))
+			continue;
+		m = (struct jose_val *)((char *)h + off);
+		/* A type other than string only has to be told apart. */
+		m->type = JOSE_OBJECT;
+		if (json_object_is_type(v, json_type_string)) {
+			m->type = JOSE_STRING;
+			m->str.p = json_object_get_string(v);
+			m->str.len = m->str.dec_len =
+			    (size_t)json_object_get_string_len(v);
+		}
+	}
+}
+
+/* A header string's bytes: the slice itself, or decoded into buf (a
+ * header is at most JWT_MAX_HEADER_LEN bytes, so it fits). */
+static const char *
+jws_header_bytes(const struct jose_str *s, char buf[JWT_MAX_HEADER_LEN])
+{
+	if (!s->escaped)
+		return s->p;
+	jose_str_decode(s, buf);
+	return buf;
+}
+
 /* The header rules: no forbidden parameter, a supported alg, a string
  * kid. Then the key: by kid, or the only one. Then alg must be the key's. */
 static int
-jws_pick_key(struct json_object *header, const struct jwks *set,
+jws_pick_key(const struct jose_header *header, const struct jwks *set,
     const struct jws_key **key, struct err *e)
 {
-	struct json_object *alg = NULL, *kid = NULL;
+	char buf[JWT_MAX_HEADER_LEN];
+	const struct jose_val *alg = &header->alg, *kid = &header->kid;
 	const struct jws_key *k;
+	const char *bytes;
 	enum jws_alg named;
 
 	*key = NULL;
 	for (size_t i = 0;
 	     i < sizeof(jws_forbidden_headers) / sizeof(*jws_forbidden_headers);
 	     i++)
-		if (json_object_object_get_ex(
-		        header, jws_forbidden_headers[i], NULL))
+		if (((const struct jose_val *)((const char *)header +
+		                               jws_forbidden_headers[i].off))
+		        ->type != JOSE_ABSENT)
 			return err_set(e, ERR_TOKEN_HEADER,
 			    "jws: header \"%s\" refused",
-			    jws_forbidden_headers[i]);
+			    jws_forbidden_headers[i].name);
 	/* RFC 7515 4.1.1: alg is required. "none", HS256 and anything else
 	 * we do not implement fail here, before any key is looked at. */
-	if (!json_object_object_get_ex(header, "alg", &alg) ||
-	    !json_object_is_type(alg, json_type_string))
+	if (alg->type != JOSE_STRING)
 		return err_set(e, ERR_TOKEN_ALG, "jws: alg missing");
-	named = jws_alg_from_name(json_object_get_string(alg),
-	    (size_t)json_object_get_string_len(alg));
+	bytes = jws_header_bytes(&alg->str, buf);
+	named = jws_alg_from_name(bytes, alg->str.dec_len);
 	if (named == JWS_ALG_UNKNOWN)
-		return err_set(e, ERR_TOKEN_ALG, "jws: alg \"%.16s\" refused",
-		    json_object_get_string(alg));
-	if (json_object_object_get_ex(header, "kid", &kid)) {
-		if (!json_object_is_type(kid, json_type_string))
+		return err_set(e, ERR_TOKEN_ALG, "jws: alg \"%.*s\" refused",
+		    (int)(alg->str.dec_len < 16 ? alg->str.dec_len : 16),
+		    bytes);
+	if (kid->type != JOSE_ABSENT) {
+		if (kid->type != JOSE_STRING)
 			return err_set(
 			    e, ERR_TOKEN_HEADER, "jws: kid is not a string");
-		k = jwks_find(set, json_object_get_string(kid),
-		    (size_t)json_object_get_string_len(kid));
+		k = jwks_find(
+		    set, jws_header_bytes(&kid->str, buf), kid->str.dec_len);
 		if (k == NULL)
 			return err_set(e, ERR_TOKEN_KID, "jws: unknown kid");
 	} else if (set->n == 1) {
@@ -517,6 +588,76 @@ jws_pick_key(struct json_object *header, const struct jwks *set,
 	return 0;
 }
 
+/* RFC 7515 section 7.1: exactly three parts, the second and third not
+ * empty. A fourth part, or a trailing dot, leaves a '.' in the signature,
+ * which base64url decoding refuses; checked here for a clearer log line. */
+static int
+jws_split(const char *token, size_t len, const char **dot1, const char **dot2,
+    struct err *e)
+{
+	if (token == NULL || len == 0 || len > JWT_MAX_TOKEN_LEN)
+		return err_set(
+		    e, ERR_TOKEN_MALFORMED, "jws: token of %zu bytes", len);
+	if ((*dot1 = memchr(token, '.', len)) == NULL ||
+	    (*dot2 = memchr(
+	         *dot1 + 1, '.', len - (size_t)(*dot1 + 1 - token))) == NULL ||
+	    memchr(*dot2 + 1, '.', len - (size_t)(*dot2 + 1 - token)) != NULL)
+		return err_set(e, ERR_TOKEN_MALFORMED, "jws: not three parts");
+	if (*dot2 == *dot1 + 1 || *dot2 + 1 == token + len)
+		return err_set(e, ERR_TOKEN_MALFORMED, "jws: empty part");
+	return 0;
+}
+
+/* One part decoded into out[0..cap): the same length checks as
+ * jws_part_object, before anything is decoded. */
+static int
+jws_part_decode(const char *b64, size_t len, size_t max, char *out, size_t cap,
+    size_t *outlen, struct err *e)
+{
+	if (len == 0)
+		return err_set(e, ERR_TOKEN_MALFORMED, "jws: empty part");
+	if (len > b64url_encoded_len(max))
+		return err_set(e, ERR_TOKEN_MALFORMED, "jws: part too long");
+	return b64url_decode_to(b64, len, (unsigned char *)out, cap, outlen, e);
+}
+
+int
+jws_verify_read(const char *token, size_t len, const struct jwks *set,
+    struct jws_decoded *d, const struct jws_key **key, struct err *e)
+{
+	const struct jws_key *k = NULL;
+	const char *dot1 = NULL, *dot2 = NULL;
+	size_t hlen, plen, slen, n = 0;
+
+	*key = NULL;
+	d->h = (struct jose_header){ 0 };
+	d->claims = (struct jose_claims){ 0 };
+	if (set == NULL || set->n == 0)
+		return err_set(e, ERR_INTERNAL, "jws: no verification keys");
+	if (jws_split(token, len, &dot1, &dot2, e) == -1)
+		return -1;
+	hlen = (size_t)(dot1 - token);
+	plen = (size_t)(dot2 - dot1 - 1);
+	slen = len - (size_t)(dot2 + 1 - token);
+	if (jws_part_decode(token, hlen, JWT_MAX_HEADER_LEN, d->header,
+	        sizeof(d->header), &n, e) == -1 ||
+	    jose_read_header(d->header, n, &d->h, e) == -1 ||
+	    jws_pick_key(&d->h, set, &k, e) == -1)
+		return -1;
+	if (b64url_decode_to(dot2 + 1, slen, d->sig, sizeof(d->sig), &n, e) ==
+	        -1 ||
+	    jws_verify_raw(k, (const unsigned char *)token,
+	        (size_t)(dot2 - token), d->sig, n, e) == -1)
+		return -1;
+	/* The payload is read only once it is known to be the issuer's. */
+	if (jws_part_decode(dot1 + 1, plen, JWT_MAX_TOKEN_LEN, d->payload,
+	        sizeof(d->payload), &n, e) == -1 ||
+	    jose_read_claims(d->payload, n, &d->claims, e) == -1)
+		return -1;
+	*key = k;
+	return 0;
+}
+
 int
 jws_verify(const char *token, size_t len, const struct jwks *set,
     struct json_object **header, struct json_object **payload,
@@ -524,8 +665,9 @@ jws_verify(const char *token, size_t len, const struct jwks *set,
 {
 	struct json_object *h = NULL, *p = NULL;
 	const struct jws_key *k = NULL;
+	struct jose_header jh;
 	unsigned char *sig = NULL;
-	const char *dot1, *dot2;
+	const char *dot1 = NULL, *dot2 = NULL;
 	size_t hlen, plen, slen, siglen = 0;
 	int rc = -1;
 
@@ -539,29 +681,15 @@ jws_verify(const char *token, size_t len, const struct jwks *set,
 		err_set(e, ERR_INTERNAL, "jws: no verification keys");
 		goto out;
 	}
-	if (token == NULL || len == 0 || len > JWT_MAX_TOKEN_LEN) {
-		err_set(e, ERR_TOKEN_MALFORMED, "jws: token of %zu bytes", len);
+	if (jws_split(token, len, &dot1, &dot2, e) == -1)
 		goto out;
-	}
-	/* RFC 7515 section 7.1: exactly three parts. A fourth part, or a
-	 * trailing dot, leaves a '.' in the signature, which base64url
-	 * decoding refuses; checked here for a clearer log line. */
-	if ((dot1 = memchr(token, '.', len)) == NULL ||
-	    (dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))) ==
-	        NULL ||
-	    memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL) {
-		err_set(e, ERR_TOKEN_MALFORMED, "jws: not three parts");
-		goto out;
-	}
 	hlen = (size_t)(dot1 - token);
 	plen = (size_t)(dot2 - dot1 - 1);
 	slen = len - (size_t)(dot2 + 1 - token);
-	if (plen == 0 || slen == 0) {
-		err_set(e, ERR_TOKEN_MALFORMED, "jws: empty part");
+	if (jws_part_object(token, hlen, JWT_MAX_HEADER_LEN, &h, e) == -1)
 		goto out;
-	}
-	if (jws_part_object(token, hlen, JWT_MAX_HEADER_LEN, &h, e) == -1 ||
-	    jws_pick_key(h, set, &k, e) == -1)
+	jws_header_of_json(h, &jh);
+	if (jws_pick_key(&jh, set, &k, e) == -1)
 		goto out;
 	if (b64url_decode(dot2 + 1, slen, &sig, &siglen, e) == -1 ||
 	    jws_verify_raw(k, (const unsigned char *)token,

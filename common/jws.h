@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "jose_reader.h"
 #include "jwks.h"
 #include "jws_key.h"
 
@@ -32,6 +33,23 @@ int jws_sign(const struct jws_key *key, const char *typ,
 int jws_verify(const char *token, size_t len, const struct jwks *set,
     struct json_object **header, struct json_object **payload,
     const struct jws_key **key, struct err *e);
+
+/* The decoded parts of a token, in the caller's memory (on its stack):
+ * the read header and claims point into header and payload. */
+struct jws_decoded {
+	char header[JWT_MAX_HEADER_LEN];
+	char payload[JWT_MAX_TOKEN_LEN / 4 * 3];
+	unsigned char sig[JWT_MAX_TOKEN_LEN / 4 * 3];
+	struct jose_header h;
+	struct jose_claims claims;
+};
+
+/* jws_verify without allocating: the same checks in the same order with
+ * the same errors, the header and the payload read by jose_reader instead
+ * of json-c. On success d->h and d->claims hold the token's members and
+ * *key is the borrowed verifying key. */
+int jws_verify_read(const char *token, size_t len, const struct jwks *set,
+    struct jws_decoded *d, const struct jws_key **key, struct err *e);
 
 /* Raw signature primitives, exposed for tests and benchmarks. */
 int jws_sign_raw(const struct jws_key *key, const unsigned char *msg,

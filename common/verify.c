@@ -31,59 +31,66 @@ verify_str_copy(
 	return 0;
 }
 
+/* A copy of a read string: decoded straight into the copy. */
+static int
+verify_str_read(struct verify_str *dst, const struct jose_str *s, struct err *e)
+{
+	if ((dst->s = malloc(s->dec_len + 1)) == NULL)
+		return err_set(e, ERR_NOMEM, "verify: out of memory");
+	dst->len = jose_str_decode(s, dst->s);
+	dst->s[dst->len] = '\0';
+	return 0;
+}
+
 /* A string claim: a required one must exist; an optional one may be
  * absent, but never of another type. */
 static int
-verify_claim_string(struct json_object *payload, const char *name,
-    bool required, struct verify_str *dst, struct err *e)
+verify_claim_string(const struct jose_val *v, const char *name, bool required,
+    struct verify_str *dst, struct err *e)
 {
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(payload, name, &v)) {
+	if (v->type == JOSE_ABSENT) {
 		if (required)
 			return err_set(
 			    e, ERR_TOKEN_CLAIMS, "claim \"%s\" missing", name);
 		return 0;
 	}
-	if (!json_object_is_type(v, json_type_string))
+	if (v->type != JOSE_STRING)
 		return err_set(
 		    e, ERR_TOKEN_CLAIMS, "claim \"%s\": not a string", name);
-	return verify_str_copy(dst, json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v), e);
+	return verify_str_read(dst, &v->str, e);
 }
 
 /* An array of strings, every element checked: one number in the list makes
  * the whole token suspect rather than silently shorter. */
 static int
-verify_claim_strings(struct json_object *payload, const char *name,
-    bool required, struct verify_str **dst, size_t *n, struct err *e)
+verify_claim_strings(const struct jose_val *v, const char *name, bool required,
+    struct verify_str **dst, size_t *n, struct err *e)
 {
-	struct json_object *v = NULL, *item;
-	size_t count;
+	struct jose_iter it;
+	struct jose_str s;
 
 	*dst = NULL;
 	*n = 0;
-	if (!json_object_object_get_ex(payload, name, &v)) {
+	if (v->type == JOSE_ABSENT) {
 		if (required)
 			return err_set(
 			    e, ERR_TOKEN_CLAIMS, "claim \"%s\" missing", name);
 		return 0;
 	}
-	if (!json_object_is_type(v, json_type_array))
+	if (v->type != JOSE_ARRAY)
 		return err_set(
 		    e, ERR_TOKEN_CLAIMS, "claim \"%s\": not an array", name);
-	if ((count = json_object_array_length(v)) == 0)
+	if (v->n == 0)
 		return 0;
-	if ((*dst = calloc(count, sizeof(**dst))) == NULL)
+	if (v->first_non_string < v->n)
+		return err_set(e, ERR_TOKEN_CLAIMS,
+		    "claim \"%s\": element %zu is not a string", name,
+		    v->first_non_string);
+	if ((*dst = calloc(v->n, sizeof(**dst))) == NULL)
 		return err_set(e, ERR_NOMEM, "verify: out of memory");
-	for (size_t i = 0; i < count; i++) {
-		item = json_object_array_get_idx(v, i);
-		if (!json_object_is_type(item, json_type_string))
-			return err_set(e, ERR_TOKEN_CLAIMS,
-			    "claim \"%s\": element %zu is not a string", name,
-			    i);
-		if (verify_str_copy(&(*dst)[i], json_object_get_string(item),
-		        (size_t)json_object_get_string_len(item), e) == -1)
+	jose_iter_init(v, &it);
+	while (*n < v->n && jose_iter_next(&it, &s)) {
+		if (verify_str_read(&(*dst)[*n], &s, e) == -1)
 			return -1;
 		(*n)++; /* counts what access_token_free must release */
 	}
@@ -91,25 +98,25 @@ verify_claim_strings(struct json_object *payload, const char *name,
 }
 
 static int
-verify_claims(struct json_object *payload, const struct jws_key *key,
+verify_claims(const struct jose_claims *jc, const struct jws_key *key,
     struct access_token *t, struct err *e)
 {
 	/* RFC 9068 section 2.2: sub, client_id and jti are required (and so
 	 * iat, checked by the caller); an empty one names nothing and is
 	 * refused rather than matched against anything. */
-	if (verify_claim_string(payload, "sub", true, &t->sub, e) == -1)
+	if (verify_claim_string(&jc->sub, "sub", true, &t->sub, e) == -1)
 		return -1;
 	if (t->sub.len == 0)
 		return err_set(e, ERR_TOKEN_CLAIMS, "claim \"sub\" is empty");
-	if (verify_claim_strings(payload, "permissions", true, &t->permissions,
-	        &t->n_permissions, e) == -1 ||
+	if (verify_claim_strings(&jc->permissions, "permissions", true,
+	        &t->permissions, &t->n_permissions, e) == -1 ||
 	    verify_claim_strings(
-	        payload, "roles", false, &t->roles, &t->n_roles, e) == -1 ||
-	    verify_claim_string(payload, "username", false, &t->username, e) ==
-	        -1 ||
-	    verify_claim_string(payload, "jti", true, &t->jti, e) == -1 ||
-	    verify_claim_string(payload, "client_id", true, &t->client_id, e) ==
-	        -1)
+	        &jc->roles, "roles", false, &t->roles, &t->n_roles, e) == -1 ||
+	    verify_claim_string(
+	        &jc->username, "username", false, &t->username, e) == -1 ||
+	    verify_claim_string(&jc->jti, "jti", true, &t->jti, e) == -1 ||
+	    verify_claim_string(
+	        &jc->client_id, "client_id", true, &t->client_id, e) == -1)
 		return -1;
 	if (t->jti.len == 0 || t->client_id.len == 0)
 		return err_set(
@@ -121,7 +128,9 @@ int
 verify_access_token(const char *token, size_t len,
     const struct verify_policy *p, struct access_token **out, struct err *e)
 {
-	struct json_object *header = NULL, *payload = NULL;
+	/* The decoded parts live here, on the stack: with jose_reader
+	 * nothing but the result is allocated. */
+	struct jws_decoded d;
 	const struct jws_key *key = NULL;
 	struct access_token *t = NULL;
 	struct claims_policy cp;
@@ -136,9 +145,9 @@ verify_access_token(const char *token, size_t len,
 	cp = (struct claims_policy){ .issuer = p->issuer,
 		.audience = p->audience,
 		.leeway = p->leeway };
-	if (jws_verify(token, len, p->keys, &header, &payload, &key, e) == -1 ||
-	    claims_check_typ(header, e) == -1 ||
-	    claims_parse(payload, &c, e) == -1 ||
+	if (jws_verify_read(token, len, p->keys, &d, &key, e) == -1 ||
+	    claims_check_typ_read(&d.h, e) == -1 ||
+	    claims_parse_read(&d.claims, &c, e) == -1 ||
 	    claims_check(&c, &cp, verify_now(p), e) == -1)
 		goto out;
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
@@ -152,7 +161,7 @@ verify_access_token(const char *token, size_t len,
 		err_set(e, ERR_TOKEN_CLAIMS, "claim \"iat\" missing");
 		goto out;
 	}
-	if (verify_claims(payload, key, t, e) == -1)
+	if (verify_claims(&d.claims, key, t, e) == -1)
 		goto out;
 	t->exp = c.exp;
 	t->nbf = c.has_nbf ? c.nbf : 0;
@@ -162,8 +171,6 @@ verify_access_token(const char *token, size_t len,
 	rc = 0;
 out:
 	access_token_free(t);
-	json_object_put(header);
-	json_object_put(payload);
 	return rc;
 }
 

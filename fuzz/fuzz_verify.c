@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "b64url.h"
+#include "claims.h"
 #include "jwk.h"
 #include "jwks.h"
 #include "jws.h"
@@ -305,14 +306,43 @@ fuzz_check_accepted(
 	free(copy);
 }
 
+/* The same steps over json-c (jws_verify and the json-c claims checks, as
+ * explain.c runs them): the error code of the first that fails, ERR_OK if
+ * all pass. verify_access_token reads the token with jose_reader instead,
+ * and must fail with the same code (or, past these steps, only with
+ * ERR_TOKEN_CLAIMS for its own claims). */
+static enum err_code
+fuzz_json_c_steps(const uint8_t *data, size_t size)
+{
+	struct json_object *h = NULL, *p = NULL;
+	struct claims_policy cp = { .issuer = FUZZ_ISSUER,
+		.audience = FUZZ_AUDIENCE,
+		.leeway = CLAIMS_DEFAULT_LEEWAY };
+	struct claims c;
+	struct err e = { 0 };
+
+	if (jws_verify((const char *)data, size, fuzz_policy.keys, &h, &p, NULL,
+	        &e) == 0 &&
+	    claims_check_typ(h, &e) == 0 && claims_parse(p, &c, &e) == 0)
+		claims_check(&c, &cp, FUZZ_NOW, &e);
+	json_object_put(h);
+	json_object_put(p);
+	return e.code;
+}
+
 static void
 fuzz_token(const uint8_t *data, size_t size)
 {
 	struct access_token *t = NULL;
 	struct err e = { 0 };
+	enum err_code ref = fuzz_json_c_steps(data, size);
+	int rc =
+	    verify_access_token((const char *)data, size, &fuzz_policy, &t, &e);
 
-	if (verify_access_token(
-	        (const char *)data, size, &fuzz_policy, &t, &e) == -1) {
+	if (ref != ERR_OK ? e.code != ref
+	                  : e.code != ERR_OK && e.code != ERR_TOKEN_CLAIMS)
+		abort();
+	if (rc == -1) {
 		if (t != NULL || e.code == ERR_OK)
 			abort();
 		return;

@@ -233,6 +233,12 @@ test_surrogates(void)
 	CHECK(rejected(S("\"\\ud800\\ud800\"")));
 	CHECK(rejected(S("\"\\ud800\\")));
 	CHECK(rejected(S("{\"\\ud800\":1}")));
+	/* json-c 0.16 makes U+1D800..U+1DFFF (and each plane's like range)
+	 * U+FFFD when escaped; as UTF-8 bytes they are kept. */
+	CHECK(rejected(S("\"\\ud836\\ude00\"")));
+	CHECK(rejected(S("\"\\udbf7\\udfff\"")));
+	CHECK(parses(S("\"\\ud835\\udfff\\ud838\\udc00\"")));
+	CHECK(parses(S("\"\xf0\x9d\xa0\x80\"")));
 }
 
 /* RFC 8259 section 8.1 and RFC 3629 section 4. json-c's validator only
