@@ -62,6 +62,7 @@ bool
 route_log_close(void)
 {
 	route_current = NULL;
+	request_log_clear_current();
 	return route_current_kept;
 }
 

@@ -12,6 +12,7 @@
 #include "auth_metrics.h"
 #include "json_util.h"
 #include "log.h"
+#include "request_log.h"
 #include "secret.h"
 #include "seed.h"
 #include "shared_throttle.h"
@@ -75,7 +76,7 @@ grant_for_set(struct grant_for *g, const struct auth_ctx *ctx,
 /* An audit line: event plus who and where; never a secret. */
 static void
 audit(const char *event, const char *user, size_t user_len, const char *addr,
-    const char *family_id, const char *reason)
+    const char *request_id, const char *family_id, const char *reason)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -86,6 +87,9 @@ audit(const char *event, const char *user, size_t user_len, const char *addr,
 		json_object_object_add(
 		    o, "user", json_object_new_string_len(user, (int)user_len));
 	json_add_string(o, "client_address", addr != NULL ? addr : "unknown");
+	/* The request's id, as its access line and its answer carry it. */
+	if (request_id != NULL && request_id[0] != '\0')
+		json_add_string(o, "request_id", request_id);
 	if (family_id != NULL && family_id[0] != '\0')
 		json_add_string(o, "family_id", family_id);
 	if (reason != NULL)
@@ -96,10 +100,10 @@ audit(const char *event, const char *user, size_t user_len, const char *addr,
 /* An audit line about a family: its user came with the family's row. */
 static void
 audit_grant(const char *event, const struct store_grant *g, const char *addr,
-    const char *reason)
+    const char *request_id, const char *reason)
 {
-	audit(event, g->username, strlen(g->username), addr, g->family_id,
-	    reason);
+	audit(event, g->username, strlen(g->username), addr, request_id,
+	    g->family_id, reason);
 }
 
 /* A failed step as the client hears it: a database that cannot be
@@ -189,6 +193,7 @@ struct login {
 	size_t password_len;
 	char *new_hash; /* a re-hash at the configured cost, or NULL */
 	char addr[SESSION_ADDR_MAX];
+	char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id, for the audit */
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	struct store_grant grant;
 	struct signer signer;
@@ -286,7 +291,7 @@ login_opened(struct store_task *t, const struct err *e)
 		login_refuse(l, e);
 		return;
 	}
-	audit("login_ok", l->username, l->username_len, l->addr,
+	audit("login_ok", l->username, l->username_len, l->addr, l->request_id,
 	    l->grant.family_id, NULL);
 	l->done(&l->pair, NULL, l->arg);
 	login_free(l);
@@ -339,7 +344,8 @@ login_checked(struct password_result *res, void *arg)
 		throttle_failure(ctx->throttle, THROTTLE_ADDR, l->addr,
 		    strlen(l->addr), now);
 		audit("login_failed", l->username, l->username_len, l->addr,
-		    NULL, l->user == NULL ? "unknown_user" : "bad_password");
+		    l->request_id, NULL,
+		    l->user == NULL ? "unknown_user" : "bad_password");
 		/* Other issuers learn of it before the answer goes out. */
 		if (l->shared) {
 			l->task =
@@ -397,7 +403,7 @@ login_found(struct store_task *t, const struct err *e)
 		login_settle(l);
 		if (e->code == ERR_THROTTLED)
 			audit("login_throttled", l->username, l->username_len,
-			    l->addr, NULL, NULL);
+			    l->addr, l->request_id, NULL, NULL);
 		if (e->code == ERR_OK)
 			err_set(&pe, ERR_UNAVAILABLE, "shutting down");
 		login_refuse(l, e->code != ERR_OK ? e : &pe);
@@ -448,6 +454,8 @@ login_new(struct auth_ctx *ctx, const char *name, size_t name_len,
 	l->password_len = pw_len;
 	l->ctx = ctx;
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
+	snprintf(l->request_id, sizeof(l->request_id), "%s",
+	    request_log_current_id());
 	shared_throttle_keys(&ctx->refresh_key, l->username, l->username_len,
 	    l->addr, &l->tkeys);
 	return l;
@@ -481,7 +489,8 @@ session_login(struct auth_ctx *ctx, const struct session_client *c,
 		return -1;
 	}
 	if ((wait = login_wait(ctx, l)) > 0) {
-		audit("login_throttled", name, name_len, l->addr, NULL, NULL);
+		audit("login_throttled", name, name_len, l->addr, l->request_id,
+		    NULL, NULL);
 		login_free(l);
 		r->retry_after = wait;
 		return err_set(&r->e, ERR_THROTTLED, "throttled");
@@ -508,6 +517,7 @@ struct rotation {
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	uint64_t generation;
 	char addr[SESSION_ADDR_MAX];
+	char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id, for the audit */
 	enum store_refusal why;
 	struct store_grant grant;
 	struct store_user *user;
@@ -558,16 +568,16 @@ rotation_done(struct store_task *task, const struct err *e)
 
 	if (e->code == ERR_OK) {
 		audit("refresh", t->user->username, strlen(t->user->username),
-		    t->addr, t->grant.family_id, NULL);
+		    t->addr, t->request_id, t->grant.family_id, NULL);
 		t->done(&t->pair, NULL, t->arg);
 		rotation_free(t);
 		return;
 	}
 	if (t->why == STORE_REFUSED_REUSED)
 		audit_grant("refresh_reuse_family_revoked", &t->grant, t->addr,
-		    "reuse");
+		    t->request_id, "reuse");
 	else if (t->why != STORE_REFUSED_NONE)
-		audit_grant("refresh_failed", &t->grant, t->addr,
+		audit_grant("refresh_failed", &t->grant, t->addr, t->request_id,
 		    store_refusal_name(t->why));
 	refusal_from(&r, e);
 	t->done(NULL, &r, t->arg);
@@ -592,11 +602,14 @@ session_refresh(struct auth_ctx *ctx, const struct session_client *c,
 		return -1;
 	}
 	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	snprintf(t->request_id, sizeof(t->request_id), "%s",
+	    request_log_current_id());
 	/* Any string, however long (the body limit bounds it), that is not
 	 * one of ours is an unknown token: no database work at all. */
 	if (refresh_token_open(&ctx->refresh_key, token, len, t->family_id,
 	        &t->generation) == -1) {
-		audit("refresh_failed", NULL, 0, addr, NULL, "unknown");
+		audit("refresh_failed", NULL, 0, addr, request_log_current_id(),
+		    NULL, "unknown");
 		rotation_free(t);
 		return err_set(
 		    &r->e, ERR_INVALID_GRANT, "unknown refresh token");
@@ -623,6 +636,7 @@ struct client_grant {
 	struct store_task task; /* first */
 	struct auth_ctx *ctx;
 	char addr[SESSION_ADDR_MAX];
+	char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id, for the audit */
 	struct grant_for grant_for;
 	struct store_client *client; /* as it is now, read on the worker */
 	struct signer signer;
@@ -680,7 +694,8 @@ client_grant_done(struct store_task *task, const struct err *e)
 
 	if (e->code == ERR_OK) {
 		audit("client_credentials", t->grant_for.client_id,
-		    strlen(t->grant_for.client_id), t->addr, NULL, NULL);
+		    strlen(t->grant_for.client_id), t->addr, t->request_id,
+		    NULL, NULL);
 		t->done(&t->pair, NULL, t->arg);
 	} else {
 		refusal_from(&r, e);
@@ -706,6 +721,8 @@ session_client_credentials(struct auth_ctx *ctx,
 		return -1;
 	}
 	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	snprintf(t->request_id, sizeof(t->request_id), "%s",
+	    request_log_current_id());
 	t->ctx = ctx;
 	t->done = done;
 	t->arg = arg;
@@ -728,6 +745,7 @@ struct logout {
 	struct auth_ctx *ctx;
 	char family_id[STORE_FAMILY_ID_LEN + 1];
 	char addr[SESSION_ADDR_MAX];
+	char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id, for the audit */
 	bool found;
 	struct store_grant grant;
 	session_done done;
@@ -750,7 +768,7 @@ logout_done(struct store_task *task, const struct err *e)
 	struct session_refusal r;
 
 	if (e->code == ERR_OK) {
-		audit_grant("logout", &t->grant, t->addr,
+		audit_grant("logout", &t->grant, t->addr, t->request_id,
 		    t->found ? NULL : "unknown_token");
 		t->done(NULL, NULL, t->arg);
 	} else {
@@ -769,7 +787,7 @@ logout_unknown(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	audit("logout", NULL, 0, t->addr, NULL, "unknown_token");
+	audit("logout", NULL, 0, t->addr, t->request_id, NULL, "unknown_token");
 	t->done(NULL, NULL, t->arg);
 	free(t);
 }
@@ -788,6 +806,8 @@ session_logout(struct auth_ctx *ctx, const char *token, size_t len,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return err_set(&r->e, ERR_NOMEM, "logout");
 	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	snprintf(t->request_id, sizeof(t->request_id), "%s",
+	    request_log_current_id());
 	t->ctx = ctx;
 	t->done = done;
 	t->arg = arg;

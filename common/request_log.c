@@ -36,6 +36,21 @@ method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* The record being dispatched on this thread; NULL between requests. */
+static __thread const struct request_log *request_log_current;
+
+const char *
+request_log_current_id(void)
+{
+	return request_log_current != NULL ? request_log_current->id : "";
+}
+
+void
+request_log_clear_current(void)
+{
+	request_log_current = NULL;
+}
+
 bool
 request_log_id_ok(const char *id, size_t len)
 {
@@ -93,6 +108,7 @@ request_log_begin(struct request_log *r, struct evhttp_request *req)
 	http_client_addr(req, r->client, sizeof(r->client));
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(req), "X-Request-Id", r->id);
+	request_log_current = r;
 }
 
 int64_t

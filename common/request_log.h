@@ -30,6 +30,12 @@ struct request_log {
  * X-Request-Id, so every reply carries it) and client address. */
 void request_log_begin(struct request_log *r, struct evhttp_request *req);
 
+/* The id of the request this thread is dispatching (request_log_begin
+ * sets it, request_log_clear_current ends it), or "": for the audit
+ * lines of a use case that keeps a copy and answers later. */
+const char *request_log_current_id(void);
+void request_log_clear_current(void);
+
 /* Microseconds since request_log_begin. */
 int64_t request_log_elapsed_us(const struct request_log *r);
 

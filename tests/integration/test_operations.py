@@ -175,6 +175,34 @@ class AuthOperations(unittest.TestCase):
         line = self.access_line(r.header("X-Request-Id"))
         self.assertEqual((line["route"], line["status"]), ("/login", 401))
 
+    def test_audit_lines_carry_the_request_id(self):
+        r = self.d.request("POST", "/login",
+                           {"username": "user1", "password": "password123"},
+                           headers={"X-Request-Id": "audit-7"})
+        self.assertEqual(r.status, 200)
+        rt = r.json()["refresh_token"]
+        r = self.d.request("POST", "/refresh", {"refresh_token": rt},
+                           headers={"X-Request-Id": "audit-8"})
+        self.assertEqual(r.status, 200)
+        r = self.d.request("POST", "/refresh", {"refresh_token": "nope"},
+                           headers={"X-Request-Id": "audit-9"})
+        self.assertEqual(r.status, 400)
+        r = self.d.request("POST", "/logout",
+                           {"refresh_token": r.header("X-Request-Id")},
+                           headers={"X-Request-Id": "audit-10"})
+        self.assertEqual(r.status, 200)
+        ids = {(e["event"], e.get("request_id"))
+               for e in self.d.log_events()}
+        for pair in (("login_ok", "audit-7"), ("access", "audit-7"),
+                     ("refresh", "audit-8"), ("access", "audit-8"),
+                     ("refresh_failed", "audit-9"), ("access", "audit-9"),
+                     ("logout", "audit-10"), ("access", "audit-10")):
+            self.assertIn(pair, ids)
+        # A later request's audit line never takes an earlier id.
+        r = login(self.d, password="wrong-3")
+        failed = self.d.log_events("login_failed")[-1]
+        self.assertEqual(failed["request_id"], r.header("X-Request-Id"))
+
     def test_forwarded_for_from_a_trusted_peer(self):
         r = login(self.d)  # warm-up: the form of a normal line
         r = self.d.request("POST", "/login",
