@@ -112,8 +112,8 @@ form_parse(const char *body, size_t len, struct form **out, struct err *e)
 		}
 		if (form_decode(pair, (size_t)(eq - pair), &fld.name,
 		        &fld.name_len) == -1 ||
-		    form_decode(eq + 1, plen - (size_t)(eq - pair) - 1, &fld.value,
-		        &fld.value_len) == -1) {
+		    form_decode(eq + 1, plen - (size_t)(eq - pair) - 1,
+		        &fld.value, &fld.value_len) == -1) {
 			free(fld.name);
 			err_set(e, ERR_INVALID_REQUEST, "form: bad escape");
 			goto fail;

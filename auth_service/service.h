@@ -40,7 +40,7 @@ struct auth_ctx {
 	char dummy_hash[PASSWORD_HASH_MAX];
 	struct password_policy *policy; /* new passwords (registration) */
 	struct static_files *demo;      /* NULL: /demo answers 404 */
-	struct static_files *openapi; /* NULL: /openapi.json answers 404 */
+	struct static_files *openapi;   /* NULL: /openapi.json answers 404 */
 	size_t active; /* requests whose reply is not fully sent */
 	bool draining; /* SIGTERM seen: no new logins */
 	bool closing;  /* service_close runs: no step may start another */
