@@ -233,6 +233,15 @@ test_expired_reused_token_revokes(void)
 	CHECK(why == STORE_REFUSED_REUSED);
 	CHECK(rotate(s, &g, 2, 8121, &why, &g2) == -1);
 	CHECK(why == STORE_REFUSED_REVOKED);
+	/* The live generation has expired too (the family has not): the old
+	 * one is still a reuse, not "expired", and revokes the family. */
+	CHECK(login(s, 8000, &g) == 0);
+	CHECK(rotate(s, &g, 0, 8010, &why, &g2) == 0); /* 1: to 8110 */
+	CHECK(rotate(s, &g, 0, 8500, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REUSED);
+	CHECK(scalar("SELECT revoked_reason = 'reuse' FROM families WHERE "
+	             "id = ?1",
+	          g.family_id) == 1);
 	/* Positive control: an expired token never rotated is only expired,
 	 * and its family lives on. */
 	CHECK(login(s, 8000, &g) == 0);
