@@ -1,12 +1,29 @@
 /* test_client_secret: generated client secrets (256 bits, base64url),
  * their stored hash, and the constant-time check that also answers for
  * an unknown client. */
+#include <sodium.h>
 #include <string.h>
 
 #include "b64url.h"
 #include "client_secret.h"
 #include "secret.h"
 #include "test.h"
+
+/* Linked with -Wl,--wrap=sodium_memcmp (CMakeLists.txt): the compare of
+ * the hashes is counted, a plain memcmp would leave the count at zero. */
+int __real_sodium_memcmp(const void *b1, const void *b2, size_t len);
+int __wrap_sodium_memcmp(const void *b1, const void *b2, size_t len);
+
+static int wrapped_calls;
+static size_t wrapped_len;
+
+int
+__wrap_sodium_memcmp(const void *b1, const void *b2, size_t len)
+{
+	wrapped_calls++;
+	wrapped_len = len;
+	return __real_sodium_memcmp(b1, b2, len);
+}
 
 static void
 test_new_secrets(void)
@@ -44,6 +61,27 @@ test_hash_and_verify(void)
 	CHECK(!client_secret_verify("blake2b256$00", s, strlen(s)));
 }
 
+/* Known client or not, right secret or not: one constant-time compare of
+ * the whole stored hash. */
+static void
+test_compare_is_constant_time(void)
+{
+	char s[CLIENT_SECRET_LEN + 1];
+	char h[CLIENT_SECRET_HASH_LEN + 1];
+
+	client_secret_new(s);
+	client_secret_hash(s, strlen(s), h);
+	wrapped_calls = 0;
+	CHECK(client_secret_verify(h, s, strlen(s)));
+	CHECK(wrapped_calls == 1 && wrapped_len == CLIENT_SECRET_HASH_LEN);
+	wrapped_calls = 0;
+	CHECK(!client_secret_verify(h, "x", 1));
+	CHECK(wrapped_calls == 1 && wrapped_len == CLIENT_SECRET_HASH_LEN);
+	wrapped_calls = 0;
+	CHECK(!client_secret_verify(NULL, s, strlen(s)));
+	CHECK(wrapped_calls == 1 && wrapped_len == CLIENT_SECRET_HASH_LEN);
+}
+
 int
 main(void)
 {
@@ -51,5 +89,6 @@ main(void)
 		return 1;
 	RUN(test_new_secrets);
 	RUN(test_hash_and_verify);
+	RUN(test_compare_is_constant_time);
 	return test_report();
 }

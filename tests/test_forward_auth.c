@@ -75,6 +75,10 @@ test_peers(void)
 	CHECK(!allowed(p, "::ffff:10.9.9.9"));
 	CHECK(allowed(p, "fdab::1"));
 	CHECK(!allowed(p, "fe80::1"));
+	/* A range holds addresses of its own family only: the same leading
+	 * bytes in the other family are not in it. */
+	CHECK(!allowed(p, "a01::1"));
+	CHECK(!allowed(p, "253.0.0.1"));
 	forward_auth_peers_free(p);
 }
 

@@ -122,6 +122,39 @@ test_rotation_and_reuse(void)
 	store_free(s);
 }
 
+/* A family is bound to the client it was issued to (RFC 6749 6): another
+ * client's attempt, with the live generation or an old one, is refused as
+ * such and changes nothing for the owner (RFC 6749 10.4), where an old
+ * generation from the owner would have revoked the family. */
+static void
+test_another_clients_token(void)
+{
+	struct store *s = must_open();
+	struct store_grant g, g2;
+	struct store_user *u = NULL;
+	enum store_refusal why;
+
+	if (s == NULL)
+		return;
+	CHECK(login(s, 1000, &g) == 0);
+	CHECK(rotate(s, &g, 0, 1010, &why, &g2) == 0);
+	for (uint64_t gen = 0; gen < 2; gen++) {
+		struct err e = { 0 };
+
+		CHECK(store_rotate(s, g.family_id, gen, "other-client", 1020,
+		          100, &g2, &u, &why, &e) == -1);
+		CHECK(u == NULL && e.code == ERR_INVALID_GRANT);
+		CHECK(why == STORE_REFUSED_CLIENT);
+	}
+	CHECK(scalar("SELECT revoked_at IS NULL AND generation = 1 FROM "
+	             "families WHERE id = ?1",
+	          g.family_id) == 1);
+	/* Positive control: the owner's live generation still rotates. */
+	CHECK(rotate(s, &g, 1, 1030, &why, &g2) == 0);
+	CHECK(g2.generation == 2);
+	store_free(s);
+}
+
 /* One row per login whatever the number of refreshes: nothing grows. */
 static void
 test_storage_per_login_is_flat(void)
@@ -224,6 +257,15 @@ test_expired_reused_token_revokes(void)
 	CHECK(why == STORE_REFUSED_REUSED);
 	CHECK(rotate(s, &g, 2, 8121, &why, &g2) == -1);
 	CHECK(why == STORE_REFUSED_REVOKED);
+	/* The live generation has expired too (the family has not): the old
+	 * one is still a reuse, not "expired", and revokes the family. */
+	CHECK(login(s, 8000, &g) == 0);
+	CHECK(rotate(s, &g, 0, 8010, &why, &g2) == 0); /* 1: to 8110 */
+	CHECK(rotate(s, &g, 0, 8500, &why, &g2) == -1);
+	CHECK(why == STORE_REFUSED_REUSED);
+	CHECK(scalar("SELECT revoked_reason = 'reuse' FROM families WHERE "
+	             "id = ?1",
+	          g.family_id) == 1);
 	/* Positive control: an expired token never rotated is only expired,
 	 * and its family lives on. */
 	CHECK(login(s, 8000, &g) == 0);
@@ -697,6 +739,7 @@ main(void)
 	RUN(test_expiry_and_absolute_lifetime);
 	RUN(test_family_expiry_checked_on_its_own);
 	RUN(test_expired_reused_token_revokes);
+	RUN(test_another_clients_token);
 	RUN(test_logout_revokes_family);
 	RUN(test_purge);
 	RUN(test_broken_constraint_is_not_io);

@@ -1,16 +1,38 @@
 /* test_refresh_token: the MAC'd refresh token (auth_service/
  * refresh_token.c): round trip, every tampered byte refused, another
- * key's token refused, the key file made private and checked. */
+ * key's token refused, another format version refused even with a valid
+ * tag, the tag compared in constant time, the key file made private and
+ * checked. Linked with -Wl,--wrap=sodium_memcmp (CMakeLists.txt): the
+ * calls refresh_token_open makes are counted (see test_secret.c). */
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "b64url.h"
 #include "refresh_token.h"
 #include "secret.h"
 #include "test.h"
+
+/* The token's layout (refresh_token.h): version, family, generation, tag. */
+enum { BODY_LEN = 1 + 16 + 8, RAW_LEN = BODY_LEN + 32 };
+
+int __real_sodium_memcmp(const void *b1, const void *b2, size_t len);
+int __wrap_sodium_memcmp(const void *b1, const void *b2, size_t len);
+
+static int wrapped_calls;
+static size_t wrapped_len;
+
+int
+__wrap_sodium_memcmp(const void *b1, const void *b2, size_t len)
+{
+	wrapped_calls++;
+	wrapped_len = len;
+	return __real_sodium_memcmp(b1, b2, len);
+}
 
 static char dir[] = "/tmp/test_refresh_token.XXXXXX";
 
@@ -75,6 +97,64 @@ test_tampering_refused(void)
 	CHECK(refresh_token_open(&k, "", 0, got, &gen) == -1);
 }
 
+/* A token of another version, with a tag that is valid for its bytes
+ * under the right key: refused by its version, not by luck. */
+static void
+test_other_version_refused(void)
+{
+	struct refresh_key k;
+	char fam[STORE_FAMILY_ID_LEN + 1], got[STORE_FAMILY_ID_LEN + 1];
+	char tok[REFRESH_TOKEN_LEN + 1], *enc;
+	unsigned char *raw = NULL;
+	size_t raw_len = 0;
+	struct err e = { 0 };
+	uint64_t gen;
+
+	secret_random(k.k, sizeof(k.k));
+	refresh_family_new(fam);
+	CHECK(refresh_token_make(&k, fam, 3, tok) == 0);
+	CHECK(b64url_decode(tok, strlen(tok), &raw, &raw_len, &e) == 0);
+	CHECK(raw_len == RAW_LEN);
+	if (raw_len != RAW_LEN)
+		return;
+	/* Positive control: the same bytes re-tagged open. */
+	crypto_auth_hmacsha256(raw + BODY_LEN, raw, BODY_LEN, k.k);
+	enc = b64url_encode(raw, raw_len);
+	CHECK(enc != NULL && strcmp(enc, tok) == 0);
+	free(enc);
+	raw[0] ^= 1;
+	crypto_auth_hmacsha256(raw + BODY_LEN, raw, BODY_LEN, k.k);
+	enc = b64url_encode(raw, raw_len);
+	CHECK(enc != NULL && strlen(enc) == REFRESH_TOKEN_LEN);
+	CHECK(enc != NULL &&
+	      refresh_token_open(&k, enc, strlen(enc), got, &gen) == -1);
+	free(enc);
+	free(raw);
+}
+
+/* The tag is compared with sodium_memcmp over all its 32 bytes, also when
+ * it differs at its first byte (where memcmp would stop). */
+static void
+test_tag_compare_is_constant_time(void)
+{
+	struct refresh_key k;
+	char fam[STORE_FAMILY_ID_LEN + 1], got[STORE_FAMILY_ID_LEN + 1];
+	char tok[REFRESH_TOKEN_LEN + 1];
+	uint64_t gen;
+
+	secret_random(k.k, sizeof(k.k));
+	refresh_family_new(fam);
+	CHECK(refresh_token_make(&k, fam, 9, tok) == 0);
+	wrapped_calls = 0;
+	CHECK(refresh_token_open(&k, tok, strlen(tok), got, &gen) == 0);
+	CHECK(wrapped_calls == 1 && wrapped_len == 32);
+	tok[REFRESH_TOKEN_LEN - 1] =
+	    tok[REFRESH_TOKEN_LEN - 1] == 'A' ? 'Q' : 'A';
+	wrapped_calls = 0;
+	CHECK(refresh_token_open(&k, tok, strlen(tok), got, &gen) == -1);
+	CHECK(wrapped_calls == 1 && wrapped_len == 32);
+}
+
 static void
 test_key_file(void)
 {
@@ -112,6 +192,8 @@ main(void)
 		return 1;
 	RUN(test_round_trip);
 	RUN(test_tampering_refused);
+	RUN(test_other_version_refused);
+	RUN(test_tag_compare_is_constant_time);
 	RUN(test_key_file);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -78,6 +78,20 @@ class LockTest(unittest.TestCase):
             self.assertEqual(refresh(d, rt).status, 200)
             stop_clean(d)
 
+    def test_refusals_leave_readiness_alone(self):
+        """A refused refresh (a reused token, then its revoked family) is
+        the client's fault, not the database's: /health/ready stays 200
+        right after each one (the probe would mend a wrong record only
+        a second later, so each is checked at once)."""
+        with self.env.daemon() as d:
+            rt = login(d).json()["refresh_token"]
+            self.assertEqual(refresh(d, rt).status, 200)
+            for _ in range(5):
+                assert_error(self, refresh(d, rt), 400, "invalid_grant")
+                r = d.request("GET", "/health/ready")
+                self.assertEqual(r.status, 200, r)
+            stop_clean(d)
+
     def test_queued_writes_give_up_unspent(self):
         """Writes queued behind a long lock wait at most their deadline
         (db_busy_timeout_ms) for their turn: every one is 503, and every
