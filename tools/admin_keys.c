@@ -316,17 +316,23 @@ admin_keys_kid_taken(const char *dir, const struct jws_key *signing,
 	return false;
 }
 
-static int
-admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
-{
-	struct admin_keys_opts o;
-	struct jws_key *old = NULL, *k = NULL;
-	char priv[PATH_MAX], pub[PATH_MAX], pdir[PATH_MAX], keep[PATH_MAX];
-	char name[JWK_KID_MAX + 8];
-	struct err e = { 0 };
-	int status = ADMIN_EXIT_FAIL;
+#define ADMIN_KEYS_STAGED "staged"
 
-	switch (admin_keys_parse(cli, argc, argv, &o, "keys rotate")) {
+/* The files of a key directory that rotate, stage and activate touch. */
+struct admin_keys_paths {
+	char priv[PATH_MAX], pub[PATH_MAX], published[PATH_MAX];
+	char staged[PATH_MAX], staged_priv[PATH_MAX];
+};
+
+/* Options (no positional argument) and the paths of o->dir. -1 to go
+ * on; otherwise the exit status (after --help or a usage error). */
+static int
+admin_keys_begin(struct admin_cli *cli, int argc, char **argv,
+    struct admin_keys_opts *o, const char *cmd, struct admin_keys_paths *p)
+{
+	struct err e = { 0 };
+
+	switch (admin_keys_parse(cli, argc, argv, o, cmd)) {
 	case 1:
 		return ADMIN_EXIT_OK;
 	case -1:
@@ -336,45 +342,63 @@ admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return admin_cli_usage_error(
-		    "keys rotate", "unexpected argument \"%s\"", argv[optind]);
-	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) ==
+		    cmd, "unexpected argument \"%s\"", argv[optind]);
+	if (key_dir_path(
+	        o->dir, KEY_DIR_PRIVATE, p->priv, sizeof(p->priv), &e) == -1 ||
+	    key_dir_path(o->dir, KEY_DIR_PUBLIC, p->pub, sizeof(p->pub), &e) ==
 	        -1 ||
-	    key_dir_path(o.dir, KEY_DIR_PUBLIC, pub, sizeof(pub), &e) == -1 ||
-	    key_dir_path(o.dir, KEY_DIR_PUBLISHED, pdir, sizeof(pdir), &e) ==
-	        -1)
+	    key_dir_path(o->dir, KEY_DIR_PUBLISHED, p->published,
+	        sizeof(p->published), &e) == -1 ||
+	    key_dir_path(o->dir, ADMIN_KEYS_STAGED, p->staged,
+	        sizeof(p->staged), &e) == -1 ||
+	    key_dir_path(p->staged, KEY_DIR_PRIVATE, p->staged_priv,
+	        sizeof(p->staged_priv), &e) == -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
-	if ((old = jwk_load_private_pem(priv, &e)) == NULL ||
-	    key_dir_apply_kid(priv, old, &e) == -1) {
-		fprintf(stderr,
-		    "jwt-admin: %s (nothing to rotate: use \"keys "
-		    "generate\")\n",
-		    e.msg);
-		jwk_free(old);
-		return ADMIN_EXIT_FAIL;
+	return -1;
+}
+
+/* A key pair from a PEM private key and its .kid file; NULL with e set. */
+static struct jws_key *
+admin_keys_load(const char *priv, struct err *e)
+{
+	struct jws_key *k = jwk_load_private_pem(priv, e);
+
+	if (k != NULL && key_dir_apply_kid(priv, k, e) == -1) {
+		jwk_free(k);
+		return NULL;
 	}
+	return k;
+}
+
+/* 1. the old key stays published (its public half in published/); 2. only
+ * then does k sign. A crash between the two leaves the old key signing
+ * and listed twice, which the loader folds into one, never a key missing.
+ * chosen: k's kid if it was given (kept in the .kid files), else NULL. */
+static int
+admin_keys_install(const struct admin_keys_paths *p, const struct jws_key *old,
+    const struct jws_key *k, const char *chosen, char keep[PATH_MAX],
+    struct err *e)
+{
+	char name[JWK_KID_MAX + 8];
+
 	snprintf(name, sizeof(name), "%s.pem", old->kid);
-	if (o.kid != NULL && admin_keys_kid_taken(o.dir, old, o.kid, &e)) {
-		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
-		goto out;
-	}
-	/* 1. publish the old key; 2. only then replace the signing key.
-	 * A crash between the two leaves the old key signing and listed
-	 * twice, which the loader folds into one. */
-	if ((k = jwk_generate(o.alg != JWS_ALG_UNKNOWN ? o.alg : old->alg,
-	         o.bits, &e)) == NULL ||
-	    admin_keys_mkdir(pdir, 0755, &e) == -1 ||
-	    key_dir_path(pdir, name, keep, sizeof(keep), &e) == -1 ||
-	    jwk_save_public_pem(old, keep, true, &e) == -1 ||
-	    key_dir_write_kid(keep, old->kid, &e) == -1 ||
-	    jwk_save_private_pem(k, priv, true, &e) == -1 ||
-	    jwk_save_public_pem(k, pub, true, &e) == -1 ||
-	    key_dir_write_kid(priv, o.kid, &e) == -1 ||
-	    key_dir_write_kid(pub, o.kid, &e) == -1) {
-		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
-		goto out;
-	}
-	if (o.kid != NULL)
-		snprintf(k->kid, sizeof(k->kid), "%s", o.kid);
+	if (admin_keys_mkdir(p->published, 0755, e) == -1 ||
+	    key_dir_path(p->published, name, keep, PATH_MAX, e) == -1 ||
+	    jwk_save_public_pem(old, keep, true, e) == -1 ||
+	    key_dir_write_kid(keep, old->kid, e) == -1 ||
+	    jwk_save_private_pem(k, p->priv, true, e) == -1 ||
+	    jwk_save_public_pem(k, p->pub, true, e) == -1 ||
+	    key_dir_write_kid(p->priv, chosen, e) == -1 ||
+	    key_dir_write_kid(p->pub, chosen, e) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+admin_keys_say_installed(const struct admin_cli *cli,
+    const struct admin_keys_paths *p, const struct jws_key *old,
+    const struct jws_key *k, const char *keep)
+{
 	printf("signing key: %s (%s)\n"
 	       "still published: %s (%s), in %s\n"
 	       "next: send SIGHUP to auth_service; once every token signed "
@@ -382,7 +406,51 @@ admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
 	       "has expired (access_ttl), run: jwt-admin keys retire %s\n",
 	    k->kid, jws_alg_name(k->alg), old->kid, jws_alg_name(old->alg),
 	    keep, old->kid);
-	admin_keys_check_published(cli, pdir);
+	admin_keys_check_published(cli, p->published);
+}
+
+/* A new key pair of o's algorithm (else the current key's), with o's kid
+ * when one was chosen. */
+static struct jws_key *
+admin_keys_next(
+    const struct admin_keys_opts *o, const struct jws_key *cur, struct err *e)
+{
+	struct jws_key *k = jwk_generate(
+	    o->alg != JWS_ALG_UNKNOWN ? o->alg : cur->alg, o->bits, e);
+
+	if (k != NULL && o->kid != NULL)
+		snprintf(k->kid, sizeof(k->kid), "%s", o->kid);
+	return k;
+}
+
+static int
+admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
+{
+	struct admin_keys_opts o;
+	struct admin_keys_paths p;
+	struct jws_key *old = NULL, *k = NULL;
+	char keep[PATH_MAX];
+	struct err e = { 0 };
+	int status;
+
+	if ((status = admin_keys_begin(
+	         cli, argc, argv, &o, "keys rotate", &p)) != -1)
+		return status;
+	status = ADMIN_EXIT_FAIL;
+	if ((old = admin_keys_load(p.priv, &e)) == NULL) {
+		fprintf(stderr,
+		    "jwt-admin: %s (nothing to rotate: use \"keys "
+		    "generate\")\n",
+		    e.msg);
+		return ADMIN_EXIT_FAIL;
+	}
+	if ((o.kid != NULL && admin_keys_kid_taken(o.dir, old, o.kid, &e)) ||
+	    (k = admin_keys_next(&o, old, &e)) == NULL ||
+	    admin_keys_install(&p, old, k, o.kid, keep, &e) == -1) {
+		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
+		goto out;
+	}
+	admin_keys_say_installed(cli, &p, old, k, keep);
 	status = ADMIN_EXIT_OK;
 out:
 	jwk_free(old);
@@ -390,69 +458,43 @@ out:
 	return status;
 }
 
-#define ADMIN_KEYS_STAGED "staged"
-
 /* keys stage: the next key, published before it signs anything. */
 static int
 admin_keys_stage(struct admin_cli *cli, int argc, char **argv)
 {
 	struct admin_keys_opts o;
+	struct admin_keys_paths p;
 	struct jws_key *cur = NULL, *k = NULL;
-	char priv[PATH_MAX], sdir[PATH_MAX], spriv[PATH_MAX], pdir[PATH_MAX];
 	char keep[PATH_MAX], name[JWK_KID_MAX + 8];
 	struct err e = { 0 };
-	int status = ADMIN_EXIT_FAIL;
+	int status;
 
-	switch (admin_keys_parse(cli, argc, argv, &o, "keys stage")) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
-	if (optind != argc)
-		return admin_cli_usage_error(
-		    "keys stage", "unexpected argument \"%s\"", argv[optind]);
-	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) ==
-	        -1 ||
-	    key_dir_path(o.dir, ADMIN_KEYS_STAGED, sdir, sizeof(sdir), &e) ==
-	        -1 ||
-	    key_dir_path(sdir, KEY_DIR_PRIVATE, spriv, sizeof(spriv), &e) ==
-	        -1 ||
-	    key_dir_path(o.dir, KEY_DIR_PUBLISHED, pdir, sizeof(pdir), &e) ==
-	        -1)
-		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
-	if ((cur = jwk_load_private_pem(priv, &e)) == NULL ||
-	    key_dir_apply_kid(priv, cur, &e) == -1) {
+	if ((status = admin_keys_begin(
+	         cli, argc, argv, &o, "keys stage", &p)) != -1)
+		return status;
+	status = ADMIN_EXIT_FAIL;
+	if ((cur = admin_keys_load(p.priv, &e)) == NULL) {
 		fprintf(
 		    stderr, "jwt-admin: %s (use \"keys generate\")\n", e.msg);
-		goto out;
+		return ADMIN_EXIT_FAIL;
 	}
-	if (access(spriv, F_OK) == 0) {
+	if (access(p.staged_priv, F_OK) == 0) {
 		err_set(&e, ERR_CONFIG,
 		    "%s: a key is staged already (\"keys activate\" it first)",
-		    spriv);
-		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
-		goto out;
-	}
-	if (o.kid != NULL && admin_keys_kid_taken(o.dir, cur, o.kid, &e)) {
-		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
-		goto out;
-	}
-	if ((k = jwk_generate(o.alg != JWS_ALG_UNKNOWN ? o.alg : cur->alg,
-	         o.bits, &e)) == NULL)
+		    p.staged_priv);
 		goto fail;
-	if (o.kid != NULL)
-		snprintf(k->kid, sizeof(k->kid), "%s", o.kid);
+	}
+	if ((o.kid != NULL && admin_keys_kid_taken(o.dir, cur, o.kid, &e)) ||
+	    (k = admin_keys_next(&o, cur, &e)) == NULL)
+		goto fail;
 	snprintf(name, sizeof(name), "%s.pem", k->kid);
 	/* The private half first (0700 directory, 0600 file): a key is
 	 * published only once it can sign. */
-	if (admin_keys_mkdir(sdir, 0700, &e) == -1 ||
-	    jwk_save_private_pem(k, spriv, false, &e) == -1 ||
-	    key_dir_write_kid(spriv, o.kid, &e) == -1 ||
-	    admin_keys_mkdir(pdir, 0755, &e) == -1 ||
-	    key_dir_path(pdir, name, keep, sizeof(keep), &e) == -1 ||
+	if (admin_keys_mkdir(p.staged, 0700, &e) == -1 ||
+	    jwk_save_private_pem(k, p.staged_priv, false, &e) == -1 ||
+	    key_dir_write_kid(p.staged_priv, o.kid, &e) == -1 ||
+	    admin_keys_mkdir(p.published, 0755, &e) == -1 ||
+	    key_dir_path(p.published, name, keep, sizeof(keep), &e) == -1 ||
 	    jwk_save_public_pem(k, keep, true, &e) == -1 ||
 	    key_dir_write_kid(keep, o.kid, &e) == -1)
 		goto fail;
@@ -461,7 +503,7 @@ admin_keys_stage(struct admin_cli *cli, int argc, char **argv)
 	       "fetched the\n"
 	       "JWKS again (jwks_max_age), run: jwt-admin keys activate\n",
 	    k->kid, jws_alg_name(k->alg), keep, cur->kid);
-	admin_keys_check_published(cli, pdir);
+	admin_keys_check_published(cli, p.published);
 	status = ADMIN_EXIT_OK;
 	goto out;
 fail:
@@ -477,81 +519,46 @@ static int
 admin_keys_activate(struct admin_cli *cli, int argc, char **argv)
 {
 	struct admin_keys_opts o;
+	struct admin_keys_paths p;
 	struct jws_key *old = NULL, *k = NULL;
-	char priv[PATH_MAX], pub[PATH_MAX], sdir[PATH_MAX], spriv[PATH_MAX];
-	char pdir[PATH_MAX], keep[PATH_MAX], staged_pub[PATH_MAX];
-	char name[JWK_KID_MAX + 8], kidfile[PATH_MAX];
+	char keep[PATH_MAX], staged_pub[PATH_MAX], kidfile[PATH_MAX];
+	char name[JWK_KID_MAX + 8];
 	const char *chosen = NULL; /* a --kid given at stage */
 	struct err e = { 0 };
-	int status = ADMIN_EXIT_FAIL;
+	int status;
 
-	switch (admin_keys_parse(cli, argc, argv, &o, "keys activate")) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
-	if (optind != argc)
-		return admin_cli_usage_error("keys activate",
-		    "unexpected argument \"%s\"", argv[optind]);
-	if (key_dir_path(o.dir, KEY_DIR_PRIVATE, priv, sizeof(priv), &e) ==
-	        -1 ||
-	    key_dir_path(o.dir, KEY_DIR_PUBLIC, pub, sizeof(pub), &e) == -1 ||
-	    key_dir_path(o.dir, ADMIN_KEYS_STAGED, sdir, sizeof(sdir), &e) ==
-	        -1 ||
-	    key_dir_path(sdir, KEY_DIR_PRIVATE, spriv, sizeof(spriv), &e) ==
-	        -1 ||
-	    key_dir_path(o.dir, KEY_DIR_PUBLISHED, pdir, sizeof(pdir), &e) ==
-	        -1)
-		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
-	if ((k = jwk_load_private_pem(spriv, &e)) == NULL ||
-	    key_dir_apply_kid(spriv, k, &e) == -1) {
+	if ((status = admin_keys_begin(
+	         cli, argc, argv, &o, "keys activate", &p)) != -1)
+		return status;
+	status = ADMIN_EXIT_FAIL;
+	if ((k = admin_keys_load(p.staged_priv, &e)) == NULL) {
 		fprintf(stderr,
 		    "jwt-admin: %s (nothing staged: use \"keys "
 		    "stage\")\n",
 		    e.msg);
-		goto out;
+		return ADMIN_EXIT_FAIL;
 	}
-	if ((old = jwk_load_private_pem(priv, &e)) == NULL ||
-	    key_dir_apply_kid(priv, old, &e) == -1 ||
-	    key_dir_kid_path(spriv, kidfile, sizeof(kidfile), &e) == -1)
+	if ((old = admin_keys_load(p.priv, &e)) == NULL ||
+	    key_dir_kid_path(p.staged_priv, kidfile, sizeof(kidfile), &e) == -1)
 		goto fail;
 	if (access(kidfile, F_OK) == 0)
 		chosen = k->kid;
-	snprintf(name, sizeof(name), "%s.pem", old->kid);
-	/* 1. the old key stays published; 2. the staged key signs; 3. its
-	 * own published copy and the staged files go (the signing key is
-	 * published anyway). A crash between steps leaves a key listed
-	 * twice, which the loader folds into one, never one missing. */
-	if (key_dir_path(pdir, name, keep, sizeof(keep), &e) == -1 ||
-	    jwk_save_public_pem(old, keep, true, &e) == -1 ||
-	    key_dir_write_kid(keep, old->kid, &e) == -1 ||
-	    jwk_save_private_pem(k, priv, true, &e) == -1 ||
-	    jwk_save_public_pem(k, pub, true, &e) == -1 ||
-	    key_dir_write_kid(priv, chosen, &e) == -1 ||
-	    key_dir_write_kid(pub, chosen, &e) == -1)
-		goto fail;
+	/* Then the staged key's own published copy and the staged files go
+	 * (the signing key is published anyway). */
 	snprintf(name, sizeof(name), "%s.pem", k->kid);
-	if (key_dir_path(pdir, name, staged_pub, sizeof(staged_pub), &e) == -1)
+	if (admin_keys_install(&p, old, k, chosen, keep, &e) == -1 ||
+	    key_dir_path(
+	        p.published, name, staged_pub, sizeof(staged_pub), &e) == -1)
 		goto fail;
 	(void)key_dir_write_kid(staged_pub, NULL, &e);
 	(void)unlink(staged_pub);
-	(void)key_dir_write_kid(spriv, NULL, &e);
-	if (unlink(spriv) == -1) {
-		err_set(&e, ERR_IO, "%s: %s", spriv, strerror(errno));
+	(void)key_dir_write_kid(p.staged_priv, NULL, &e);
+	if (unlink(p.staged_priv) == -1) {
+		err_set(&e, ERR_IO, "%s: %s", p.staged_priv, strerror(errno));
 		goto fail;
 	}
-	(void)rmdir(sdir);
-	printf("signing key: %s (%s)\n"
-	       "still published: %s (%s), in %s\n"
-	       "next: send SIGHUP to auth_service; once every token signed "
-	       "by the old key\n"
-	       "has expired (access_ttl), run: jwt-admin keys retire %s\n",
-	    k->kid, jws_alg_name(k->alg), old->kid, jws_alg_name(old->alg),
-	    keep, old->kid);
-	admin_keys_check_published(cli, pdir);
+	(void)rmdir(p.staged);
+	admin_keys_say_installed(cli, &p, old, k, keep);
 	status = ADMIN_EXIT_OK;
 	goto out;
 fail:
