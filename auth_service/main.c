@@ -16,6 +16,7 @@
 #include "auth_config.h"
 #include "auth_metrics.h"
 #include "http_util.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "purge.h"
@@ -369,8 +370,7 @@ out:
 	if (status != 0 && e.code != ERR_OK)
 		fprintf(stderr, "auth_service: %s\n", e.msg);
 	service_close(&m.ctx);
-	if (base != NULL)
-		event_base_free(base);
+	listener_free_base(base);
 	config_free(auth_config_fields, auth_config_n_fields, &cfg);
 	metrics_shutdown();
 	return status;

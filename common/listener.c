@@ -700,3 +700,12 @@ listener_bind(struct event_base *base, struct evhttp *http, const char *address,
 	freeaddrinfo(ai);
 	return bound;
 }
+
+void
+listener_free_base(struct event_base *base)
+{
+	if (base == NULL)
+		return;
+	(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	event_base_free(base);
+}

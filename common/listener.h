@@ -54,4 +54,12 @@ struct evhttp_bound_socket *listener_accept(struct event_base *base,
 /* Connections held now by the whole process (for tests and /metrics). */
 int64_t listener_connections(void);
 
+/* Frees a base whose evhttp objects and connections are already freed.
+ * A bufferevent with a deferred callback still queued (a TLS read or a
+ * connect result in the same pass as the stop signal) is kept alive by
+ * that callback; event_base_free() would drop it unrun and leak the
+ * bufferevent and its TLS session, so one non-blocking pass runs it
+ * first. NULL is a no-op. */
+void listener_free_base(struct event_base *base);
+
 #endif

@@ -256,8 +256,7 @@ worker_teardown(struct worker *w)
 	if (w->http != NULL)
 		evhttp_free(w->http);
 	routes_worker_free(w->routes);
-	if (w->base != NULL)
-		event_base_free(w->base);
+	listener_free_base(w->base);
 	if (w->fd != -1)
 		close(w->fd);
 }
@@ -469,8 +468,7 @@ out:
 		event_free(d->sig_hup);
 	key_source_free(d->keys);
 	tls_server_free(d->tls);
-	if (d->base != NULL)
-		event_base_free(d->base);
+	listener_free_base(d->base);
 	return rc;
 }
 

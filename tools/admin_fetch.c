@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "http_url.h"
+#include "listener.h"
 #include "tls.h"
 
 struct admin_fetch_state {
@@ -133,8 +134,7 @@ out:
 	free(s.body);
 	if (conn != NULL)
 		evhttp_connection_free(conn);
-	if (s.base != NULL)
-		event_base_free(s.base);
+	listener_free_base(s.base);
 	tls_client_free(tls);
 	http_url_clear(&u);
 	return rc;
