@@ -198,6 +198,7 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	struct event *sigs[3] = { NULL };
 	struct listener_limits lim;
 	struct purger *purge = NULL;
+	struct sd_watchdog *watchdog = NULL;
 	struct event_base *base = m->ctx.base;
 	int rc = -1;
 
@@ -244,9 +245,15 @@ serve(struct main_state *m, const struct auth_config *cfg, struct err *e)
 	 * migrated (service_open), a key signs. */
 	if (sd_notify_send("READY=1\nSTATUS=serving") == -1)
 		log_msg(LOG_WARN, "NOTIFY_SOCKET: cannot notify systemd");
+	/* WatchdogSec=: pinged while this loop turns; the pools' threads
+	 * are bounded by their own deadlines. */
+	if ((watchdog = sd_watchdog_start(base, NULL, NULL)) == NULL &&
+	    sd_watchdog_usec() > 0)
+		log_msg(LOG_WARN, "WATCHDOG_USEC: cannot start the watchdog");
 	event_base_dispatch(base);
 	rc = 0;
 out:
+	sd_watchdog_free(watchdog);
 	reloader_free(m->reloader);
 	/* Workers finish; queued logins are answered 503 before the
 	 * connections go. */

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ struct worker {
 	struct evhttp *http;
 	struct routes_worker *routes;
 	struct event *sweep;
+	atomic_bool answered; /* the watchdog's last probe ran here */
 };
 
 #define MAIN_SWEEP_SECONDS 30
@@ -62,6 +64,7 @@ struct daemon {
 	struct tls_server *tls;      /* NULL: plain HTTP */
 	bool serving;                /* the workers accept */
 	bool have_keys;              /* a key set was loaded */
+	struct sd_watchdog *watchdog;
 };
 
 /* Type=notify: ready once the workers accept and a key set is loaded
@@ -73,6 +76,36 @@ notify_ready(struct daemon *d)
 		return;
 	if (sd_notify_send("READY=1\nSTATUS=serving") == -1)
 		log_msg(LOG_WARN, "NOTIFY_SOCKET: cannot notify systemd");
+}
+
+static void
+worker_answer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	atomic_store(&w->answered, true);
+}
+
+/* The watchdog's check: every worker ran the probe sent half an interval
+ * ago (its loop turns), then a new probe goes to each. */
+static bool
+workers_alive(void *arg)
+{
+	struct daemon *d = arg;
+	const struct timeval now = { 0, 0 };
+	bool alive = true;
+
+	for (size_t i = 0; i < d->n_workers; i++)
+		alive = atomic_load(&d->workers[i].answered) && alive;
+	for (size_t i = 0; i < d->n_workers; i++) {
+		struct worker *w = &d->workers[i];
+		atomic_store(&w->answered, false);
+		(void)event_base_once(
+		    w->base, -1, EV_TIMEOUT, worker_answer, w, &now);
+	}
+	return alive;
 }
 
 static void
@@ -451,9 +484,16 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 	fflush(stdout);
 	d->serving = true;
 	notify_ready(d);
+	for (size_t i = 0; i < d->n_workers; i++)
+		atomic_store(&d->workers[i].answered, true);
+	if ((d->watchdog = sd_watchdog_start(d->base, workers_alive, d)) ==
+	        NULL &&
+	    sd_watchdog_usec() > 0)
+		log_msg(LOG_WARN, "WATCHDOG_USEC: cannot start the watchdog");
 	event_base_dispatch(d->base);
 	rc = 0;
 out:
+	sd_watchdog_free(d->watchdog);
 	stop_workers(d);
 	for (size_t i = 0; i < d->n_workers; i++)
 		worker_teardown(&d->workers[i]);

@@ -2,7 +2,10 @@
 naming a datagram socket this test reads sends READY=1 (with its MAINPID)
 once it serves and its keys and database are usable, never before, and
 STOPPING=1 on SIGTERM. The resource service with a jwks_url that cannot
-be had yet stays silent until the first key set arrives."""
+be had yet stays silent until the first key set arrives. Under
+WatchdogSec= ($WATCHDOG_USEC) both send WATCHDOG=1 every half interval;
+a $WATCHDOG_PID naming another process asks them nothing."""
+import time
 import http.server
 import json
 import os
@@ -116,6 +119,68 @@ class ResourceNotify(unittest.TestCase):
             server.server_close()
             ns.close()
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def watchdog_pings(ns, seconds):
+    """The WATCHDOG=1 datagrams received during the next seconds."""
+    pings, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        for m in ns.messages(timeout=max(0.01, end - time.monotonic())):
+            pings += fields(m).get("WATCHDOG") == "1"
+    return pings
+
+
+class Watchdog(unittest.TestCase):
+    """WATCHDOG_USEC=400000: a ping every 0.2 s. Over 2 s at least 5 are
+    expected (10 on an idle machine), so a loaded machine cannot fail it,
+    and none at all without the variable."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="watchdog-")
+        self.ns = NotifySocket(self.tmp)
+
+    def tearDown(self):
+        self.ns.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def check(self, start, pid_of_another=False):
+        env = {"NOTIFY_SOCKET": self.ns.path, "WATCHDOG_USEC": "400000"}
+        if pid_of_another:
+            env["WATCHDOG_PID"] = "1"
+        d = start(env)
+        try:
+            ready = self.ns.messages(timeout=20)
+            self.assertEqual(fields(ready[0]).get("READY"), "1", ready)
+            pings = watchdog_pings(self.ns, 2.0)
+            if pid_of_another:
+                self.assertEqual(pings, 0)
+            else:
+                self.assertGreaterEqual(pings, 5)
+                self.assertLessEqual(pings, 12)
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+    def auth(self, env):
+        self.env = Env()
+        self.addCleanup(self.env.cleanup)
+        return harness.Daemon("auth_service", self.env.args(),
+                              env=env).start()
+
+    def resource(self, env):
+        key = KeyPair(os.path.join(self.tmp, "k"))
+        return ResourceDaemon("resource_service", [
+            "--public-keys", key.public_path, "--workers", "2",
+            "--routes", harness.source("config", "routes.json")],
+            env=env).start()
+
+    def test_auth_pings(self):
+        self.check(self.auth)
+
+    def test_resource_pings_while_its_workers_turn(self):
+        self.check(self.resource)
+
+    def test_watchdog_for_another_process_is_not_ours(self):
+        self.check(self.auth, pid_of_another=True)
 
 
 if __name__ == "__main__":
