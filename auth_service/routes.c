@@ -13,6 +13,7 @@
 #include "demo_info.h"
 #include "http_util.h"
 #include "json_util.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "oauth_metadata.h"
@@ -392,6 +393,7 @@ route_metrics(struct evhttp_request *req, void *arg)
 		http_reply_error(req, &e);
 		return;
 	}
+	listener_metrics_render(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", METRICS_CONTENT_TYPE);
 	evhttp_add_header(evhttp_request_get_output_headers(req),

@@ -40,7 +40,8 @@ static pthread_mutex_t budget_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct addr_count *addr_table[CONN_BUDGET_BUCKETS];
 static struct {
 	int64_t pending, last_ms;
-	int err; /* the last errno, for the accept notes */
+	int64_t total; /* since start, for /metrics */
+	int err;       /* the last errno, for the accept notes */
 } notes[CONN_NOTE_COUNT];
 static _Atomic int64_t budget_total;
 static int64_t fd_soft = 1024;
@@ -206,6 +207,7 @@ conn_budget_note(enum conn_note k, int err)
 
 	pthread_mutex_lock(&budget_lock);
 	notes[k].pending++;
+	notes[k].total++;
 	notes[k].err = err;
 	notes_flush_locked(now);
 	waiting = notes[k].pending > 0;
@@ -219,4 +221,15 @@ conn_budget_flush(void)
 	pthread_mutex_lock(&budget_lock);
 	notes_flush_locked(now_ms());
 	pthread_mutex_unlock(&budget_lock);
+}
+
+int64_t
+conn_budget_note_total(enum conn_note k)
+{
+	int64_t n;
+
+	pthread_mutex_lock(&budget_lock);
+	n = notes[k].total;
+	pthread_mutex_unlock(&budget_lock);
+	return n;
 }

@@ -46,4 +46,7 @@ bool conn_budget_note(enum conn_note k, int err);
 /* Logs the counts that waited a second. */
 void conn_budget_flush(void);
 
+/* How many events of kind k happened since start (for /metrics). */
+int64_t conn_budget_note_total(enum conn_note k);
+
 #endif

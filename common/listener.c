@@ -125,6 +125,34 @@ listener_connections(void)
 	return conn_budget_total();
 }
 
+void
+listener_metrics_render(struct evbuffer *out)
+{
+	static const char *const event_label[CONN_NOTE_COUNT] = {
+		[CONN_NOTE_PAUSED] = "accept_paused",
+		[CONN_NOTE_ACCEPT_ERROR] = "accept_error",
+		[CONN_NOTE_EVICTED] = "idle_evicted",
+		[CONN_NOTE_REFUSED] = "refused_max_connections",
+		[CONN_NOTE_CLIENT_CAP] = "refused_client_cap",
+		[CONN_NOTE_HEAD_TIMEOUT] = "header_timeout",
+		[CONN_NOTE_BODY_TIMEOUT] = "body_timeout",
+	};
+
+	evbuffer_add_printf(out,
+	    "# HELP jwt_http_connections_open client connections held now\n"
+	    "# TYPE jwt_http_connections_open gauge\n"
+	    "jwt_http_connections_open %lld\n"
+	    "# HELP jwt_http_connection_events_total connections refused, "
+	    "closed by a deadline or evicted, and accept pauses, by event\n"
+	    "# TYPE jwt_http_connection_events_total counter\n",
+	    (long long)conn_budget_total());
+	for (int k = 0; k < CONN_NOTE_COUNT; k++)
+		evbuffer_add_printf(out,
+		    "jwt_http_connection_events_total{event=\"%s\"} %lld\n",
+		    event_label[k],
+		    (long long)conn_budget_note_total((enum conn_note)k));
+}
+
 static void
 idle_remove(struct conn *c)
 {

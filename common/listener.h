@@ -54,6 +54,11 @@ struct evhttp_bound_socket *listener_accept(struct event_base *base,
 /* Connections held now by the whole process (for tests and /metrics). */
 int64_t listener_connections(void);
 
+/* Appends, in the Prometheus text format, jwt_http_connections_open and
+ * jwt_http_connection_events_total{event} (refusals, deadline closes,
+ * evictions, accept pauses since start): the same for both daemons. */
+void listener_metrics_render(struct evbuffer *out);
+
 /* Frees a base whose evhttp objects and connections are already freed.
  * A bufferevent with a deferred callback still queued (a TLS read or a
  * connect result in the same pass as the stop signal) is kept alive by

@@ -21,6 +21,7 @@
 #include "http_util.h"
 #include "jwks.h"
 #include "kid_wait.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "request_log.h"
@@ -487,6 +488,7 @@ send_metrics(struct evhttp_request *req)
 		http_reply_error(req, &e);
 		return http_status_for(e.code);
 	}
+	listener_metrics_render(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", METRICS_CONTENT_TYPE);
 	evhttp_add_header(evhttp_request_get_output_headers(req),

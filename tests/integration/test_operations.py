@@ -5,11 +5,13 @@ verification failure reason, HTTP requests by route and status, never a
 raw path); one access line per request with its request id (taken when
 well-formed, else made, always echoed); one log format per process;
 X-Forwarded-For believed from trusted proxies only; /metrics on a
-listener of its own."""
+listener of its own; connections held and refused, as both daemons count
+them."""
 import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 import unittest
 
@@ -17,8 +19,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import harness
 from test_auth import Env, login, refresh
-from test_resource import AUDIENCE, KeyPair, ResourceDaemon
+from test_resource import AUDIENCE, KeyPair, ResourceDaemon, wait_for
 
+CLIENT_CAP = 8  # the auth daemon's max_client_connections here
 ID_MADE = re.compile(r"^[0-9a-f]{16}-[0-9a-f]{8}$")
 TEXT_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (auth|resource)_service "
@@ -71,7 +74,9 @@ class AuthOperations(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.env = Env()
-        cls.d = cls.env.daemon("--trusted-proxies", "127.0.0.0/8").start()
+        cls.d = cls.env.daemon(
+            "--trusted-proxies", "127.0.0.0/8",
+            "--max-client-connections", str(CLIENT_CAP)).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -123,6 +128,39 @@ class AuthOperations(unittest.TestCase):
 
     def test_every_metric_is_documented(self):
         check_documented(self, scrape(self.d.port)[1])
+
+    def test_connections_gauge_and_client_cap_events(self):
+        before, _ = scrape(self.d.port)
+        socks = []
+        try:
+            for _ in range(5):
+                socks.append(socket.create_connection(
+                    ("127.0.0.1", self.d.port), timeout=10))
+            # The scrape is accepted after the five: they are held.
+            held, _ = scrape(self.d.port)
+            self.assertGreaterEqual(
+                value(held, "jwt_http_connections_open"), 6)
+            for _ in range(CLIENT_CAP - 5):
+                socks.append(socket.create_connection(
+                    ("127.0.0.1", self.d.port), timeout=10))
+            # One past max_client_connections: closed at once.
+            extra = socket.create_connection(("127.0.0.1", self.d.port),
+                                             timeout=10)
+            self.assertEqual(extra.recv(1), b"")
+            extra.close()
+        finally:
+            for s in socks:
+                s.close()
+        wait_for(lambda: value(scrape(self.d.port)[0],
+                               "jwt_http_connections_open") == 1,
+                 what="the idle connections closed")
+        after, _ = scrape(self.d.port)
+        self.assertEqual(deltas(before, after,
+                                "jwt_http_connection_events_total",
+                                event="refused_client_cap"), 1)
+        self.assertEqual(deltas(before, after,
+                                "jwt_http_connection_events_total",
+                                event="header_timeout"), 0)
 
     def test_alert_rules_name_documented_metrics(self):
         import yaml
