@@ -111,20 +111,31 @@ out:
 	return rc;
 }
 
-/* Opens the database (creating and migrating it) and imports the seed
- * users, before the loop runs: the pool's connections then open a
- * database that is already at the current schema. */
+/* Opens the database (creating and migrating it) before the loop runs:
+ * the pool's connections then open a database that is already at the
+ * current schema. A failure names the setting, as a missing file does. */
+static struct store *
+open_db(const struct auth_config *cfg, struct err *e)
+{
+	struct store *s;
+	struct err se = { 0 };
+
+	if ((s = store_open(cfg->db, (int)cfg->db_busy_timeout_ms, &se)) ==
+	    NULL)
+		err_set(e, se.code == ERR_OK ? ERR_CONFIG : se.code, "db: %s",
+		    se.msg);
+	return s;
+}
+
+/* Imports the seed users into the database open_db opened; frees s. */
 static int
-import_seed(struct auth_ctx *ctx, const struct seed *seed, struct err *e)
+import_seed(struct auth_ctx *ctx, struct store *s, const struct seed *seed,
+    struct err *e)
 {
 	struct seed_stats st;
-	struct store *s;
 	bool client_added = false;
 	int rc;
 
-	if ((s = store_open(
-	         ctx->cfg->db, (int)ctx->cfg->db_busy_timeout_ms, e)) == NULL)
-		return -1;
 	rc = seed_apply(s, seed, &ctx->cost, (int64_t)time(NULL), &st, e);
 	if (rc == 0 &&
 	    (rc = seed_default_client(s, ctx->cfg->client_id,
@@ -186,7 +197,9 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 		    cfg->throttle_window },
 	};
 	struct seed *seed = NULL;
+	struct store *db = NULL;
 	bool no_list = false;
+	int rc;
 	char dummy[32];
 
 	*ctx = (struct auth_ctx){ .cfg = cfg, .base = base };
@@ -194,11 +207,13 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	ctx->cost.memlimit = (size_t)cfg->argon2_memlimit_kib * 1024;
 	if (service_load_keys(cfg, &ctx->keys, e) == -1 ||
 	    permissions_load(cfg->permissions, &ctx->perms, e) == -1 ||
-	    seed_load(cfg->secrets, &seed, e) == -1)
+	    seed_load(cfg->secrets, &seed, e) == -1 ||
+	    (db = open_db(cfg, e)) == NULL)
 		goto fail;
-	/* Every file is read before anything is written or logged, so a bad
-	 * one is the only line on stderr; the optional pages come after
-	 * them, since a missing default only warns. */
+	/* Every file is read (the database opened) before anything else is
+	 * written or logged, so a bad one is the only line on stderr; the
+	 * optional pages come after them, since a missing default only
+	 * warns. */
 	if (static_files_load_optional(cfg->demo_dir, AUTH_DEMO_DIR_DEFAULT,
 	        "demo_dir", static_files_demo, static_files_demo_n,
 	        cfg->demo_resource_origin, &ctx->demo, e) == -1 ||
@@ -222,8 +237,11 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 		cfg->audience, cfg->client_id, cfg->access_ttl };
 	if (service_set_issuer(ctx, cfg->port, e) == -1)
 		goto fail;
-	if (load_refresh_key(cfg, &ctx->refresh_key, e) == -1 ||
-	    import_seed(ctx, seed, e) == -1)
+	if (load_refresh_key(cfg, &ctx->refresh_key, e) == -1)
+		goto fail;
+	rc = import_seed(ctx, db, seed, e); /* frees db */
+	db = NULL;
+	if (rc == -1)
 		goto fail;
 	seed_free(seed);
 	seed = NULL;
@@ -255,6 +273,7 @@ service_open(struct auth_ctx *ctx, const struct auth_config *cfg,
 	}
 	return 0;
 fail:
+	store_free(db);
 	seed_free(seed);
 	service_close(ctx);
 	return -1;

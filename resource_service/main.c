@@ -512,27 +512,38 @@ out:
 	return rc;
 }
 
-/* --check-config: everything a start would read, without serving. */
+/* PEM mode: the key files load, or the start is refused before it binds
+ * or logs anything, so a bad file is the one line of a config error. *n is
+ * the number of keys (0 in JWKS mode, fetched once serving). */
 static int
-check_config(
-    const struct daemon *d, const struct route_config *routes, struct err *e)
+check_pem_keys(const struct daemon *d, size_t *n, struct err *e)
 {
 	struct jwks *set = NULL;
 	struct err ke = { 0 };
 
-	if (d->cfg.jwks_url == NULL || d->cfg.jwks_url[0] == '\0') {
-		if (key_source_load_pem(d->cfg.public_keys, false, &set, &ke) ==
-		    -1)
-			return err_set(e, ERR_CONFIG, "%s: public_keys: %s",
-			    d->config_path, ke.msg);
+	*n = 0;
+	if (d->cfg.jwks_url != NULL && d->cfg.jwks_url[0] != '\0')
+		return 0;
+	if (key_source_load_pem(d->cfg.public_keys, false, &set, &ke) == -1)
+		return err_set(e, ERR_CONFIG, "%s: public_keys: %s",
+		    d->config_path, ke.msg);
+	*n = set->n;
+	jwks_free(set);
+	return 0;
+}
+
+/* --check-config: everything a start would read (main() has loaded the
+ * routes and the PEM keys, n_keys of them), without serving. */
+static void
+check_config(
+    const struct daemon *d, const struct route_config *routes, size_t n_keys)
+{
+	if (d->cfg.jwks_url == NULL || d->cfg.jwks_url[0] == '\0')
 		printf("config ok: %zu route(s), %zu public key(s)\n",
-		    routes->n_rules, set->n);
-		jwks_free(set);
-	} else {
+		    routes->n_rules, n_keys);
+	else
 		printf("config ok: %zu route(s), keys from %s\n",
 		    routes->n_rules, d->cfg.jwks_url);
-	}
-	return 0;
 }
 
 int
@@ -547,6 +558,7 @@ main(int argc, char **argv)
 	struct route_config *routes = NULL;
 	struct config_cli cli = { 0 };
 	struct err e = { 0 };
+	size_t n_keys = 0;
 	int status = MAIN_EXIT_CONFIG;
 
 	log_set_program("resource_service");
@@ -580,7 +592,8 @@ main(int argc, char **argv)
 	routes_set_metrics(d.cfg.metrics && d.cfg.metrics_bind[0] == '\0');
 	if (resource_config_peers(&d.cfg, d.config_path, &peers, &e) == -1 ||
 	    routes_load_config(
-	        d.cfg.routes, d.cfg.forward_auth_path, &routes, &e) == -1)
+	        d.cfg.routes, d.cfg.forward_auth_path, &routes, &e) == -1 ||
+	    check_pem_keys(&d, &n_keys, &e) == -1)
 		goto fail;
 	if (resource_metrics_init() == -1) {
 		err_set(&e, ERR_INTERNAL, "metrics table");
@@ -601,8 +614,7 @@ main(int argc, char **argv)
 	}
 	routes_set_shared(d.cfg.cors_origin, openapi, peers);
 	if (cli.check_config) {
-		if (check_config(&d, routes, &e) == -1)
-			goto fail;
+		check_config(&d, routes, n_keys);
 		status = 0;
 		goto out;
 	}

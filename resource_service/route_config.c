@@ -363,10 +363,13 @@ route_config_load(const char *path, const struct route *builtin,
 {
 	char *text = NULL;
 	size_t len = 0;
+	struct err re = { 0 };
 	int rc;
 
-	if (config_read_file(path, ROUTE_CONFIG_MAX_FILE, &text, &len, e) == -1)
-		return -1;
+	/* Unread, the file is named by the setting that points at it. */
+	if (config_read_file(path, ROUTE_CONFIG_MAX_FILE, &text, &len, &re) ==
+	    -1)
+		return err_set(e, re.code, "routes: %s", re.msg);
 	rc = route_config_parse(text, len, path, builtin, n_builtin, out, e);
 	free(text);
 	return rc;

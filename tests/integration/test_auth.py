@@ -998,6 +998,12 @@ class ConfigTest(unittest.TestCase):
             f.write("not a key\n")
         os.chmod(junk, 0o644)
         cases.append((self.env.args("--private-key", junk), "junk.pem"))
+        # A database that cannot be opened is named by its setting too.
+        not_db = self.env.path("not-a.db")
+        with open(not_db, "w") as f:
+            f.write("not a database\n")
+        cases.append((self.env.args("--db", not_db), "db: "))
+        cases.append((self.env.args("--db", self.env.dir), "db: "))
         for args, field in cases:
             with self.subTest(field=field):
                 r = self.run_cmd(*args)

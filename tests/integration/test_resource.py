@@ -791,6 +791,31 @@ class ConfigTests(Base):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1,
                              r.stderr)
 
+    def test_bad_files_at_start_are_one_line(self):
+        """Without --check-config too: a start that fails on its config
+        says so in one line naming the field and the file, and nothing
+        else (no log line of a start that never happened)."""
+        missing = os.path.join(self.tmp, "missing.pem")
+        junk = os.path.join(self.tmp, "junk.pem")
+        with open(junk, "w") as f:
+            f.write("not a key\n")
+        cases = [
+            (["--public-keys", missing], ["public_keys: ", "missing.pem"]),
+            (["--public-keys", junk], ["public_keys: ", "junk.pem"]),
+            (["--public-keys", self.key_a.public_path, "--routes",
+              os.path.join(self.tmp, "none.json")],
+             ["routes: ", "none.json"]),
+        ]
+        for args, named in cases:
+            with self.subTest(args=args):
+                r = self.run_daemon("--port", "0", *args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                lines = r.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, r.stderr)
+                for text in named:
+                    self.assertIn(text, lines[0])
+                self.assertEqual(r.stdout, "")
+
     def test_bad_config_file(self):
         path = os.path.join(self.tmp, "resource.json")
         with open(path, "w") as f:
