@@ -160,23 +160,54 @@ put(struct json_object *o, const char *name, struct json_object *value)
 	return 0;
 }
 
+/* What s is granted now: the permissions of its roles in perms, narrowed
+ * to the grant's and the request's scope. *granted is the caller's to
+ * free (the array only). */
+static int
+grant(const struct issuer_subject *s, const struct permissions *perms,
+    const char ***granted, size_t *n, struct err *e)
+{
+	*granted = NULL;
+	*n = 0;
+	if (perms != NULL && permissions_resolve(perms, s->roles, s->n_roles,
+	                         granted, n, e) == -1)
+		return -1;
+	if (narrow(*granted, n, s->within, s->scope, e) == -1) {
+		free(*granted);
+		*granted = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+char *
+issuer_scope(const struct issuer_subject *s, const struct permissions *perms,
+    struct err *e)
+{
+	const char **granted;
+	size_t n;
+	char *scope;
+
+	if (grant(s, perms, &granted, &n, e) == -1)
+		return NULL;
+	if ((scope = scope_string(granted, n)) == NULL)
+		err_set(e, ERR_NOMEM, "scope");
+	free(granted);
+	return scope;
+}
+
 struct json_object *
 issuer_claims(const struct issuer *is, const struct issuer_subject *s,
     const struct permissions *perms, int64_t now, int64_t ttl, struct err *e)
 {
 	struct json_object *claims = NULL;
-	const char **granted = NULL;
+	const char **granted;
 	unsigned char raw[ISSUER_JTI_BYTES];
 	char *jti = NULL, *scope = NULL;
-	size_t n_granted = 0;
+	size_t n_granted;
 
-	if (perms != NULL && permissions_resolve(perms, s->roles, s->n_roles,
-	                         &granted, &n_granted, e) == -1)
+	if (grant(s, perms, &granted, &n_granted, e) == -1)
 		return NULL;
-	if (narrow(granted, &n_granted, s->within, s->scope, e) == -1) {
-		free(granted);
-		return NULL;
-	}
 	/* jti: 128 random bits, unique per token (RFC 9068 2.2). */
 	secret_random(raw, sizeof(raw));
 	if ((jti = b64url_encode(raw, sizeof(raw))) == NULL ||

@@ -48,6 +48,11 @@ struct json_object *issuer_claims(const struct issuer *is,
     const struct issuer_subject *s, const struct permissions *perms,
     int64_t now, int64_t ttl, struct err *e);
 
+/* The scope an access token for s would carry now (the "scope" claim of
+ * issuer_claims), malloc'd; NULL on failure, with e set. */
+char *issuer_scope(const struct issuer_subject *s,
+    const struct permissions *perms, struct err *e);
+
 /* An access token for s, valid for ttl (0: is->access_ttl) from now,
  * signed with typ "at+jwt" (RFC 9068 2.1). *token is the caller's to
  * free; *expires_in is the lifetime its exp says; *scope (if scope is

@@ -2,6 +2,7 @@
  * of steps on the store pool (session.c's shape). */
 #include "oauth.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "claims.h"
 #include "client_secret.h"
+#include "issuer.h"
 #include "json_util.h"
 #include "log.h"
 #include "secret.h"
@@ -294,29 +296,49 @@ family_run(struct store *s, struct store_task *task, struct err *e)
 }
 
 /* RFC 7662 2.2 for a refresh token: live family, this generation, token
- * and family unexpired, user still there. */
+ * and family unexpired, user still there. scope: what the next access
+ * token would carry (the user's permissions now, within the family's
+ * grant); aud: this issuer, the only party a refresh token is for; jti:
+ * the family and generation, which name this token alone. */
 static struct json_object *
-family_answer(struct family_task *t)
+family_answer(struct family_task *t, struct err *e)
 {
 	const struct store_grant *g = &t->grant;
+	struct issuer_subject subject;
 	int64_t now = (int64_t)time(NULL);
 	struct json_object *o;
+	char jti[STORE_FAMILY_ID_LEN + 24];
+	char *scope;
 
 	if (!t->found || t->other_client || g->revoked ||
 	    g->generation != t->generation || g->token_expires <= now ||
 	    g->family_expires <= now || t->user == NULL)
 		return inactive();
-	if ((o = json_object_new_object()) == NULL)
+	subject = (struct issuer_subject){ .sub = t->user->sub,
+		.roles = t->user->roles,
+		.n_roles = t->user->n_roles,
+		.within = g->scope };
+	if ((scope = issuer_scope(&subject, t->ctx->perms, e)) == NULL)
 		return NULL;
+	if ((o = json_object_new_object()) == NULL) {
+		free(scope);
+		err_set(e, ERR_NOMEM, "introspection");
+		return NULL;
+	}
+	snprintf(jti, sizeof(jti), "%s.%" PRIu64, g->family_id, g->generation);
 	json_object_object_add(o, "active", json_object_new_boolean(true));
-	if (g->scope[0] != '\0')
-		json_add_string(o, "scope", g->scope);
+	json_add_string(o, "scope", scope);
 	json_add_string(o, "client_id", g->client_id);
 	json_add_string(o, "username", t->user->username);
 	json_add_string(o, "sub", t->user->sub);
 	json_add_string(o, "token_type", "refresh_token");
 	add_int(o, "exp", g->token_expires);
+	add_int(o, "iat", g->token_issued);
+	add_int(o, "nbf", g->token_issued);
+	json_add_string(o, "aud", t->ctx->issuer_url);
 	json_add_string(o, "iss", t->ctx->issuer_url);
+	json_add_string(o, "jti", jti);
+	free(scope);
 	return o;
 }
 
@@ -342,8 +364,7 @@ family_done(struct store_task *task, const struct err *e)
 			    t->found ? NULL : "unknown_token");
 			t->done(NULL, NULL, t->arg);
 		}
-	} else if ((reply = family_answer(t)) == NULL) {
-		err_set(&r.e, ERR_NOMEM, "introspection");
+	} else if ((reply = family_answer(t, &r.e)) == NULL) {
 		t->done(NULL, &r, t->arg);
 	} else {
 		t->done(reply, NULL, t->arg);

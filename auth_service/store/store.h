@@ -45,6 +45,7 @@ struct store_grant {
 	char username[STORE_MAX_USERNAME + 1];
 	int64_t family_expires; /* absolute: rotation never extends it */
 	int64_t token_expires;  /* min(now + refresh_ttl, family_expires) */
+	int64_t token_issued;   /* when the live generation was issued */
 	uint64_t generation;
 };
 

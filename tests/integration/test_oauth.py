@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.parse
 
@@ -459,6 +460,39 @@ class RevokeIntrospectTest(OAuthFixture):
         self.assertEqual(self.introspect(rt, basic("conf", self.conf)).json(),
                          {"active": False})
         assert_oauth_error(self, self.refresh(rt), 400, "invalid_grant")
+
+    def test_refresh_token_introspection_has_every_member(self):
+        """RFC 7662 2.2, as for an access token: scope (here everything
+        the user holds, no scope having been asked), iat/nbf of this
+        generation, aud and iss (this issuer), a jti per generation."""
+        before = int(time.time())
+        rt = self.password().json()["refresh_token"]
+        info = self.introspect(rt, basic("conf", self.conf)).json()
+        for member in ("active", "scope", "client_id", "username", "sub",
+                       "token_type", "exp", "iat", "nbf", "aud", "iss",
+                       "jti"):
+            self.assertIn(member, info)
+        issuer = self.d.request(
+            "GET", "/.well-known/oauth-authorization-server").json()["issuer"]
+        self.assertEqual(info["iss"], issuer)
+        self.assertEqual(info["aud"], issuer)
+        self.assertEqual(sorted(info["scope"].split()),
+                         ["delete:users", "read:admin_panel", "read:data",
+                          "write:admin_panel"])
+        self.assertGreaterEqual(info["iat"], before)
+        self.assertEqual(info["nbf"], info["iat"])
+        self.assertGreater(info["exp"], info["iat"])
+        # The next generation is another token: another jti, and an iat
+        # no older than the first one's.
+        rt2 = self.refresh(rt).json()["refresh_token"]
+        info2 = self.introspect(rt2, basic("conf", self.conf)).json()
+        self.assertTrue(info2["active"])
+        self.assertNotEqual(info2["jti"], info["jti"])
+        self.assertGreaterEqual(info2["iat"], info["iat"])
+        self.assertEqual(info2["sub"], info["sub"])
+        # The spent one is inactive, and says nothing more.
+        self.assertEqual(self.introspect(rt, basic("conf", self.conf)).json(),
+                         {"active": False})
 
     def test_public_client_revokes_its_own(self):
         rt = self.password("pub").json()["refresh_token"]

@@ -56,7 +56,7 @@ class PgOnlyTest(OAuthFixture):
     def test_clients_migration_recorded(self):
         self.assertEqual(SERVER.psql(
             "SELECT string_agg(version::text, ',' ORDER BY version)"
-            " FROM schema_migrations", self.env.dbname), "1,2,3")
+            " FROM schema_migrations", self.env.dbname), "1,2,3,4")
         self.assertEqual(SERVER.psql(
             "SELECT string_agg(id, ',' ORDER BY id COLLATE \"C\")"
             " FROM clients", self.env.dbname),

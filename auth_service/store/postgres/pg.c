@@ -67,6 +67,10 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
 	/* A constant default: no table rewrite (PostgreSQL 11+). */
 	"ALTER TABLE families ADD COLUMN scope text NOT NULL DEFAULT '';"
 	"CREATE INDEX families_client ON families(client_id);",
+	/* 3 -> 4: when the live refresh token was issued (introspection's
+	 * iat), as the SQLite schema's step 4; 0 reads as created_at. */
+	"ALTER TABLE families ADD COLUMN token_issued_at bigint NOT NULL"
+	" DEFAULT 0;",
 };
 
 /* Any constant: issuers starting together migrate one at a time. */

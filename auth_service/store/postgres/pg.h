@@ -12,7 +12,7 @@
 
 #include "err.h"
 
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 4
 #define PG_STMT_CACHE 32
 
 struct pg {

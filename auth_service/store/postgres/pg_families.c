@@ -14,8 +14,9 @@
 
 static const char pg_sql_insert_family[] =
     "INSERT INTO families (id, user_id, client_id, created_at, expires_at,"
-    " generation, token_expires_at, scope) VALUES ($1::text, $2::bigint,"
-    " $3::text, $4::bigint, $5::bigint, 0, $6::bigint, $7::text)";
+    " generation, token_expires_at, scope, token_issued_at) VALUES ($1::text,"
+    " $2::bigint, $3::text, $4::bigint, $5::bigint, 0, $6::bigint, $7::text,"
+    " $4::bigint)";
 /* The decision of a rotation. Under READ COMMITTED a concurrent UPDATE of
  * the same row waits for the first to commit and then re-checks its WHERE
  * against the new row (PostgreSQL docs 13.2.1): the generation no longer
@@ -23,24 +24,26 @@ static const char pg_sql_insert_family[] =
  * family from g to g + 1, and only while it, its token and its user are
  * live, and only for the client it was issued to (RFC 6749 6). The user
  * is read by the same statement, so the next access token carries the
- * roles as they are now and a deleted user gets nothing. Columns 0..7 are
+ * roles as they are now and a deleted user gets nothing. Columns 0..8 are
  * GRANT_COLUMNS' (revoked is false here), the user's from 8. */
 static const char pg_sql_advance[] =
     "UPDATE families f SET generation = f.generation + 1,"
-    " token_expires_at = least($3::bigint + $4::bigint, f.expires_at)"
+    " token_expires_at = least($3::bigint + $4::bigint, f.expires_at),"
+    " token_issued_at = $3::bigint"
     " FROM users u"
     " WHERE f.id = $1::text AND u.id = f.user_id"
     " AND f.generation = $2::bigint AND f.revoked_at IS NULL"
     " AND f.expires_at > $3::bigint AND f.token_expires_at > $3::bigint"
     " AND f.client_id = $5::text"
     " RETURNING f.user_id, f.expires_at, f.token_expires_at, f.generation,"
-    " false, u.username, f.client_id, f.scope,"
+    " false, u.username, f.client_id, f.scope, $3::bigint,"
     " u.id, u.sub, u.username, u.password_hash, u.roles";
-#define GRANT_USER_COL 8
+#define GRANT_USER_COL 9
 /* What grant_from_row reads, in this order. */
 #define GRANT_COLUMNS                                                          \
 	"f.user_id, f.expires_at, f.token_expires_at, f.generation,"           \
-	" f.revoked_at IS NOT NULL, u.username, f.client_id, f.scope"
+	" f.revoked_at IS NOT NULL, u.username, f.client_id, f.scope,"         \
+	" greatest(f.token_issued_at, f.created_at)"
 static const char pg_sql_family[] =
     "SELECT " GRANT_COLUMNS
     " FROM families f LEFT JOIN users u ON u.id = f.user_id"
@@ -58,7 +61,7 @@ static const char pg_sql_revoke[] =
     " RETURNING f.user_id, f.expires_at, f.token_expires_at, f.generation,"
     " o.revoked_at IS NOT NULL,"
     " (SELECT username FROM users WHERE id = f.user_id),"
-    " f.client_id, f.scope";
+    " f.client_id, f.scope, greatest(f.token_issued_at, f.created_at)";
 /* Oldest first, a bounded batch per statement (families_expiry index);
  * rows another issuer's purge holds are skipped, not waited for. */
 static const char pg_sql_purge[] =
@@ -74,7 +77,7 @@ min64(int64_t a, int64_t b)
 
 /* Row 0's GRANT_COLUMNS: user_id, expires_at, token_expires_at,
  * generation, revoked, username (NULL: the user is gone), client_id,
- * scope. */
+ * scope, when the live generation was issued. */
 static void
 grant_from_row(
     struct store_grant *g, const char *family_id, const PGresult *res)
@@ -85,6 +88,7 @@ grant_from_row(
 		.token_expires = pg_int(res, 0, 2),
 		.generation = (uint64_t)pg_int(res, 0, 3),
 		.revoked = strcmp(PQgetvalue(res, 0, 4), "t") == 0,
+		.token_issued = pg_int(res, 0, 8),
 	};
 	snprintf(g->family_id, sizeof(g->family_id), "%s", family_id);
 	if (!PQgetisnull(res, 0, 5))
@@ -117,6 +121,7 @@ pg_create_family(struct pg *pg, const char *family_id, int64_t user_id,
 	snprintf(out->scope, sizeof(out->scope), "%s", scope);
 	out->family_expires = now + family_ttl;
 	out->token_expires = min64(now + token_ttl, out->family_expires);
+	out->token_issued = now;
 	p[0] = family_id;
 	p[1] = pg_param_int(b[0], user_id);
 	p[2] = client_id;

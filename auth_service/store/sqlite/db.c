@@ -69,6 +69,11 @@ static const char *const db_migrations[DB_SCHEMA_VERSION] = {
 	" created_at INTEGER NOT NULL);"
 	"ALTER TABLE families ADD COLUMN scope TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX families_client ON families(client_id);",
+	/* 3 -> 4: when the live refresh token was issued (introspection's
+	 * iat, RFC 7662 2.2). 0 for families rotated before this step: read
+	 * as their created_at, so the migration rewrites no row. */
+	"ALTER TABLE families ADD COLUMN token_issued_at INTEGER NOT NULL"
+	" DEFAULT 0;",
 };
 
 int

@@ -9,7 +9,7 @@
 
 #include "err.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_STMT_CACHE 32
 
 struct db_stmt_slot {

@@ -12,18 +12,19 @@
 
 static const char refresh_sql_insert_family[] =
     "INSERT INTO families (id, user_id, client_id, created_at, expires_at,"
-    " generation, token_expires_at, scope)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)";
+    " generation, token_expires_at, scope, token_issued_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?4)";
 /* The decision of a rotation: exactly one caller can move a family from
  * generation g to g + 1, and only while it and its token are live. */
 static const char refresh_sql_advance[] =
     "UPDATE families SET generation = generation + 1,"
-    " token_expires_at = min(?3 + ?4, expires_at)"
+    " token_expires_at = min(?3 + ?4, expires_at), token_issued_at = ?3"
     " WHERE id = ?1 AND generation = ?2 AND revoked_at IS NULL"
     " AND expires_at > ?3 AND token_expires_at > ?3 AND client_id = ?5";
 static const char refresh_sql_family[] =
     "SELECT f.user_id, f.expires_at, f.token_expires_at, f.generation,"
-    " f.revoked_at IS NOT NULL, u.username, f.client_id, f.scope"
+    " f.revoked_at IS NOT NULL, u.username, f.client_id, f.scope,"
+    " max(f.token_issued_at, f.created_at)"
     " FROM families f LEFT JOIN users u ON u.id = f.user_id"
     " WHERE f.id = ?1";
 static const char refresh_sql_revoke_family[] =
@@ -37,7 +38,7 @@ static const char refresh_sql_purge[] =
 
 /* One family row as a refusal or an audit line needs it. */
 struct family_row {
-	int64_t user_id, expires, token_expires;
+	int64_t user_id, expires, token_expires, token_issued;
 	uint64_t generation;
 	bool revoked;
 	char username[STORE_MAX_USERNAME + 1]; /* "" if the user is gone */
@@ -81,6 +82,7 @@ read_family(struct db *db, const char *family_id, struct family_row *row,
 		.token_expires = sqlite3_column_int64(st, 2),
 		.generation = (uint64_t)sqlite3_column_int64(st, 3),
 		.revoked = sqlite3_column_int(st, 4) != 0,
+		.token_issued = sqlite3_column_int64(st, 8),
 	};
 	if (sqlite3_column_type(st, 5) == SQLITE_TEXT)
 		snprintf(row->username, sizeof(row->username), "%s",
@@ -131,6 +133,7 @@ grant_from_row(
 	g->user_id = row->user_id;
 	g->family_expires = row->expires;
 	g->token_expires = row->token_expires;
+	g->token_issued = row->token_issued;
 	g->generation = row->generation;
 }
 
@@ -160,6 +163,7 @@ refresh_store_create_family(struct db *db, const char *family_id,
 	snprintf(out->scope, sizeof(out->scope), "%s", scope);
 	out->family_expires = now + family_ttl;
 	out->token_expires = min64(now + token_ttl, out->family_expires);
+	out->token_issued = now;
 	if ((st = db_stmt(db, refresh_sql_insert_family, e)) == NULL)
 		return -1;
 	/* One statement: its own transaction, no BEGIN needed. */
