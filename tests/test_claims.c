@@ -1,10 +1,14 @@
 /* test_claims: parsing the registered claims, every boundary of the time
  * checks (with and without leeway, at the ends of the NumericDate range),
- * issuer and audience matching by length and bytes, and the typ header. */
+ * issuer and audience matching by length and bytes, and the typ header;
+ * every case through both readers (jose_reader, the verifier's; json-c,
+ * explain's), which must agree. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "claims.h"
+#include "jose_reader.h"
 #include "json_util.h"
 #include "test.h"
 
@@ -25,45 +29,83 @@ parse(const char *s, size_t len)
 	return o;
 }
 
-/* claims_parse on a payload text: the error code, ERR_OK on success. */
+/* The verifier reads a token with jose_reader (claims_parse_read,
+ * claims_check_typ_read); explain and the tools with json-c (claims_parse,
+ * claims_check_typ). Every case below runs both, and they must agree:
+ * json_c and rd are the two verdicts, rd_read whether jose_reader read the
+ * text at all. Where it did not (bad JSON, not an object) the verifier
+ * refuses the token as malformed, so json-c must refuse it too, with its
+ * own code. A disagreement is ERR_INTERNAL, which no case expects. */
+static enum err_code
+both(enum err_code json_c, bool rd_read, enum err_code rd)
+{
+	if (!rd_read)
+		return rd == ERR_TOKEN_MALFORMED && json_c != ERR_OK
+		           ? json_c
+		           : ERR_INTERNAL;
+	return json_c == rd ? json_c : ERR_INTERNAL;
+}
+
+/* Normalizes a verdict: success must not set an error, a failure must
+ * say why. */
+static enum err_code
+verdict(int rc, const struct err *e)
+{
+	if (rc == 0)
+		return e->code == ERR_OK ? ERR_OK : ERR_INTERNAL;
+	return e->code == ERR_OK ? ERR_INTERNAL : e->code;
+}
+
+/* claims_parse on a payload text, by both paths: the error code, ERR_OK
+ * on success. */
 static enum err_code
 parse_code(const char *s, size_t len)
 {
 	struct json_object *o = NULL;
+	struct jose_claims jc;
 	struct claims c;
-	struct err e = { 0 };
+	struct err e = { 0 }, er = { 0 };
+	enum err_code json_c;
+	bool rd_read;
 
 	if (json_parse_strict(s, len, JSON_DEFAULT_MAX_DEPTH,
 	        ERR_TOKEN_MALFORMED, &o, &e) == -1)
-		return e.code;
-	if (claims_parse(o, &c, &e) == 0 && e.code != ERR_OK)
-		e.code = ERR_INTERNAL; /* success must not set an error */
+		json_c = e.code;
+	else
+		json_c = verdict(claims_parse(o, &c, &e), &e);
 	json_object_put(o);
-	return e.code;
+	rd_read = jose_read_claims(s, len, &jc, &er) == 0;
+	return both(json_c, rd_read,
+	    rd_read ? verdict(claims_parse_read(&jc, &c, &er), &er) : er.code);
 }
 
-/* Parses the payload and checks it at time now with the test policy. */
+/* Parses the payload and checks it at time now with the test policy, by
+ * both paths. */
 static enum err_code
 check_code(const char *s, size_t len, int64_t now, int64_t leeway)
 {
 	struct json_object *o = parse(s, len);
+	struct jose_claims jc;
 	struct claims c;
 	struct claims_policy p = {
 		.issuer = ISS, .audience = AUD, .leeway = leeway
 	};
-	struct err e = { 0 };
+	struct err e = { 0 }, er = { 0 };
+	enum err_code json_c = ERR_TOKEN_MALFORMED;
+	bool rd_read;
 	int rc;
 
-	if (o == NULL)
-		return ERR_TOKEN_MALFORMED;
-	if ((rc = claims_parse(o, &c, &e)) == 0)
-		rc = claims_check(&c, &p, now, &e);
-	if (rc == 0 && e.code != ERR_OK)
-		e.code = ERR_INTERNAL;
-	if (rc == -1 && e.code == ERR_OK)
-		e.code = ERR_INTERNAL; /* a failure must say why */
+	if (o != NULL) {
+		if ((rc = claims_parse(o, &c, &e)) == 0)
+			rc = claims_check(&c, &p, now, &e);
+		json_c = verdict(rc, &e);
+	}
 	json_object_put(o);
-	return e.code;
+	if ((rd_read = jose_read_claims(s, len, &jc, &er) == 0)) {
+		if ((rc = claims_parse_read(&jc, &c, &er)) == 0)
+			rc = claims_check(&c, &p, now, &er);
+	}
+	return both(json_c, rd_read, rd_read ? verdict(rc, &er) : er.code);
 }
 
 #define BASE "\"iss\":\"" ISS "\",\"aud\":\"" AUD "\""
@@ -480,12 +522,16 @@ static enum err_code
 typ_code(const char *s, size_t len)
 {
 	struct json_object *o = parse(s, len);
-	struct err e = { 0 };
+	struct jose_header h;
+	struct err e = { 0 }, er = { 0 };
+	enum err_code json_c;
+	bool rd_read;
 
-	if (claims_check_typ(o, &e) == 0 && e.code != ERR_OK)
-		e.code = ERR_INTERNAL;
+	json_c = verdict(claims_check_typ(o, &e), &e);
 	json_object_put(o);
-	return e.code;
+	rd_read = jose_read_header(s, len, &h, &er) == 0;
+	return both(json_c, rd_read,
+	    rd_read ? verdict(claims_check_typ_read(&h, &er), &er) : er.code);
 }
 
 /* RFC 9068 section 2.1 and RFC 7515 4.1.9. */
