@@ -149,7 +149,7 @@ test_families_know_their_client(void)
 }
 
 /* PostgreSQL: a database at schema 2 with a live family (made from a
- * fresh one by undoing step 3 by hand) is taken to 3 on open: the family
+ * fresh one by undoing steps 4 and 3 by hand) is taken to 4 on open: the family
  * gets scope "" and rotates for its own client only. */
 static void
 test_pg_step3_keeps_families(void)
@@ -162,6 +162,8 @@ test_pg_step3_keeps_families(void)
 	struct err e = { 0 };
 	char id[24];
 	static const char *const undo[] = {
+		"ALTER TABLE families DROP COLUMN token_issued_at",
+		"DELETE FROM schema_migrations WHERE version = 4",
 		"DROP TABLE clients",
 		"DROP INDEX families_client",
 		"ALTER TABLE families DROP COLUMN scope",
@@ -193,7 +195,7 @@ test_pg_step3_keeps_families(void)
 		return;
 	}
 	CHECK(tb_scalar(path, "SELECT max(version) FROM schema_migrations",
-	          NULL) == 3);
+	          NULL) == 4);
 	CHECK(store_rotate(
 	          s, "fam-v2", 0, "app", 200, 100, &g, &ru, &why, &e) == -1);
 	CHECK(why == STORE_REFUSED_CLIENT && g.generation == 0);
