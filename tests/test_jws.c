@@ -170,13 +170,36 @@ std_header(const struct jws_key *k, char *buf, size_t len)
 
 static const char payload_text[] = "{\"sub\":\"u1\",\"iss\":\"me\"}";
 
+/* Both verifiers on token: jws_verify (json-c: explain, the tools) and
+ * jws_verify_read (jose_reader: the resource service) make the same checks
+ * in the same order, so every case here must get the same verdict from
+ * each. A disagreement is ERR_INTERNAL, which no case expects. */
 static enum err_code
 verify_code(
     const char *token, size_t len, const struct jwks *set, struct err *e)
 {
+	/* 16 KiB, and test_verify_from_threads calls this from threads */
+	struct jws_decoded *d = malloc(sizeof(*d));
+	const struct jws_key *key;
+	struct err er = { 0 };
+	enum err_code json_c, rd;
+
 	*e = (struct err){ 0 };
-	return jws_verify(token, len, set, NULL, NULL, NULL, e) == 0 ? ERR_OK
-	                                                             : e->code;
+	json_c = jws_verify(token, len, set, NULL, NULL, NULL, e) == 0
+	             ? ERR_OK
+	             : e->code;
+	if (d == NULL) {
+		err_set(e, ERR_NOMEM, "test_jws: out of memory");
+		return ERR_NOMEM;
+	}
+	rd = jws_verify_read(token, len, set, d, &key, &er) == 0 ? ERR_OK
+	                                                         : er.code;
+	free(d);
+	if (rd == json_c)
+		return json_c;
+	err_set(e, ERR_INTERNAL, "jws_verify %s, jws_verify_read %s (%s)",
+	    err_code_name(json_c), err_code_name(rd), er.msg);
+	return ERR_INTERNAL;
 }
 
 #define EXPECT(token, set, code)                                               \
