@@ -78,8 +78,7 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 
 	*o = (struct admin_keys_opts){ .bits = JWK_RSA_MIN_BITS };
 	admin_cli_dirname(cli->cfg.private_key, o->dir, sizeof(o->dir));
-	optind = 0; /* 0: glibc starts a fresh scan */
-	opterr = 0;
+	admin_cli_opts_begin();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -123,12 +122,9 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 			}
 			o->kid = optarg;
 			break;
-		case 'h':
-			admin_keys_usage(stdout);
-			return 1;
 		default:
-			admin_cli_bad_option(cmd, argc, argv);
-			return -1;
+			return admin_cli_opts_other(
+			    c, cmd, argc, argv, admin_keys_usage);
 		}
 	}
 	if (bits_given && o->alg != JWS_ALG_RS256 &&
@@ -744,11 +740,10 @@ admin_keys_retire(struct admin_cli *cli, int argc, char **argv)
 int
 admin_keys_main(struct admin_cli *cli, int argc, char **argv)
 {
-	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
-	    strcmp(argv[0], "-h") == 0) {
-		admin_keys_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? ADMIN_EXIT_USAGE : ADMIN_EXIT_OK;
-	}
+	int status;
+
+	if ((status = admin_cli_group_help(argc, argv, admin_keys_usage)) != -1)
+		return status;
 	if (strcmp(argv[0], "generate") == 0)
 		return admin_keys_generate(cli, argc, argv);
 	if (strcmp(argv[0], "list") == 0)
