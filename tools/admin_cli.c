@@ -153,6 +153,12 @@ admin_cli_opts_other(
 }
 
 int
+admin_cli_parse_exit(int parsed)
+{
+	return parsed == 1 ? ADMIN_EXIT_OK : ADMIN_EXIT_USAGE;
+}
+
+int
 admin_cli_group_help(int argc, char **argv, void (*usage)(FILE *f))
 {
 	if (argc < 1) {

@@ -53,6 +53,10 @@ int admin_cli_bad_option(const char *cmd, int argc, char **argv);
 void admin_cli_opts_begin(void);
 int admin_cli_opts_other(
     int c, const char *cmd, int argc, char **argv, void (*usage)(FILE *f));
+/* A subcommand's parse result other than 0 (go on) as its exit status:
+ * 1 (--help shown) is ADMIN_EXIT_OK, -1 (usage error shown)
+ * ADMIN_EXIT_USAGE. */
+int admin_cli_parse_exit(int parsed);
 
 /* The start of every group ("jwt-admin GROUP CMD ...", argv[0] the CMD):
  * with no CMD the usage on stderr and ADMIN_EXIT_USAGE, with --help or -h

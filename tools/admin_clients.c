@@ -343,7 +343,7 @@ admin_clients_main(struct admin_cli *cli, int argc, char **argv)
 	struct admin_clients_opts o;
 	const char *cmd;
 	char label[32];
-	int want, status;
+	int want, status, parsed;
 
 	if ((status = admin_cli_group_help(argc, argv, admin_clients_usage)) !=
 	    -1)
@@ -358,14 +358,8 @@ admin_clients_main(struct admin_cli *cli, int argc, char **argv)
 	else
 		return admin_cli_usage_error(
 		    "clients", "unknown command \"%s\"", cmd);
-	switch (admin_clients_parse(argc, argv, &o, label)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_clients_parse(argc, argv, &o, label)) != 0)
+		return admin_cli_parse_exit(parsed);
 	if (argc - optind != want)
 		return admin_cli_usage_error(
 		    label, "expected %d operand(s)", want);

@@ -354,15 +354,10 @@ admin_inspect_main(struct admin_cli *cli, int argc, char **argv)
 	size_t len = 0;
 	int64_t now = (int64_t)time(NULL);
 	int status = ADMIN_EXIT_FAIL;
+	int parsed;
 
-	switch (admin_inspect_parse(cli, argc, argv, &o)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_inspect_parse(cli, argc, argv, &o)) != 0)
+		return admin_cli_parse_exit(parsed);
 	if (admin_inspect_read(&o, &token, &len, &e) == -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
 	admin_inspect_show(token, len, now);

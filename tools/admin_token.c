@@ -329,15 +329,10 @@ admin_token_mint(struct admin_cli *cli, int argc, char **argv)
 	struct err e = { 0 };
 	int64_t now = (int64_t)time(NULL);
 	int status = ADMIN_EXIT_FAIL;
+	int parsed;
 
-	switch (admin_token_parse(cli, argc, argv, &o)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_token_parse(cli, argc, argv, &o)) != 0)
+		return admin_cli_parse_exit(parsed);
 	if ((claims = admin_token_claims(cli, &o, now, &e)) == NULL) {
 		status = e.code == ERR_INVALID_REQUEST ? ADMIN_EXIT_USAGE
 		                                       : ADMIN_EXIT_FAIL;

@@ -454,7 +454,7 @@ admin_users_main(struct admin_cli *cli, int argc, char **argv)
 	struct admin_users_opts o;
 	const char *cmd;
 	char label[32];
-	int operands, want, status;
+	int operands, want, status, parsed;
 
 	if ((status = admin_cli_group_help(argc, argv, admin_users_usage)) !=
 	    -1)
@@ -471,14 +471,8 @@ admin_users_main(struct admin_cli *cli, int argc, char **argv)
 	else
 		return admin_cli_usage_error(
 		    "users", "unknown command \"%s\"", cmd);
-	switch (admin_users_parse(argc, argv, &o, label)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_users_parse(argc, argv, &o, label)) != 0)
+		return admin_cli_parse_exit(parsed);
 	operands = argc - optind;
 	if (operands != want)
 		return admin_cli_usage_error(
