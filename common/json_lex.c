@@ -149,8 +149,10 @@ lex_escape(struct json_lex *l, bool name, size_t *dec)
 int
 json_lex_string(struct json_lex *l, bool name, struct json_lex_scalar *s)
 {
-	size_t dec = 0, n;
-	int w;
+	/* Raw bytes other than escapes are their own value, so only the
+	 * escapes make the value shorter than the text: by shrink bytes.
+	 * Counting that instead of every byte keeps the loop to its tests. */
+	size_t shrink = 0, n;
 
 	s->kind = JSON_LEX_STRING;
 	s->p = l->p;
@@ -160,15 +162,16 @@ json_lex_string(struct json_lex *l, bool name, struct json_lex_scalar *s)
 
 		if (c == '"') {
 			s->len = (size_t)(l->p - s->p);
-			s->dec_len = dec;
+			s->dec_len = s->len - shrink;
 			l->p++;
 			return 0;
 		}
 		if (c == '\\') {
-			l->p++;
+			const unsigned char *esc = l->p++;
+
 			if (lex_escape(l, name, &n) == -1)
 				return -1;
-			dec += n;
+			shrink += (size_t)(l->p - esc) - n;
 			s->escaped = true;
 		} else if (c < 0x20) {
 			/* RFC 8259 section 7: control characters must be
@@ -177,11 +180,8 @@ json_lex_string(struct json_lex *l, bool name, struct json_lex_scalar *s)
 			    l, "control character in a string");
 		} else if (c < 0x80) {
 			l->p++;
-			dec++;
-		} else if ((w = lex_utf8(l)) == -1) {
+		} else if (lex_utf8(l) == -1) {
 			return -1;
-		} else {
-			dec += (size_t)w;
 		}
 	}
 	return json_lex_fail(l, "unterminated string");
