@@ -79,19 +79,7 @@ const struct config_field resource_config_fields[] = {
 	    "forward-auth endpoint, comma-separated"),
 	F(log_format, CONFIG_STRING, 1, 0,
 	    "json or text: the format of every log line"),
-	F(metrics, CONFIG_BOOL, 0, 0,
-	    "serve Prometheus metrics at GET /metrics"),
-	F(metrics_bind, CONFIG_STRING, 0, 0,
-	    "address of a listener of its own for /metrics, \"\" = on the "
-	    "main listener"),
-	F(metrics_port, CONFIG_INT, 0, 65535,
-	    "port of the metrics listener, 0 = any free"),
-	F(trusted_proxies, CONFIG_STRLIST, 0, 0,
-	    "proxies (addresses or CIDRs) whose X-Forwarded-For names the "
-	    "client"),
-	F(tls_cert, CONFIG_STRING, 0, 0,
-	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP"),
-	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert"),
+	CONFIG_FIELDS_HTTP_SHARED(struct resource_config),
 	F(jwks_ca_file, CONFIG_STRING, 0, 0,
 	    "CAs (PEM) trusted for an https jwks_url, \"\" = the system's"),
 };
