@@ -69,8 +69,8 @@ log_set_program(const char *name)
 }
 
 /* The text changes once a second: each thread keeps its last one rather
- * than format every line. The coarse clock (a few ms behind at most, no
- * system call) is plenty for a time shown to the second. */
+ * than format every line. The coarse clock (a tick, a few ms, behind at
+ * most; cheaper to read) is plenty for a time shown to the second. */
 static __thread time_t log_time_sec = -1; /* of format_time's text */
 
 static const char *

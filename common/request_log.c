@@ -152,14 +152,13 @@ request_log_write(const struct request_log *r, const char *route, int status,
 		f[n++] = extra[i];
 	/* The first line into an empty buffer arms the timer, so none waits
 	 * longer than the period; under load the buffer fills and goes out
-	 * before that. */
+	 * before that. No timer: the line is not left to wait. */
 	if (log_fields_deferred("access", f, n) && request_log_timer != NULL &&
 	    !request_log_armed) {
 		if (evtimer_add(request_log_timer, &request_log_period) == 0)
 			request_log_armed = true;
 		else
-			log_buffer_flush(); /* no timer: never let a line wait
-			                     */
+			log_buffer_flush();
 	}
 }
 
