@@ -96,6 +96,9 @@ const struct config_field auth_config_fields[] = {
 	F(log_format, CONFIG_STRING, 1, 0,
 	    "json or text: the format of every log line"),
 	F(access_log, CONFIG_BOOL, 0, 0, "one log line per request"),
+	F(access_log_flush_ms, CONFIG_INT, 0, 60000,
+	    "an access line waits at most this long in its thread's buffer, "
+	    "milliseconds, 0 = each written at once"),
 	CONFIG_FIELDS_HTTP_SHARED(struct auth_config),
 	FC(max_connections, 0, 10000000,
 	    "connections held at once, 0 = the descriptor limit less 64"),
@@ -169,6 +172,7 @@ auth_config_defaults(struct auth_config *c)
 		.openapi_dir = (char *)AUTH_OPENAPI_DIR_DEFAULT,
 		.log_format = (char *)"json",
 		.access_log = true,
+		.access_log_flush_ms = 100,
 		.metrics = true,
 		.metrics_bind = (char *)"",
 		.metrics_port = 5090,

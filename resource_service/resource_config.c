@@ -65,6 +65,9 @@ const struct config_field resource_config_fields[] = {
 	    "whole request body, from the end of the head, seconds"),
 	F(access_log, CONFIG_BOOL, 0, 0,
 	    "one JSON access-log line per request on stderr"),
+	F(access_log_flush_ms, CONFIG_INT, 0, 60000,
+	    "an access line waits at most this long in its thread's buffer, "
+	    "milliseconds, 0 = each written at once"),
 	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error"),
 	F(cors_origin, CONFIG_STRING, 0, 0,
 	    "the one origin allowed cross-origin calls (the demo page), \"\" = "
@@ -118,6 +121,7 @@ resource_config_defaults(struct resource_config *c)
 		.header_timeout = 10,
 		.body_timeout = 10,
 		.access_log = true,
+		.access_log_flush_ms = 100,
 		.log_level = (char *)"info",
 		.cors_origin = (char *)"http://127.0.0.1:5000",
 		.openapi_dir = (char *)RESOURCE_OPENAPI_DIR_DEFAULT,
