@@ -62,6 +62,8 @@ struct auth_config {
 	bool metrics;               /* GET /metrics */
 	char *metrics_bind;         /* "": /metrics on the main listener */
 	int64_t metrics_port;
+	/* 0: each access line written at once */
+	int64_t access_log_flush_ms;
 	char **trusted_proxies; /* whose X-Forwarded-For is believed */
 	char *tls_cert;         /* "": plain HTTP */
 	char *tls_key;

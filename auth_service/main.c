@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "purge.h"
 #include "reload.h"
+#include "request_log.h"
 #include "routes.h"
 #include "sd_notify.h"
 #include "secret.h"
@@ -363,6 +364,13 @@ main(int argc, char **argv)
 		err_set(&e, ERR_INTERNAL, "libevent set-up failed");
 		goto out;
 	}
+	/* Access lines (all written on this thread) go out a buffer at a
+	 * time, on a timer of the base (request_log.h). */
+	if (cfg.access_log &&
+	    request_log_start(base, cfg.access_log_flush_ms) == -1) {
+		err_set(&e, ERR_NOMEM, "access log buffer");
+		goto out;
+	}
 	if (service_open(&m.ctx, &cfg, base, &e) == -1)
 		goto out;
 	status = 1;
@@ -376,6 +384,8 @@ main(int argc, char **argv)
 out:
 	if (status != 0 && e.code != ERR_OK)
 		fprintf(stderr, "auth_service: %s\n", e.msg);
+	/* The last access lines, before the base their timer is on. */
+	request_log_stop();
 	service_close(&m.ctx);
 	listener_free_base(base);
 	config_free(auth_config_fields, auth_config_n_fields, &cfg);

@@ -15,8 +15,12 @@
 # ratio: it assumes the RSA code and the HTTP code retire instructions at
 # the same rate, which they need not.
 #
-# Usage: bench/request_cost.sh [BUILD_DIR]   (default: build)
-# Env: SECONDS_PER_RUN (wrk seconds under valgrind, default 20).
+# Usage: bench/request_cost.sh [BUILD_DIR [RESOURCE_ARGS...]]
+#   (default: build; RESOURCE_ARGS are added to resource_service's, e.g.
+#   --access-log false, as bench_resource.sh's rows do)
+# Env: SECONDS_PER_RUN (wrk seconds under valgrind, default 20); TOKENS
+# ("many", the default: 1000 tokens, every request a full verification;
+# "one": one token, every request from the verified-token cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -24,6 +28,15 @@ ensure_packages valgrind wrk openssl python3-jwt python3-jwcrypto \
 	python3-cryptography
 
 BUILD=${1:-build}
+shift || true
+TOKENS=${TOKENS:-many}
+case "$TOKENS" in
+one | many) ;;
+*)
+	echo "request_cost: TOKENS is one or many" >&2
+	exit 2
+	;;
+esac
 RUN=${SECONDS_PER_RUN:-20}
 LUA=bench/resource_tokens.lua
 cmake --build "$BUILD" -j2 --target resource_service bare_evhttp \
@@ -73,10 +86,10 @@ per_request() {
 	}
 	# Warm-up uncounted: first verifications, caches, connections.
 	wrk -t1 -c4 -d3s -s "$LUA" "http://127.0.0.1:$port/protected" \
-		-- "$tmp/many.txt" /protected >/dev/null
+		-- "$tmp/$TOKENS.txt" /protected >/dev/null
 	callgrind_control -i on "$pid" >/dev/null 2>&1
 	line=$(wrk -t1 -c4 -d"${RUN}s" -s "$LUA" \
-		"http://127.0.0.1:$port/protected" -- "$tmp/many.txt" \
+		"http://127.0.0.1:$port/protected" -- "$tmp/$TOKENS.txt" \
 		/protected | grep '^BENCH ')
 	callgrind_control -i off "$pid" >/dev/null 2>&1
 	kill -TERM "$pid"
@@ -107,11 +120,11 @@ verify=$(per_call verify_access_token)
 bare=$(per_request bare "$BUILD/bare_evhttp")
 resource=$(per_request resource "$BUILD/resource_service" \
 	--public-keys "$tmp/public_key.pem" --routes config/routes.json \
-	--config "$tmp/none.json" --workers 1 --token-cache-size 256)
+	--config "$tmp/none.json" --workers 1 --token-cache-size 256 "$@")
 printf '%-44s %8s Ir\n' "EVP_PKEY_verify (RS256, 2048 bits)" "$rsa" \
 	"verify_access_token" "$verify" \
 	"bare evhttp, per request" "$bare" \
-	"resource_service, 1 worker, 1000 tokens" "$resource"
+	"resource_service, 1 worker, $TOKENS token(s)" "$resource"
 awk -v r="$rsa" -v b="$bare" -v s="$resource" 'BEGIN {
 	printf "%-44s %8.2f x combined (in instructions)\n",
 	    "(rsa + bare) / resource", (r + b) / s }'

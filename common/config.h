@@ -32,6 +32,30 @@ struct config_field {
 	                     default */
 };
 
+/* The rows both daemons' tables share, word for word, for a settings
+ * struct type T that has these members: the metrics endpoint (bool
+ * metrics, char *metrics_bind, int64_t metrics_port), the proxies whose
+ * X-Forwarded-For is believed (char **trusted_proxies) and HTTPS (char
+ * *tls_cert, *tls_key). One definition, so --help and the bounds cannot
+ * drift apart between auth_service and resource_service. */
+/* clang-format off */
+#define CONFIG_FIELDS_HTTP_SHARED(T) \
+	{ "metrics", CONFIG_BOOL, offsetof(T, metrics), 0, 0, \
+	    "serve Prometheus metrics at GET /metrics" }, \
+	{ "metrics_bind", CONFIG_STRING, offsetof(T, metrics_bind), 0, 0, \
+	    "address of a listener of its own for /metrics, \"\" = on the " \
+	    "main listener" }, \
+	{ "metrics_port", CONFIG_INT, offsetof(T, metrics_port), 0, 65535, \
+	    "port of the metrics listener, 0 = any free" }, \
+	{ "trusted_proxies", CONFIG_STRLIST, offsetof(T, trusted_proxies), \
+	    0, 0, "proxies (addresses or CIDRs) whose X-Forwarded-For names " \
+	    "the client" }, \
+	{ "tls_cert", CONFIG_STRING, offsetof(T, tls_cert), 0, 0, \
+	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP" }, \
+	{ "tls_key", CONFIG_STRING, offsetof(T, tls_key), 0, 0, \
+	    "PEM private key of tls_cert" }
+/* clang-format on */
+
 struct config_cli {
 	const char *config_path; /* --config FILE, or the default */
 	bool help;               /* --help / -h */

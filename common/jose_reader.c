@@ -1,16 +1,15 @@
 /* jose_reader: the JOSE header and the claims read from their JSON text in
  * one pass, with no allocation.
  *
- * The grammar is json_util.c's validator, rule for rule: RFC 8259 sections
- * 2-7 exactly (four whitespace bytes, no leading zeros, no "1." or ".5",
- * control characters escaped), RFC 3629 section 4 UTF-8 (no overlong forms,
- * no encoded surrogates), escaped surrogates only as a pair, no U+0000 in a
- * member name, integers within 64 bits, the depth rule json-c applies (a
- * value inside d containers needs d < 16). What json-c adds after the
- * validator is done here too: a double that strtod makes infinite is
- * refused (json_util's tree walk), and a member name written twice in one
- * object, however it is spelled ("alg" and "\u0061lg"), is refused (RFC
- * 7515 section 4, RFC 7519 section 4). Names are compared by their decoded
+ * The grammar is json_util.c's validator, rule for rule, over the same
+ * tokens (json_lex.c: RFC 8259 whitespace, numbers and strings, RFC 3629
+ * UTF-8, escaped surrogates only as a pair, no U+0000 in a member name,
+ * integers within 64 bits) and the depth rule json-c applies (a value
+ * inside d containers needs d < 16). What json-c adds after the validator
+ * is done here too: a double that strtod makes infinite is refused
+ * (json_util's tree walk), and a member name written twice in one object,
+ * however it is spelled ("alg" and "\u0061lg"), is refused (RFC 7515
+ * section 4, RFC 7519 section 4). Names are compared by their decoded
  * bytes; the names of every open object are kept on the stack, which one
  * input of JOSE_READER_MAX_INPUT bytes can never overflow (each name takes
  * at least four bytes of text: two quotes, a colon and a value). */
@@ -20,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_lex.h"
 #include "json_util.h"
 
 #define JOSE_MAX_NAMES (JOSE_READER_MAX_INPUT / 4 + 1)
@@ -73,208 +73,6 @@ struct name {
 	bool escaped;
 };
 
-struct rd {
-	const unsigned char *start, *p, *end;
-	const char *why; /* the first problem, for the log */
-	size_t at;
-};
-
-static int
-rd_fail(struct rd *r, const char *why)
-{
-	if (r->why == NULL) {
-		r->why = why;
-		r->at = (size_t)(r->p - r->start);
-	}
-	return -1;
-}
-
-static int
-rd_peek(const struct rd *r)
-{
-	return r->p < r->end ? *r->p : -1;
-}
-
-/* RFC 8259 section 2: space, tab, LF, CR and nothing else. */
-static bool
-is_ws(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void
-rd_ws(struct rd *r)
-{
-	while (r->p < r->end && is_ws(*r->p))
-		r->p++;
-}
-
-static bool
-is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* One UTF-8 sequence of two to four bytes (RFC 3629 section 4); returns
- * its length, or -1. */
-static int
-rd_utf8(struct rd *r)
-{
-	unsigned int c = r->p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		if (c == 0xe0)
-			lo = 0xa0; /* below is overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* above is a surrogate */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		if (c == 0xf0)
-			lo = 0x90; /* below is overlong */
-		else if (c == 0xf4)
-			hi = 0x8f; /* above is beyond U+10FFFF */
-	} else {
-		return rd_fail(r, "invalid UTF-8");
-	}
-	if ((size_t)(r->end - r->p) <= n)
-		return rd_fail(r, "truncated UTF-8");
-	if (r->p[1] < lo || r->p[1] > hi)
-		return rd_fail(r, "invalid UTF-8");
-	for (size_t i = 2; i <= n; i++)
-		if ((r->p[i] & 0xc0) != 0x80)
-			return rd_fail(r, "invalid UTF-8");
-	r->p += n + 1;
-	return (int)n + 1;
-}
-
-static int
-hex_value(int c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
-rd_hex4(struct rd *r, unsigned int *out)
-{
-	unsigned int v = 0;
-
-	if (r->end - r->p < 4)
-		return rd_fail(r, "truncated \\u escape");
-	for (int i = 0; i < 4; i++) {
-		int h = hex_value(r->p[i]);
-
-		if (h < 0)
-			return rd_fail(r, "bad hex digit in \\u escape");
-		v = v << 4 | (unsigned int)h;
-	}
-	r->p += 4;
-	*out = v;
-	return 0;
-}
-
-/* After a backslash (RFC 8259 section 7); *dec gets the bytes the escape
- * stands for in UTF-8. */
-static int
-rd_escape(struct rd *r, bool name, size_t *dec)
-{
-	unsigned int u, low;
-
-	if (r->p == r->end)
-		return rd_fail(r, "unterminated string");
-	switch (*r->p++) {
-	case '"':
-	case '\\':
-	case '/':
-	case 'b':
-	case 'f':
-	case 'n':
-	case 'r':
-	case 't':
-		*dec = 1;
-		return 0;
-	case 'u':
-		break;
-	default:
-		return rd_fail(r, "invalid escape");
-	}
-	if (rd_hex4(r, &u) == -1)
-		return -1;
-	/* json-c would turn a lone surrogate into U+FFFD: two texts, one
-	 * value. Only a high-low pair means something. */
-	if (u >= 0xdc00 && u <= 0xdfff)
-		return rd_fail(r, "lone low surrogate escape");
-	if (u >= 0xd800 && u <= 0xdbff) {
-		if (r->end - r->p < 2 || r->p[0] != '\\' || r->p[1] != 'u')
-			return rd_fail(r, "lone high surrogate escape");
-		r->p += 2;
-		if (rd_hex4(r, &low) == -1)
-			return -1;
-		if (low < 0xdc00 || low > 0xdfff)
-			return rd_fail(r, "lone high surrogate escape");
-		/* As json_util: json-c 0.16 turns these pairs into U+FFFD. */
-		if (((0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00)) &
-		        0xf800) == 0xd800)
-			return rd_fail(r, "escape json-c would replace");
-		*dec = 4;
-		return 0;
-	}
-	/* json-c cuts member names at a NUL; values keep their length. */
-	if (u == 0 && name)
-		return rd_fail(r, "U+0000 in a member name");
-	*dec = u < 0x80 ? 1 : u < 0x800 ? 2 : 3;
-	return 0;
-}
-
-/* After the opening quote: the string's body into *s. */
-static int
-rd_string(struct rd *r, bool name, struct jose_str *s)
-{
-	size_t dec = 0, n;
-	int w;
-
-	s->p = (const char *)r->p;
-	s->escaped = false;
-	while (r->p < r->end) {
-		unsigned int c = *r->p;
-
-		if (c == '"') {
-			s->len = (size_t)((const char *)r->p - s->p);
-			s->dec_len = dec;
-			r->p++;
-			return 0;
-		}
-		if (c == '\\') {
-			r->p++;
-			if (rd_escape(r, name, &n) == -1)
-				return -1;
-			dec += n;
-			s->escaped = true;
-		} else if (c < 0x20) {
-			/* RFC 8259 section 7: control characters are
-			 * escaped. */
-			return rd_fail(r, "control character in a string");
-		} else if (c < 0x80) {
-			r->p++;
-			dec++;
-		} else if ((w = rd_utf8(r)) == -1) {
-			return -1;
-		} else {
-			dec += (size_t)w;
-		}
-	}
-	return rd_fail(r, "unterminated string");
-}
-
 /* strtod, as json-c reads a number with a fraction or an exponent. The
  * text is at most the input, so it fits. */
 static double
@@ -287,74 +85,33 @@ rd_strtod(const unsigned char *p, size_t len)
 	return strtod(buf, NULL);
 }
 
-/* RFC 8259 section 6, with json-c's ranges: a plain integer must fit
- * int64 when negative and uint64 otherwise (json-c would saturate), a
- * double must be finite. v, when given, gets the NumericDate. */
+/* A number json_lex accepted, with json-c's last range check: a double
+ * must be finite (json_util's tree walk). v, when given, gets the
+ * NumericDate. */
 static int
-rd_number(struct rd *r, struct jose_val *v)
+rd_number(
+    struct json_lex *l, const struct json_lex_scalar *t, struct jose_val *v)
 {
-	const unsigned char *start = r->p;
-	bool neg = false, integer = true, big = false;
-	uint64_t mag = 0;
 	double d;
 
-	if (rd_peek(r) == '-') {
-		neg = true;
-		r->p++;
-	}
-	if (!is_digit(rd_peek(r)))
-		return rd_fail(r, "digit expected");
-	if (*r->p == '0') {
-		r->p++;
-	} else {
-		while (is_digit(rd_peek(r))) {
-			unsigned int dg = (unsigned int)(*r->p - '0');
-
-			if (mag > (UINT64_MAX - dg) / 10)
-				big = true;
-			else
-				mag = mag * 10 + dg;
-			r->p++;
-		}
-	}
-	if (rd_peek(r) == '.') {
-		integer = false;
-		r->p++;
-		if (!is_digit(rd_peek(r)))
-			return rd_fail(r, "digit expected after '.'");
-		while (is_digit(rd_peek(r)))
-			r->p++;
-	}
-	if (rd_peek(r) == 'e' || rd_peek(r) == 'E') {
-		integer = false;
-		r->p++;
-		if (rd_peek(r) == '+' || rd_peek(r) == '-')
-			r->p++;
-		if (!is_digit(rd_peek(r)))
-			return rd_fail(r, "digit expected in exponent");
-		while (is_digit(rd_peek(r)))
-			r->p++;
-	}
-	if (integer) {
-		if (big || (neg && mag > (uint64_t)INT64_MAX + 1))
-			return rd_fail(r, "integer out of range");
+	if (t->integer) {
 		if (v != NULL) {
 			v->type = JOSE_NUMBER;
 			/* json-c keeps 2^63.. as uint64, which is no
 			 * NumericDate for json_get_int64. */
-			v->date_ok = neg || mag <= (uint64_t)INT64_MAX;
-			if (!neg)
-				v->date = v->date_ok ? (int64_t)mag : 0;
-			else if (mag == (uint64_t)INT64_MAX + 1)
+			v->date_ok = t->neg || t->mag <= (uint64_t)INT64_MAX;
+			if (!t->neg)
+				v->date = v->date_ok ? (int64_t)t->mag : 0;
+			else if (t->mag == (uint64_t)INT64_MAX + 1)
 				v->date = INT64_MIN;
 			else
-				v->date = -(int64_t)mag;
+				v->date = -(int64_t)t->mag;
 		}
 		return 0;
 	}
-	d = rd_strtod(start, (size_t)(r->p - start));
+	d = rd_strtod(t->p, t->len);
 	if (!isfinite(d))
-		return rd_fail(r, "number out of range");
+		return json_lex_fail(l, "number out of range");
 	if (v != NULL) {
 		v->type = JOSE_NUMBER;
 		d = floor(d);
@@ -367,110 +124,34 @@ rd_number(struct rd *r, struct jose_val *v)
 	return 0;
 }
 
-static int
-rd_literal(struct rd *r, const char *word, size_t n)
+static struct jose_str
+str_of(const struct json_lex_scalar *t)
 {
-	if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
-		return rd_fail(r, "unexpected byte");
-	r->p += n;
-	return 0;
+	return (struct jose_str){ .p = (const char *)t->p,
+		.len = t->len,
+		.dec_len = t->dec_len,
+		.escaped = t->escaped };
 }
 
 /* A scalar; v (a wanted top-level member) gets its type and value. */
 static int
-rd_scalar(struct rd *r, int c, struct jose_val *v)
+rd_scalar(struct json_lex *l, int c, struct jose_val *v)
 {
-	struct jose_str s;
+	struct json_lex_scalar t;
 
-	if (c == '"') {
-		r->p++;
-		if (rd_string(r, false, &s) == -1)
-			return -1;
-		if (v != NULL) {
-			v->type = JOSE_STRING;
-			v->str = s;
-		}
+	if (json_lex_scalar(l, c, &t) == -1)
+		return -1;
+	if (t.kind == JSON_LEX_NUMBER)
+		return rd_number(l, &t, v);
+	if (v == NULL)
 		return 0;
+	if (t.kind == JSON_LEX_STRING) {
+		v->type = JOSE_STRING;
+		v->str = str_of(&t);
+	} else {
+		v->type = t.kind == JSON_LEX_NULL ? JOSE_NULL : JOSE_BOOL;
 	}
-	if (c == '-' || is_digit(c))
-		return rd_number(r, v);
-	if (c == 't' || c == 'f' || c == 'n') {
-		if ((c == 't' && rd_literal(r, "true", 4) == -1) ||
-		    (c == 'f' && rd_literal(r, "false", 5) == -1) ||
-		    (c == 'n' && rd_literal(r, "null", 4) == -1))
-			return -1;
-		if (v != NULL)
-			v->type = c == 'n' ? JOSE_NULL : JOSE_BOOL;
-		return 0;
-	}
-	return rd_fail(r, c == -1 ? "unexpected end" : "unexpected byte");
-}
-
-/* One decoded unit of a validated string body: the UTF-8 bytes of one
- * escape, or one raw byte. */
-static size_t
-decode_unit(const unsigned char **pp, unsigned char out[4])
-{
-	const unsigned char *p = *pp;
-	unsigned int u = 0, lo = 0;
-
-	if (p[0] != '\\') {
-		out[0] = p[0];
-		*pp = p + 1;
-		return 1;
-	}
-	*pp = p + 2;
-	switch (p[1]) {
-	case 'b':
-		out[0] = '\b';
-		return 1;
-	case 'f':
-		out[0] = '\f';
-		return 1;
-	case 'n':
-		out[0] = '\n';
-		return 1;
-	case 'r':
-		out[0] = '\r';
-		return 1;
-	case 't':
-		out[0] = '\t';
-		return 1;
-	case 'u':
-		break;
-	default: /* '"', '\\', '/' */
-		out[0] = p[1];
-		return 1;
-	}
-	for (int i = 2; i < 6; i++)
-		u = u << 4 | (unsigned int)hex_value(p[i]);
-	*pp = p + 6;
-	if (u >= 0xd800 && u <= 0xdbff) {
-		for (int i = 8; i < 12; i++)
-			lo = lo << 4 | (unsigned int)hex_value(p[i]);
-		*pp = p + 12;
-		u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-	}
-	if (u < 0x80) {
-		out[0] = (unsigned char)u;
-		return 1;
-	}
-	if (u < 0x800) {
-		out[0] = (unsigned char)(0xc0 | u >> 6);
-		out[1] = (unsigned char)(0x80 | (u & 0x3f));
-		return 2;
-	}
-	if (u < 0x10000) {
-		out[0] = (unsigned char)(0xe0 | u >> 12);
-		out[1] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
-		out[2] = (unsigned char)(0x80 | (u & 0x3f));
-		return 3;
-	}
-	out[0] = (unsigned char)(0xf0 | u >> 18);
-	out[1] = (unsigned char)(0x80 | ((u >> 12) & 0x3f));
-	out[2] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
-	out[3] = (unsigned char)(0x80 | (u & 0x3f));
-	return 4;
+	return 0;
 }
 
 size_t
@@ -485,7 +166,7 @@ jose_str_decode(const struct jose_str *s, char *out)
 		return s->len;
 	}
 	while (p < end)
-		n += decode_unit(&p, (unsigned char *)out + n);
+		n += json_lex_decode_unit(&p, (unsigned char *)out + n);
 	return n;
 }
 
@@ -503,7 +184,7 @@ byte_next(struct byte_reader *b)
 		return b->buf[b->i++];
 	if (b->p >= b->end)
 		return -1;
-	b->n = decode_unit(&b->p, b->buf);
+	b->n = json_lex_decode_unit(&b->p, b->buf);
 	b->i = 1;
 	return b->buf[0];
 }
@@ -528,13 +209,16 @@ str_equal_decoded(const char *a, size_t alen, const char *b, size_t blen)
 bool
 jose_str_equals(const struct jose_str *s, const char *b, size_t blen)
 {
-	struct byte_reader x = { .p = (const unsigned char *)s->p,
-		.end = (const unsigned char *)s->p + s->len };
+	struct byte_reader x;
 
 	if (s->dec_len != blen)
 		return false;
 	if (!s->escaped)
 		return blen == 0 || memcmp(s->p, b, blen) == 0;
+	/* Set only here: the calls above run for every member name against
+	 * every wanted field. */
+	x = (struct byte_reader){ .p = (const unsigned char *)s->p,
+		.end = (const unsigned char *)s->p + s->len };
 	for (size_t i = 0; i < blen; i++)
 		if (byte_next(&x) != (unsigned char)b[i])
 			return false;
@@ -556,7 +240,7 @@ jose_iter_next(struct jose_iter *it, struct jose_str *s)
 	unsigned char unit[4];
 	size_t dec = 0;
 
-	while (p < end && (is_ws(*p) || *p == ','))
+	while (p < end && (json_lex_is_ws(*p) || *p == ','))
 		p++;
 	if (p >= end || *p != '"') {
 		it->p = it->end;
@@ -567,7 +251,7 @@ jose_iter_next(struct jose_iter *it, struct jose_str *s)
 	/* The array was validated: the closing quote is there. */
 	while (*p != '"') {
 		if (*p == '\\') {
-			dec += decode_unit(&p, unit);
+			dec += json_lex_decode_unit(&p, unit);
 			s->escaped = true;
 		} else {
 			p++;
@@ -582,8 +266,8 @@ jose_iter_next(struct jose_iter *it, struct jose_str *s)
 
 /* Is the name s a repeat of one of names[from..top)? */
 static bool
-name_seen(const struct rd *r, const struct name *names, size_t from, size_t top,
-    const struct jose_str *s)
+name_seen(const struct json_lex *r, const struct name *names, size_t from,
+    size_t top, const struct jose_str *s)
 {
 	for (size_t i = from; i < top; i++) {
 		const struct name *n = &names[i];
@@ -615,8 +299,8 @@ field_of(const struct field *fields, size_t n_fields, void *out,
 /* The whole text, as json_util's scan_text, filling the wanted top-level
  * members of out. Iterative; the depth is JSON_DEFAULT_MAX_DEPTH. */
 static int
-rd_text(struct rd *r, const struct field *fields, size_t n_fields, void *out,
-    bool *object)
+rd_text(struct json_lex *r, const struct field *fields, size_t n_fields,
+    void *out, bool *object)
 {
 	struct name names[JOSE_MAX_NAMES];
 	unsigned char stack[JSON_DEFAULT_MAX_DEPTH]; /* '{' or '[' */
@@ -626,17 +310,18 @@ rd_text(struct rd *r, const struct field *fields, size_t n_fields, void *out,
 	size_t top = 0;
 	int depth = 0;
 
-	rd_ws(r);
-	*object = rd_peek(r) == '{';
+	json_lex_ws(r);
+	*object = json_lex_peek(r) == '{';
 	for (;;) {
-		int c = rd_peek(r), close;
+		int c = json_lex_peek(r), close;
+		struct json_lex_scalar t;
 		struct jose_str s;
 
 		switch (state) {
 		case WANT_VALUE:
 			/* json-c's depth rule, as json_util keeps it. */
 			if (depth >= JSON_DEFAULT_MAX_DEPTH)
-				return rd_fail(r, "nesting too deep");
+				return json_lex_fail(r, "nesting too deep");
 			if (arr != NULL && depth == 2) {
 				if (c != '"' &&
 				    arr->first_non_string == SIZE_MAX)
@@ -660,8 +345,8 @@ rd_text(struct rd *r, const struct field *fields, size_t n_fields, void *out,
 				}
 				cur = NULL;
 			}
-			rd_ws(r);
-			if (rd_peek(r) == (c == '{' ? '}' : ']')) {
+			json_lex_ws(r);
+			if (json_lex_peek(r) == (c == '{' ? '}' : ']')) {
 				if (arr != NULL && depth == 1) {
 					arr->arr_len =
 					    (size_t)((const char *)r->p -
@@ -679,16 +364,19 @@ rd_text(struct rd *r, const struct field *fields, size_t n_fields, void *out,
 			break;
 		case WANT_NAME:
 			if (c != '"')
-				return rd_fail(r, "member name expected");
+				return json_lex_fail(r, "member name expected");
 			r->p++;
-			if (rd_string(r, true, &s) == -1)
+			if (json_lex_string(r, true, &t) == -1)
 				return -1;
+			s = str_of(&t);
 			/* RFC 7515 section 4 and RFC 7519 section 4: a
 			 * repeated name is refused, not resolved. */
 			if (name_seen(r, names, name_base[depth - 1], top, &s))
-				return rd_fail(r, "duplicate member name");
+				return json_lex_fail(
+				    r, "duplicate member name");
 			if (top == JOSE_MAX_NAMES)
-				return rd_fail(r, "too many member names");
+				return json_lex_fail(
+				    r, "too many member names");
 			names[top++] = (struct name){
 				.off = (uint32_t)((const unsigned char *)s.p -
 				                  r->start),
@@ -698,19 +386,20 @@ rd_text(struct rd *r, const struct field *fields, size_t n_fields, void *out,
 			};
 			if (depth == 1)
 				cur = field_of(fields, n_fields, out, &s);
-			rd_ws(r);
-			if (rd_peek(r) != ':')
-				return rd_fail(r, "':' expected");
+			json_lex_ws(r);
+			if (json_lex_peek(r) != ':')
+				return json_lex_fail(r, "':' expected");
 			r->p++;
-			rd_ws(r);
+			json_lex_ws(r);
 			state = WANT_VALUE;
 			break;
 		case AFTER_VALUE:
-			rd_ws(r);
-			c = rd_peek(r);
+			json_lex_ws(r);
+			c = json_lex_peek(r);
 			if (depth == 0)
-				return c == -1 ? 0
-				               : rd_fail(r, "trailing bytes");
+				return c == -1
+				           ? 0
+				           : json_lex_fail(r, "trailing bytes");
 			close = stack[depth - 1] == '{' ? '}' : ']';
 			if (c == close) {
 				if (arr != NULL && depth == 2) {
@@ -726,11 +415,12 @@ rd_text(struct rd *r, const struct field *fields, size_t n_fields, void *out,
 				top = name_base[depth];
 			} else if (c == ',') {
 				r->p++;
-				rd_ws(r);
+				json_lex_ws(r);
 				state = close == '}' ? WANT_NAME : WANT_VALUE;
 			} else {
-				return rd_fail(r, "',' or end of container "
-				                  "expected");
+				return json_lex_fail(r,
+				    "',' or end of container "
+				    "expected");
 			}
 			break;
 		}
@@ -741,7 +431,7 @@ static int
 jose_read(const char *buf, size_t len, const struct field *fields,
     size_t n_fields, void *out, size_t out_size, struct err *e)
 {
-	struct rd r = { 0 };
+	struct json_lex r = { 0 };
 	bool object = false;
 
 	memset(out, 0, out_size);

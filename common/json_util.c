@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "json_lex.h"
+
 /* Bounds the validator's container stack (and the tree walk's recursion).
  * Callers ask for 16 or so; a request above this is a bug. */
 #define JSON_MAX_DEPTH_LIMIT 512
@@ -26,270 +28,10 @@
 #define NUMERIC_DATE_DOUBLE_LIMIT 9223372036854775808.0
 
 struct scan {
-	const unsigned char *start, *p, *end;
+	struct json_lex l;
 	int max_depth;
-	size_t members;  /* member names seen, over every object */
-	const char *why; /* the first problem, for the log */
-	size_t at;       /* its byte offset */
+	size_t members; /* member names seen, over every object */
 };
-
-static int
-scan_fail(struct scan *s, const char *why)
-{
-	if (s->why == NULL) {
-		s->why = why;
-		s->at = (size_t)(s->p - s->start);
-	}
-	return -1;
-}
-
-static int
-scan_peek(const struct scan *s)
-{
-	return s->p < s->end ? *s->p : -1;
-}
-
-/* RFC 8259 section 2: the four insignificant whitespace bytes, no more
- * (no form feed, vertical tab, NUL or Unicode spaces). */
-static void
-scan_ws(struct scan *s)
-{
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-	                            *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
-
-static bool
-is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* One UTF-8 sequence of two to four bytes, as RFC 3629 section 4 spells
- * it: no overlong forms, no encoded surrogates, nothing above U+10FFFF. */
-static int
-scan_utf8(struct scan *s)
-{
-	unsigned int c = s->p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		if (c == 0xe0)
-			lo = 0xa0; /* below is overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* above is a surrogate, U+D800..U+DFFF */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		if (c == 0xf0)
-			lo = 0x90; /* below is overlong */
-		else if (c == 0xf4)
-			hi = 0x8f; /* above is beyond U+10FFFF */
-	} else {
-		return scan_fail(s, "invalid UTF-8");
-	}
-	if ((size_t)(s->end - s->p) <= n)
-		return scan_fail(s, "truncated UTF-8");
-	if (s->p[1] < lo || s->p[1] > hi)
-		return scan_fail(s, "invalid UTF-8");
-	for (size_t i = 2; i <= n; i++)
-		if ((s->p[i] & 0xc0) != 0x80)
-			return scan_fail(s, "invalid UTF-8");
-	s->p += n + 1;
-	return 0;
-}
-
-static int
-scan_hex4(struct scan *s, unsigned int *out)
-{
-	unsigned int v = 0;
-
-	if (s->end - s->p < 4)
-		return scan_fail(s, "truncated \\u escape");
-	for (int i = 0; i < 4; i++) {
-		int c = s->p[i];
-
-		if (is_digit(c))
-			v = v << 4 | (unsigned int)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v << 4 | (unsigned int)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v = v << 4 | (unsigned int)(c - 'A' + 10);
-		else
-			return scan_fail(s, "bad hex digit in \\u escape");
-	}
-	s->p += 4;
-	*out = v;
-	return 0;
-}
-
-/* After a backslash in a string (RFC 8259 section 7). */
-static int
-scan_escape(struct scan *s, bool name)
-{
-	unsigned int u, low;
-
-	if (s->p == s->end)
-		return scan_fail(s, "unterminated string");
-	switch (*s->p++) {
-	case '"':
-	case '\\':
-	case '/':
-	case 'b':
-	case 'f':
-	case 'n':
-	case 'r':
-	case 't':
-		return 0;
-	case 'u':
-		break;
-	default:
-		return scan_fail(s, "invalid escape");
-	}
-	if (scan_hex4(s, &u) == -1)
-		return -1;
-	/* A surrogate escape only means something as a high-low pair; json-c
-	 * would replace a lone one with U+FFFD, so two different texts would
-	 * give the same string. */
-	if (u >= 0xdc00 && u <= 0xdfff)
-		return scan_fail(s, "lone low surrogate escape");
-	if (u >= 0xd800 && u <= 0xdbff) {
-		if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
-			return scan_fail(s, "lone high surrogate escape");
-		s->p += 2;
-		if (scan_hex4(s, &low) == -1)
-			return -1;
-		if (low < 0xdc00 || low > 0xdfff)
-			return scan_fail(s, "lone high surrogate escape");
-		/* json-c 0.16 tests the pair's code point for a surrogate
-		 * by its low 16 bits, so U+1D800..U+1DFFF and every plane's
-		 * like range come out as U+FFFD: the same value as "\ufffd".
-		 * Written as UTF-8 bytes they are kept; escaped, refused. */
-		if (((0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00)) &
-		        0xf800) == 0xd800)
-			return scan_fail(s, "escape json-c would replace");
-	}
-	/* json-c keeps member names as C strings: "typ\u0000x" would become
-	 * "typ". Values keep their length and may hold U+0000. */
-	if (u == 0 && name)
-		return scan_fail(s, "U+0000 in a member name");
-	return 0;
-}
-
-/* After the opening quote. */
-static int
-scan_string(struct scan *s, bool name)
-{
-	while (s->p < s->end) {
-		unsigned int c = *s->p;
-
-		if (c == '"') {
-			s->p++;
-			return 0;
-		}
-		if (c == '\\') {
-			s->p++;
-			if (scan_escape(s, name) == -1)
-				return -1;
-		} else if (c < 0x20) {
-			/* RFC 8259 section 7: control characters must be
-			 * escaped. */
-			return scan_fail(s, "control character in a string");
-		} else if (c < 0x80) {
-			s->p++;
-		} else if (scan_utf8(s) == -1) {
-			return -1;
-		}
-	}
-	return scan_fail(s, "unterminated string");
-}
-
-/* RFC 8259 section 6:
- * -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
- * An integer must also fit json-c's 64-bit integers: json-c saturates a
- * larger one, which would make "-9223372036854775809" read as INT64_MIN. */
-static int
-scan_number(struct scan *s)
-{
-	bool neg = false, integer = true, big = false;
-	uint64_t mag = 0;
-
-	if (scan_peek(s) == '-') {
-		neg = true;
-		s->p++;
-	}
-	if (!is_digit(scan_peek(s)))
-		return scan_fail(s, "digit expected");
-	if (*s->p == '0') {
-		s->p++;
-	} else {
-		while (is_digit(scan_peek(s))) {
-			unsigned int d = (unsigned int)(*s->p - '0');
-
-			/* Too big for an integer, but it may still turn out
-			 * to be a double: decide after the last digit. */
-			if (mag > (UINT64_MAX - d) / 10)
-				big = true;
-			else
-				mag = mag * 10 + d;
-			s->p++;
-		}
-	}
-	if (scan_peek(s) == '.') {
-		integer = false;
-		s->p++;
-		if (!is_digit(scan_peek(s)))
-			return scan_fail(s, "digit expected after '.'");
-		while (is_digit(scan_peek(s)))
-			s->p++;
-	}
-	if (scan_peek(s) == 'e' || scan_peek(s) == 'E') {
-		integer = false;
-		s->p++;
-		if (scan_peek(s) == '+' || scan_peek(s) == '-')
-			s->p++;
-		if (!is_digit(scan_peek(s)))
-			return scan_fail(s, "digit expected in exponent");
-		while (is_digit(scan_peek(s)))
-			s->p++;
-	}
-	/* Only a plain integer becomes a json-c integer: int64 when negative,
-	 * uint64 otherwise. */
-	if (integer && (big || (neg && mag > (uint64_t)INT64_MAX + 1)))
-		return scan_fail(s, "integer out of range");
-	return 0;
-}
-
-static int
-scan_literal(struct scan *s, const char *word)
-{
-	size_t n = strlen(word);
-
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
-		return scan_fail(s, "unexpected byte");
-	s->p += n;
-	return 0;
-}
-
-static int
-scan_scalar(struct scan *s, int c)
-{
-	if (c == '"') {
-		s->p++;
-		return scan_string(s, false);
-	}
-	if (c == '-' || is_digit(c))
-		return scan_number(s);
-	if (c == 't')
-		return scan_literal(s, "true");
-	if (c == 'f')
-		return scan_literal(s, "false");
-	if (c == 'n')
-		return scan_literal(s, "null");
-	return scan_fail(s, c == -1 ? "unexpected end" : "unexpected byte");
-}
 
 /* The whole text: one value, whitespace around it, nothing else. Iterative,
  * so absurd nesting costs one byte per level and stops at max_depth. */
@@ -298,11 +40,13 @@ scan_text(struct scan *s)
 {
 	unsigned char stack[JSON_MAX_DEPTH_LIMIT]; /* '{' or '[' per level */
 	enum { WANT_VALUE, WANT_NAME, AFTER_VALUE } state = WANT_VALUE;
+	struct json_lex *l = &s->l;
+	struct json_lex_scalar tok;
 	int depth = 0;
 
-	scan_ws(s);
+	json_lex_ws(l);
 	for (;;) {
-		int c = scan_peek(s), close;
+		int c = json_lex_peek(l), close;
 
 		switch (state) {
 		case WANT_VALUE:
@@ -311,17 +55,17 @@ scan_text(struct scan *s)
 			 * depth < max_depth. The same rule here keeps the two
 			 * parsers in agreement. */
 			if (depth >= s->max_depth)
-				return scan_fail(s, "nesting too deep");
+				return json_lex_fail(l, "nesting too deep");
 			if (c != '{' && c != '[') {
-				if (scan_scalar(s, c) == -1)
+				if (json_lex_scalar(l, c, &tok) == -1)
 					return -1;
 				state = AFTER_VALUE;
 				break;
 			}
-			s->p++;
-			scan_ws(s);
-			if (scan_peek(s) == (c == '{' ? '}' : ']')) {
-				s->p++;
+			l->p++;
+			json_lex_ws(l);
+			if (json_lex_peek(l) == (c == '{' ? '}' : ']')) {
+				l->p++;
 				state = AFTER_VALUE;
 				break;
 			}
@@ -330,35 +74,37 @@ scan_text(struct scan *s)
 			break;
 		case WANT_NAME:
 			if (c != '"')
-				return scan_fail(s, "member name expected");
-			s->p++;
-			if (scan_string(s, true) == -1)
+				return json_lex_fail(l, "member name expected");
+			l->p++;
+			if (json_lex_string(l, true, &tok) == -1)
 				return -1;
 			s->members++;
-			scan_ws(s);
-			if (scan_peek(s) != ':')
-				return scan_fail(s, "':' expected");
-			s->p++;
-			scan_ws(s);
+			json_lex_ws(l);
+			if (json_lex_peek(l) != ':')
+				return json_lex_fail(l, "':' expected");
+			l->p++;
+			json_lex_ws(l);
 			state = WANT_VALUE;
 			break;
 		case AFTER_VALUE:
-			scan_ws(s);
-			c = scan_peek(s);
+			json_lex_ws(l);
+			c = json_lex_peek(l);
 			if (depth == 0)
-				return c == -1 ? 0
-				               : scan_fail(s, "trailing bytes");
+				return c == -1
+				           ? 0
+				           : json_lex_fail(l, "trailing bytes");
 			close = stack[depth - 1] == '{' ? '}' : ']';
 			if (c == close) {
-				s->p++;
+				l->p++;
 				depth--;
 			} else if (c == ',') {
-				s->p++;
-				scan_ws(s);
+				l->p++;
+				json_lex_ws(l);
 				state = close == '}' ? WANT_NAME : WANT_VALUE;
 			} else {
-				return scan_fail(s, "',' or end of container "
-				                    "expected");
+				return json_lex_fail(l,
+				    "',' or end of container "
+				    "expected");
 			}
 			break;
 		}
@@ -475,11 +221,11 @@ json_parse_strict(const char *buf, size_t len, int max_depth,
 		err_set(e, fail_code, "json: %zu bytes is too large", len);
 		goto out;
 	}
-	s.start = s.p = (const unsigned char *)buf;
-	s.end = s.p + len;
+	s.l.start = s.l.p = (const unsigned char *)buf;
+	s.l.end = s.l.p + len;
 	s.max_depth = max_depth;
 	if (scan_text(&s) == -1) {
-		err_set(e, fail_code, "json: %s at byte %zu", s.why, s.at);
+		err_set(e, fail_code, "json: %s at byte %zu", s.l.why, s.l.at);
 		goto out;
 	}
 

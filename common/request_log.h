@@ -3,7 +3,8 @@
  * well-formed, else one made here; echoed in the reply), the client
  * address (http_client_addr: X-Forwarded-For from trusted proxies only),
  * the route, the status and the duration, written as one "access" line in
- * the process's log format. */
+ * the process's log format; on a thread that called request_log_start,
+ * buffered and written at the latest its period later. */
 #ifndef JWT_REQUEST_LOG_H
 #define JWT_REQUEST_LOG_H
 
@@ -17,6 +18,9 @@
 #define REQUEST_ID_MAX 64 /* bytes of a request id taken from a client */
 #define REQUEST_ADDR_MAX 64
 #define REQUEST_PATH_MAX 256
+/* A thread's buffer of access lines (request_log_start): ~120 lines, one
+ * write(2). */
+#define REQUEST_LOG_BUFFER (32 * 1024)
 
 struct request_log {
 	struct timespec start;
@@ -45,6 +49,18 @@ int64_t request_log_elapsed_us(const struct request_log *r);
 void request_log_write(const struct request_log *r, const char *route,
     int status, int64_t latency_us, const struct log_field *extra,
     size_t n_extra);
+
+/* From now on this thread's access lines are buffered (log_buffer_start)
+ * and written at the latest period_ms after the first one, by a timer on
+ * base, which must be the thread's own event base. Audit, warning and
+ * error lines are still written at once. period_ms 0: nothing (every line
+ * written at once). -1: no memory (the lines stay unbuffered). */
+int request_log_start(struct event_base *base, int64_t period_ms);
+
+/* Writes the pending lines and frees the timer: on the same thread, before
+ * its base is freed (a daemon's teardown, a worker's end). Nothing if not
+ * started. */
+void request_log_stop(void);
 
 /* True if id (len bytes) may be taken as a request id: 1 to
  * REQUEST_ID_MAX bytes of letters, digits and "-._:". */

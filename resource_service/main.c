@@ -28,6 +28,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "request_log.h"
 #include "resource_config.h"
 #include "resource_metrics.h"
 #include "routes.h"
@@ -48,6 +49,8 @@ struct worker {
 	struct routes_worker *routes;
 	struct event *sweep;
 	atomic_bool answered; /* the watchdog's last probe ran here */
+	bool access_log;
+	int64_t flush_ms; /* access_log_flush_ms */
 };
 
 #define MAIN_SWEEP_SECONDS 30
@@ -267,6 +270,8 @@ worker_setup(struct daemon *d, struct worker *w, struct route_config *routes,
 	            .make_bev_arg = d->tls }) == NULL)
 		return err_set(e, ERR_IO, "accepting on the listening socket");
 	w->fd = -1; /* the evhttp closes it now */
+	w->access_log = d->cfg.access_log;
+	w->flush_ms = d->cfg.access_log_flush_ms;
 	return key_source_subscribe(d->keys, routes_worker_keys(w->routes), e);
 }
 
@@ -275,7 +280,13 @@ worker_run(void *arg)
 {
 	struct worker *w = arg;
 
+	/* The access lines of this thread go out a buffer at a time, on a
+	 * timer of its own base (request_log.h); the last ones at the end. */
+	if (w->access_log && request_log_start(w->base, w->flush_ms) == -1)
+		log_msg(
+		    LOG_WARN, "worker: access lines unbuffered (no memory)");
 	event_base_dispatch(w->base);
+	request_log_stop();
 	return NULL;
 }
 
@@ -453,7 +464,9 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 	}
 	for (size_t i = 0; i < d->n_workers; i++)
 		d->workers[i].fd = -1;
-	if ((d->base = event_base_new()) == NULL) {
+	if ((d->base = event_base_new()) == NULL ||
+	    (d->cfg.access_log &&
+	        request_log_start(d->base, d->cfg.access_log_flush_ms) == -1)) {
 		err_set(e, ERR_NOMEM, "event base");
 		goto out;
 	}
@@ -494,6 +507,7 @@ serve(struct daemon *d, struct route_config *routes, struct err *e)
 	rc = 0;
 out:
 	sd_watchdog_free(d->watchdog);
+	request_log_stop(); /* the /metrics lines of this thread */
 	stop_workers(d);
 	for (size_t i = 0; i < d->n_workers; i++)
 		worker_teardown(&d->workers[i]);

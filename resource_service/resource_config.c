@@ -65,6 +65,9 @@ const struct config_field resource_config_fields[] = {
 	    "whole request body, from the end of the head, seconds"),
 	F(access_log, CONFIG_BOOL, 0, 0,
 	    "one JSON access-log line per request on stderr"),
+	F(access_log_flush_ms, CONFIG_INT, 0, 60000,
+	    "an access line waits at most this long in its thread's buffer, "
+	    "milliseconds, 0 = each written at once"),
 	F(log_level, CONFIG_STRING, 1, 0, "debug, info, warn or error"),
 	F(cors_origin, CONFIG_STRING, 0, 0,
 	    "the one origin allowed cross-origin calls (the demo page), \"\" = "
@@ -79,19 +82,7 @@ const struct config_field resource_config_fields[] = {
 	    "forward-auth endpoint, comma-separated"),
 	F(log_format, CONFIG_STRING, 1, 0,
 	    "json or text: the format of every log line"),
-	F(metrics, CONFIG_BOOL, 0, 0,
-	    "serve Prometheus metrics at GET /metrics"),
-	F(metrics_bind, CONFIG_STRING, 0, 0,
-	    "address of a listener of its own for /metrics, \"\" = on the "
-	    "main listener"),
-	F(metrics_port, CONFIG_INT, 0, 65535,
-	    "port of the metrics listener, 0 = any free"),
-	F(trusted_proxies, CONFIG_STRLIST, 0, 0,
-	    "proxies (addresses or CIDRs) whose X-Forwarded-For names the "
-	    "client"),
-	F(tls_cert, CONFIG_STRING, 0, 0,
-	    "PEM certificate chain: serve HTTPS, \"\" = plain HTTP"),
-	F(tls_key, CONFIG_STRING, 0, 0, "PEM private key of tls_cert"),
+	CONFIG_FIELDS_HTTP_SHARED(struct resource_config),
 	F(jwks_ca_file, CONFIG_STRING, 0, 0,
 	    "CAs (PEM) trusted for an https jwks_url, \"\" = the system's"),
 };
@@ -130,6 +121,7 @@ resource_config_defaults(struct resource_config *c)
 		.header_timeout = 10,
 		.body_timeout = 10,
 		.access_log = true,
+		.access_log_flush_ms = 100,
 		.log_level = (char *)"info",
 		.cors_origin = (char *)"http://127.0.0.1:5000",
 		.openapi_dir = (char *)RESOURCE_OPENAPI_DIR_DEFAULT,

@@ -41,6 +41,7 @@ struct resource_config {
 	int64_t header_timeout;
 	int64_t body_timeout;
 	bool access_log;
+	int64_t access_log_flush_ms; /* 0: each line written at once */
 	char *log_level;
 	char *cors_origin;
 	char *openapi_dir;

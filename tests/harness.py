@@ -124,12 +124,15 @@ class Daemon:
                     events.append(obj)
         return events
 
-    def wait_event(self, event, count=1, timeout=20):
-        """Polls the log until `count` JSON lines of `event` are there;
-        returns them. For events that follow a signal (e.g. "reload")."""
+    def wait_event(self, event, count=1, timeout=20, match=None):
+        """Polls the log until `count` JSON lines of `event` (for which
+        match(line) is true, if given) are there; returns them. For events
+        that follow a signal (e.g. "reload"), and for access lines, which
+        wait up to access_log_flush_ms in their thread's buffer."""
         deadline = time.monotonic() + timeout
         while True:
-            events = self.log_events(event)
+            events = [e for e in self.log_events(event)
+                      if match is None or match(e)]
             if len(events) >= count:
                 return events
             if time.monotonic() > deadline or self.proc.poll() is not None:

@@ -11,6 +11,17 @@ static const struct throttle_policy policy[THROTTLE_KINDS] = {
 	[THROTTLE_ADDR] = { 5, 2, 30, 100 },
 };
 
+/* A table of max_entries under p; NULL after a failed check. */
+static struct throttle *
+table_new(const struct throttle_policy *p, size_t max_entries)
+{
+	struct err e = { 0 };
+	struct throttle *t = throttle_new(p, max_entries, &e);
+
+	CHECK(t != NULL);
+	return t;
+}
+
 static int64_t
 fail(struct throttle *t, enum throttle_kind k, const char *key, int64_t now)
 {
@@ -26,13 +37,10 @@ wait_for(struct throttle *t, enum throttle_kind k, const char *key, int64_t now)
 static void
 test_free_then_doubling_then_cap(void)
 {
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 100, &e);
+	struct throttle *t = table_new(policy, 100);
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	for (int i = 0; i < 3; i++)
 		CHECK(fail(t, THROTTLE_USER, "alice", 1000) == 0);
 	CHECK(wait_for(t, THROTTLE_USER, "alice", 1000) == 0);
@@ -60,15 +68,12 @@ test_free_then_doubling_then_cap(void)
 static void
 test_cap_between_doublings(void)
 {
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 100, &e);
+	struct throttle *t = table_new(policy, 100);
 	const int64_t want[] = { 2, 4, 8, 16, 30, 30 };
 	int64_t now = 500;
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	for (int i = 0; i < 5; i++)
 		CHECK(fail(t, THROTTLE_ADDR, "192.0.2.7", now) == 0);
 	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
@@ -82,13 +87,10 @@ test_cap_between_doublings(void)
 static void
 test_window_forgets_and_success_resets(void)
 {
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 100, &e);
+	struct throttle *t = table_new(policy, 100);
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	for (int i = 0; i < 4; i++)
 		fail(t, THROTTLE_USER, "carol", 0);
 	CHECK(wait_for(t, THROTTLE_USER, "carol", 0) == 1);
@@ -116,13 +118,10 @@ test_window_boundary_and_long_blocks(void)
 		[THROTTLE_USER] = { 0, 50, 200, 60 },
 		[THROTTLE_ADDR] = { 0, 50, 200, 60 },
 	};
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 100, &e);
+	struct throttle *t = table_new(policy, 100);
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	for (int i = 0; i < 3; i++) {
 		CHECK(fail(t, THROTTLE_USER, "erin", 1000) == 0);
 		CHECK(fail(t, THROTTLE_USER, "frank", 1000) == 0);
@@ -131,10 +130,8 @@ test_window_boundary_and_long_blocks(void)
 	CHECK(fail(t, THROTTLE_USER, "frank", 1099) == 1); /* the 4th */
 	throttle_free(t);
 
-	if ((t = throttle_new(long_blocks, 100, &e)) == NULL) {
-		CHECK(t != NULL);
+	if ((t = table_new(long_blocks, 100)) == NULL)
 		return;
-	}
 	CHECK(fail(t, THROTTLE_USER, "gina", 0) == 50);
 	CHECK(fail(t, THROTTLE_USER, "gina", 50) == 100);
 	/* The last failure is 61 s old, past the window: still blocked. */
@@ -147,14 +144,11 @@ test_window_boundary_and_long_blocks(void)
 static void
 test_keys_compared_with_length(void)
 {
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 100, &e);
+	struct throttle *t = table_new(policy, 100);
 	const char nul[] = "dave\0x";
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	for (int i = 0; i < 4; i++)
 		throttle_failure(t, THROTTLE_USER, nul, sizeof(nul) - 1, 10);
 	CHECK(throttle_wait(t, THROTTLE_USER, nul, sizeof(nul) - 1, 10) > 0);
@@ -165,14 +159,11 @@ test_keys_compared_with_length(void)
 static void
 test_memory_is_bounded(void)
 {
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 16, &e);
+	struct throttle *t = table_new(policy, 16);
 	char key[32];
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	for (int i = 0; i < 6; i++)
 		fail(t, THROTTLE_ADDR, "10.0.0.1", 50);
 	CHECK(wait_for(t, THROTTLE_ADDR, "10.0.0.1", 50) == 2);
@@ -195,14 +186,11 @@ test_memory_is_bounded(void)
 static void
 test_full_table_evicts_the_oldest(void)
 {
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 16, &e);
+	struct throttle *t = table_new(policy, 16);
 	char key[32];
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	for (int i = 0; i < 15; i++) {
 		snprintf(key, sizeof(key), "old%d", i);
 		fail(t, THROTTLE_USER, key, 90);
@@ -223,15 +211,12 @@ test_full_table_evicts_the_oldest(void)
 static void
 test_keys_compared_in_full(void)
 {
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 256, &e);
+	struct throttle *t = table_new(policy, 256);
 	char key[32];
 	int held = 0;
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	for (int i = 0; i < 256; i++) {
 		snprintf(key, sizeof(key), "blocked%d", i);
 		for (int j = 0; j < 4; j++)
@@ -252,13 +237,10 @@ test_keys_compared_in_full(void)
 static void
 test_attempts_in_flight_count(void)
 {
-	struct err e = { 0 };
-	struct throttle *t = throttle_new(policy, 100, &e);
+	struct throttle *t = table_new(policy, 100);
 
-	if (t == NULL) {
-		CHECK(t != NULL);
+	if (t == NULL)
 		return;
-	}
 	/* A key that never failed is not held, however many are in flight
 	 * (one user's concurrent logins). */
 	for (int i = 0; i < 5; i++) {

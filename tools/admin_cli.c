@@ -133,6 +133,51 @@ admin_cli_bad_option(const char *cmd, int argc, char **argv)
 	return admin_cli_usage_error(cmd, "bad option");
 }
 
+void
+admin_cli_opts_begin(void)
+{
+	optind = 0; /* 0: glibc starts a fresh scan */
+	opterr = 0;
+}
+
+int
+admin_cli_opts_other(
+    int c, const char *cmd, int argc, char **argv, void (*usage)(FILE *f))
+{
+	if (c == 'h') {
+		usage(stdout);
+		return 1;
+	}
+	admin_cli_bad_option(cmd, argc, argv);
+	return -1;
+}
+
+int
+admin_cli_parse_exit(int parsed)
+{
+	return parsed == 1 ? ADMIN_EXIT_OK : ADMIN_EXIT_USAGE;
+}
+
+int
+admin_cli_group_help(int argc, char **argv, void (*usage)(FILE *f))
+{
+	if (argc < 1) {
+		usage(stderr);
+		return ADMIN_EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+		usage(stdout);
+		return ADMIN_EXIT_OK;
+	}
+	return -1;
+}
+
+struct store *
+admin_cli_store_open(const struct admin_cli *cli, struct err *e)
+{
+	return store_open(cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, e);
+}
+
 int
 admin_cli_int(const char *cmd, const char *opt, const char *text, long long min,
     long long max, long long *out)

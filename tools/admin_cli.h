@@ -7,9 +7,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "auth_config.h"
 #include "err.h"
+#include "store.h"
 
 #define ADMIN_EXIT_OK 0
 #define ADMIN_EXIT_FAIL 1  /* the operation failed or the token is invalid */
@@ -42,6 +44,27 @@ int admin_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* After getopt_long() returned '?': names the unknown option, or the
  * option whose value is missing, in a usage error; returns 2. */
 int admin_cli_bad_option(const char *cmd, int argc, char **argv);
+
+/* Every subcommand reads its options alike: admin_cli_opts_begin() before
+ * its getopt_long() loop (a fresh scan, errors worded by us), and the
+ * loop's default case returns admin_cli_opts_other(): for 'h' (--help)
+ * the usage on stdout and 1, for anything getopt refused a usage error
+ * and -1. */
+void admin_cli_opts_begin(void);
+int admin_cli_opts_other(
+    int c, const char *cmd, int argc, char **argv, void (*usage)(FILE *f));
+/* A subcommand's parse result other than 0 (go on) as its exit status:
+ * 1 (--help shown) is ADMIN_EXIT_OK, -1 (usage error shown)
+ * ADMIN_EXIT_USAGE. */
+int admin_cli_parse_exit(int parsed);
+
+/* The start of every group ("jwt-admin GROUP CMD ...", argv[0] the CMD):
+ * with no CMD the usage on stderr and ADMIN_EXIT_USAGE, with --help or -h
+ * the usage on stdout and ADMIN_EXIT_OK; -1 when there is a CMD to run. */
+int admin_cli_group_help(int argc, char **argv, void (*usage)(FILE *f));
+
+/* The daemon's database, opened with its busy timeout. */
+struct store *admin_cli_store_open(const struct admin_cli *cli, struct err *e);
 
 /* An integer option within [min, max]. */
 int admin_cli_int(const char *cmd, const char *opt, const char *text,

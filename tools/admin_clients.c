@@ -67,8 +67,7 @@ admin_clients_parse(
 	int c;
 
 	*o = (struct admin_clients_opts){ 0 };
-	optind = 0; /* 0: glibc starts a fresh scan */
-	opterr = 0;
+	admin_cli_opts_begin();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -89,12 +88,9 @@ admin_clients_parse(
 		case 'j':
 			o->json = true;
 			break;
-		case 'h':
-			admin_clients_usage(stdout);
-			return 1;
 		default:
-			admin_cli_bad_option(cmd, argc, argv);
-			return -1;
+			return admin_cli_opts_other(
+			    c, cmd, argc, argv, admin_clients_usage);
 		}
 	}
 	return 0;
@@ -136,12 +132,6 @@ parse_grants(const char *list, unsigned *out, struct err *e)
 	}
 	admin_cli_strv_free(v);
 	return rc;
-}
-
-static struct store *
-open_store(struct admin_cli *cli, struct err *e)
-{
-	return store_open(cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, e);
 }
 
 static void
@@ -186,7 +176,7 @@ admin_clients_add(
 		client_secret_hash(secret, CLIENT_SECRET_LEN, hash);
 		c.secret_hash = hash;
 	}
-	if ((st = open_store(cli, &e)) == NULL ||
+	if ((st = admin_cli_store_open(cli, &e)) == NULL ||
 	    store_add_client(st, &c, (int64_t)time(NULL), &e) == -1) {
 		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
 		goto out;
@@ -218,7 +208,7 @@ admin_clients_secret(struct admin_cli *cli, const char *id)
 
 	client_secret_new(secret);
 	client_secret_hash(secret, CLIENT_SECRET_LEN, hash);
-	if ((st = open_store(cli, &e)) == NULL ||
+	if ((st = admin_cli_store_open(cli, &e)) == NULL ||
 	    store_set_client_secret(st, id, hash, &found, &e) == -1)
 		goto fail;
 	if (!found) {
@@ -246,7 +236,7 @@ admin_clients_remove(struct admin_cli *cli, const char *id)
 	int64_t revoked = 0;
 	int status = ADMIN_EXIT_FAIL;
 
-	if ((st = open_store(cli, &e)) == NULL ||
+	if ((st = admin_cli_store_open(cli, &e)) == NULL ||
 	    store_delete_client(
 	        st, id, (int64_t)time(NULL), &found, &revoked, &e) == -1)
 		goto fail;
@@ -317,7 +307,7 @@ admin_clients_list(struct admin_cli *cli, const struct admin_clients_opts *o)
 	size_t n = 0;
 	char grants[64];
 
-	if ((st = open_store(cli, &e)) == NULL ||
+	if ((st = admin_cli_store_open(cli, &e)) == NULL ||
 	    store_list_clients(st, &c, &n, &e) == -1) {
 		store_free(st);
 		return admin_cli_fail(ADMIN_EXIT_FAIL, &e);
@@ -353,13 +343,11 @@ admin_clients_main(struct admin_cli *cli, int argc, char **argv)
 	struct admin_clients_opts o;
 	const char *cmd;
 	char label[32];
-	int want;
+	int want, status, parsed;
 
-	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
-	    strcmp(argv[0], "-h") == 0) {
-		admin_clients_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? ADMIN_EXIT_USAGE : ADMIN_EXIT_OK;
-	}
+	if ((status = admin_cli_group_help(argc, argv, admin_clients_usage)) !=
+	    -1)
+		return status;
 	cmd = argv[0];
 	snprintf(label, sizeof(label), "clients %s", cmd);
 	if (strcmp(cmd, "list") == 0)
@@ -370,14 +358,8 @@ admin_clients_main(struct admin_cli *cli, int argc, char **argv)
 	else
 		return admin_cli_usage_error(
 		    "clients", "unknown command \"%s\"", cmd);
-	switch (admin_clients_parse(argc, argv, &o, label)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_clients_parse(argc, argv, &o, label)) != 0)
+		return admin_cli_parse_exit(parsed);
 	if (argc - optind != want)
 		return admin_cli_usage_error(
 		    label, "expected %d operand(s)", want);

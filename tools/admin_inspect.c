@@ -34,6 +34,19 @@ struct admin_inspect_opts {
 	bool explain;
 };
 
+static void
+admin_inspect_usage(FILE *f)
+{
+	fprintf(f, "usage: jwt-admin token inspect [TOKEN|-] [--key "
+	           "PEM]... [--jwks FILE]\n"
+	           "         [--jwks-url URL] [--iss ISS] [--aud AUD] "
+	           "[--leeway SECONDS] [--explain]\n"
+	           "TOKEN defaults to standard input. Without a key "
+	           "the token is only\n"
+	           "decoded. Exit status 0: valid (or not checked), "
+	           "1: invalid, 2: usage.\n");
+}
+
 static int
 admin_inspect_parse(
     struct admin_cli *cli, int argc, char **argv, struct admin_inspect_opts *o)
@@ -55,8 +68,7 @@ admin_inspect_parse(
 	*o = (struct admin_inspect_opts){ .iss = cli->issuer,
 		.aud = cli->cfg.audience,
 		.leeway = CLAIMS_DEFAULT_LEEWAY };
-	optind = 0; /* 0: glibc starts a fresh scan */
-	opterr = 0;
+	admin_cli_opts_begin();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -86,20 +98,9 @@ admin_inspect_parse(
 		case 'x':
 			o->explain = true;
 			break;
-		case 'h':
-			printf(
-			    "usage: jwt-admin token inspect [TOKEN|-] [--key "
-			    "PEM]... [--jwks FILE]\n"
-			    "         [--jwks-url URL] [--iss ISS] [--aud AUD] "
-			    "[--leeway SECONDS] [--explain]\n"
-			    "TOKEN defaults to standard input. Without a key "
-			    "the token is only\n"
-			    "decoded. Exit status 0: valid (or not checked), "
-			    "1: invalid, 2: usage.\n");
-			return 1;
 		default:
-			admin_cli_bad_option(cmd, argc, argv);
-			return -1;
+			return admin_cli_opts_other(
+			    c, cmd, argc, argv, admin_inspect_usage);
 		}
 	}
 	if (argc - optind > 1) {
@@ -353,15 +354,10 @@ admin_inspect_main(struct admin_cli *cli, int argc, char **argv)
 	size_t len = 0;
 	int64_t now = (int64_t)time(NULL);
 	int status = ADMIN_EXIT_FAIL;
+	int parsed;
 
-	switch (admin_inspect_parse(cli, argc, argv, &o)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_inspect_parse(cli, argc, argv, &o)) != 0)
+		return admin_cli_parse_exit(parsed);
 	if (admin_inspect_read(&o, &token, &len, &e) == -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
 	admin_inspect_show(token, len, now);

@@ -78,8 +78,7 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 
 	*o = (struct admin_keys_opts){ .bits = JWK_RSA_MIN_BITS };
 	admin_cli_dirname(cli->cfg.private_key, o->dir, sizeof(o->dir));
-	optind = 0; /* 0: glibc starts a fresh scan */
-	opterr = 0;
+	admin_cli_opts_begin();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -123,12 +122,9 @@ admin_keys_parse(struct admin_cli *cli, int argc, char **argv,
 			}
 			o->kid = optarg;
 			break;
-		case 'h':
-			admin_keys_usage(stdout);
-			return 1;
 		default:
-			admin_cli_bad_option(cmd, argc, argv);
-			return -1;
+			return admin_cli_opts_other(
+			    c, cmd, argc, argv, admin_keys_usage);
 		}
 	}
 	if (bits_given && o->alg != JWS_ALG_RS256 &&
@@ -156,15 +152,11 @@ admin_keys_generate(struct admin_cli *cli, int argc, char **argv)
 	struct err e = { 0 };
 	struct stat st;
 	int status = ADMIN_EXIT_FAIL;
+	int parsed;
 
-	switch (admin_keys_parse(cli, argc, argv, &o, "keys generate")) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_keys_parse(cli, argc, argv, &o, "keys generate")) !=
+	    0)
+		return admin_cli_parse_exit(parsed);
 	if (optind != argc)
 		return admin_cli_usage_error("keys generate",
 		    "unexpected argument \"%s\"", argv[optind]);
@@ -244,16 +236,10 @@ admin_keys_list(struct admin_cli *cli, int argc, char **argv)
 	struct admin_keys_opts o;
 	char priv[PATH_MAX];
 	struct err e = { 0 };
-	int status;
+	int status, parsed;
 
-	switch (admin_keys_parse(cli, argc, argv, &o, "keys list")) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_keys_parse(cli, argc, argv, &o, "keys list")) != 0)
+		return admin_cli_parse_exit(parsed);
 	if (optind != argc)
 		return admin_cli_usage_error(
 		    "keys list", "unexpected argument \"%s\"", argv[optind]);
@@ -331,15 +317,10 @@ admin_keys_begin(struct admin_cli *cli, int argc, char **argv,
     struct admin_keys_opts *o, const char *cmd, struct admin_keys_paths *p)
 {
 	struct err e = { 0 };
+	int parsed;
 
-	switch (admin_keys_parse(cli, argc, argv, o, cmd)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_keys_parse(cli, argc, argv, o, cmd)) != 0)
+		return admin_cli_parse_exit(parsed);
 	if (optind != argc)
 		return admin_cli_usage_error(
 		    cmd, "unexpected argument \"%s\"", argv[optind]);
@@ -367,6 +348,19 @@ admin_keys_load(const char *priv, struct err *e)
 		jwk_free(k);
 		return NULL;
 	}
+	return k;
+}
+
+/* admin_keys_load for a command that cannot start without that key: on
+ * failure the reason and what to do instead go to stderr. */
+static struct jws_key *
+admin_keys_load_or_say(const char *priv, const char *instead)
+{
+	struct err e = { 0 };
+	struct jws_key *k = admin_keys_load(priv, &e);
+
+	if (k == NULL)
+		fprintf(stderr, "jwt-admin: %s (%s)\n", e.msg, instead);
 	return k;
 }
 
@@ -410,12 +404,16 @@ admin_keys_say_installed(const struct admin_cli *cli,
 }
 
 /* A new key pair of o's algorithm (else the current key's), with o's kid
- * when one was chosen. */
+ * when one was chosen and the key set does not have it yet. */
 static struct jws_key *
 admin_keys_next(
     const struct admin_keys_opts *o, const struct jws_key *cur, struct err *e)
 {
-	struct jws_key *k = jwk_generate(
+	struct jws_key *k;
+
+	if (o->kid != NULL && admin_keys_kid_taken(o->dir, cur, o->kid, e))
+		return NULL;
+	k = jwk_generate(
 	    o->alg != JWS_ALG_UNKNOWN ? o->alg : cur->alg, o->bits, e);
 
 	if (k != NULL && o->kid != NULL)
@@ -437,15 +435,10 @@ admin_keys_rotate(struct admin_cli *cli, int argc, char **argv)
 	         cli, argc, argv, &o, "keys rotate", &p)) != -1)
 		return status;
 	status = ADMIN_EXIT_FAIL;
-	if ((old = admin_keys_load(p.priv, &e)) == NULL) {
-		fprintf(stderr,
-		    "jwt-admin: %s (nothing to rotate: use \"keys "
-		    "generate\")\n",
-		    e.msg);
+	if ((old = admin_keys_load_or_say(
+	         p.priv, "nothing to rotate: use \"keys generate\"")) == NULL)
 		return ADMIN_EXIT_FAIL;
-	}
-	if ((o.kid != NULL && admin_keys_kid_taken(o.dir, old, o.kid, &e)) ||
-	    (k = admin_keys_next(&o, old, &e)) == NULL ||
+	if ((k = admin_keys_next(&o, old, &e)) == NULL ||
 	    admin_keys_install(&p, old, k, o.kid, keep, &e) == -1) {
 		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
 		goto out;
@@ -473,19 +466,16 @@ admin_keys_stage(struct admin_cli *cli, int argc, char **argv)
 	         cli, argc, argv, &o, "keys stage", &p)) != -1)
 		return status;
 	status = ADMIN_EXIT_FAIL;
-	if ((cur = admin_keys_load(p.priv, &e)) == NULL) {
-		fprintf(
-		    stderr, "jwt-admin: %s (use \"keys generate\")\n", e.msg);
+	if ((cur = admin_keys_load_or_say(p.priv, "use \"keys generate\"")) ==
+	    NULL)
 		return ADMIN_EXIT_FAIL;
-	}
 	if (access(p.staged_priv, F_OK) == 0) {
 		err_set(&e, ERR_CONFIG,
 		    "%s: a key is staged already (\"keys activate\" it first)",
 		    p.staged_priv);
 		goto fail;
 	}
-	if ((o.kid != NULL && admin_keys_kid_taken(o.dir, cur, o.kid, &e)) ||
-	    (k = admin_keys_next(&o, cur, &e)) == NULL)
+	if ((k = admin_keys_next(&o, cur, &e)) == NULL)
 		goto fail;
 	snprintf(name, sizeof(name), "%s.pem", k->kid);
 	/* The private half first (0700 directory, 0600 file): a key is
@@ -531,13 +521,9 @@ admin_keys_activate(struct admin_cli *cli, int argc, char **argv)
 	         cli, argc, argv, &o, "keys activate", &p)) != -1)
 		return status;
 	status = ADMIN_EXIT_FAIL;
-	if ((k = admin_keys_load(p.staged_priv, &e)) == NULL) {
-		fprintf(stderr,
-		    "jwt-admin: %s (nothing staged: use \"keys "
-		    "stage\")\n",
-		    e.msg);
+	if ((k = admin_keys_load_or_say(
+	         p.staged_priv, "nothing staged: use \"keys stage\"")) == NULL)
 		return ADMIN_EXIT_FAIL;
-	}
 	if ((old = admin_keys_load(p.priv, &e)) == NULL ||
 	    key_dir_kid_path(p.staged_priv, kidfile, sizeof(kidfile), &e) == -1)
 		goto fail;
@@ -655,15 +641,11 @@ admin_keys_retire_kid(struct admin_cli *cli, int argc, char **argv)
 	const char *kid;
 	struct err e = { 0 };
 	int status = ADMIN_EXIT_FAIL;
+	int parsed;
 
-	switch (admin_keys_parse(cli, argc, argv, &o, "keys retire")) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_keys_parse(cli, argc, argv, &o, "keys retire")) !=
+	    0)
+		return admin_cli_parse_exit(parsed);
 	if (optind + 1 != argc)
 		return admin_cli_usage_error("keys retire", "expected one KID");
 	kid = argv[optind];
@@ -744,11 +726,10 @@ admin_keys_retire(struct admin_cli *cli, int argc, char **argv)
 int
 admin_keys_main(struct admin_cli *cli, int argc, char **argv)
 {
-	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
-	    strcmp(argv[0], "-h") == 0) {
-		admin_keys_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? ADMIN_EXIT_USAGE : ADMIN_EXIT_OK;
-	}
+	int status;
+
+	if ((status = admin_cli_group_help(argc, argv, admin_keys_usage)) != -1)
+		return status;
 	if (strcmp(argv[0], "generate") == 0)
 		return admin_keys_generate(cli, argc, argv);
 	if (strcmp(argv[0], "list") == 0)

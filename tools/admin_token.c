@@ -82,8 +82,7 @@ admin_token_parse(
 
 	*o = (struct admin_token_opts){ .ttl = cli->cfg.access_ttl,
 		.key = cli->cfg.private_key };
-	optind = 0; /* 0: glibc starts a fresh scan */
-	opterr = 0;
+	admin_cli_opts_begin();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -109,12 +108,9 @@ admin_token_parse(
 		case 'k':
 			o->key = optarg;
 			break;
-		case 'h':
-			admin_token_usage(stdout);
-			return 1;
 		default:
-			admin_cli_bad_option("token mint", argc, argv);
-			return -1;
+			return admin_cli_opts_other(
+			    c, "token mint", argc, argv, admin_token_usage);
 		}
 	}
 	if (optind != argc) {
@@ -333,15 +329,10 @@ admin_token_mint(struct admin_cli *cli, int argc, char **argv)
 	struct err e = { 0 };
 	int64_t now = (int64_t)time(NULL);
 	int status = ADMIN_EXIT_FAIL;
+	int parsed;
 
-	switch (admin_token_parse(cli, argc, argv, &o)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_token_parse(cli, argc, argv, &o)) != 0)
+		return admin_cli_parse_exit(parsed);
 	if ((claims = admin_token_claims(cli, &o, now, &e)) == NULL) {
 		status = e.code == ERR_INVALID_REQUEST ? ADMIN_EXIT_USAGE
 		                                       : ADMIN_EXIT_FAIL;
@@ -373,11 +364,11 @@ out:
 int
 admin_token_main(struct admin_cli *cli, int argc, char **argv)
 {
-	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
-	    strcmp(argv[0], "-h") == 0) {
-		admin_token_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? ADMIN_EXIT_USAGE : ADMIN_EXIT_OK;
-	}
+	int status;
+
+	if ((status = admin_cli_group_help(argc, argv, admin_token_usage)) !=
+	    -1)
+		return status;
 	if (strcmp(argv[0], "mint") == 0)
 		return admin_token_mint(cli, argc, argv);
 	if (strcmp(argv[0], "inspect") == 0)

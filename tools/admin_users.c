@@ -61,8 +61,7 @@ admin_users_parse(
 	int c;
 
 	*o = (struct admin_users_opts){ 0 };
-	optind = 0; /* 0: glibc starts a fresh scan */
-	opterr = 0;
+	admin_cli_opts_begin();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -74,12 +73,9 @@ admin_users_parse(
 		case 'j':
 			o->json = true;
 			break;
-		case 'h':
-			admin_users_usage(stdout);
-			return 1;
 		default:
-			admin_cli_bad_option(cmd, argc, argv);
-			return -1;
+			return admin_cli_opts_other(
+			    c, cmd, argc, argv, admin_users_usage);
 		}
 	}
 	return 0;
@@ -227,8 +223,7 @@ admin_users_add(
 	    admin_users_roles(cli, o->roles != NULL ? o->roles : "", &roles,
 	        &n_roles, &e) == -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
-	if ((st = store_open(
-	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL ||
+	if ((st = admin_cli_store_open(cli, &e)) == NULL ||
 	    store_find_user(st, name, strlen(name), &u, &e) == -1)
 		goto fail;
 	if (u != NULL) {
@@ -272,8 +267,7 @@ admin_users_passwd(
 	int status = ADMIN_EXIT_FAIL;
 
 	if (admin_users_need_db(cli, &e) == -1 ||
-	    (st = store_open(
-	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL)
+	    (st = admin_cli_store_open(cli, &e)) == NULL)
 		goto fail;
 	if (admin_users_new_hash(cli, name, o->password_stdin, hash, &e) ==
 	        -1 ||
@@ -309,8 +303,7 @@ admin_users_set_roles(struct admin_cli *cli, const char *name, const char *list)
 	if (admin_users_roles(cli, list, &roles, &n_roles, &e) == -1)
 		return admin_cli_fail(ADMIN_EXIT_USAGE, &e);
 	if (admin_users_need_db(cli, &e) == -1 ||
-	    (st = store_open(
-	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL ||
+	    (st = admin_cli_store_open(cli, &e)) == NULL ||
 	    store_find_user(st, name, strlen(name), &u, &e) == -1)
 		goto fail;
 	if (u == NULL) {
@@ -399,8 +392,7 @@ admin_users_list(struct admin_cli *cli, const struct admin_users_opts *o)
 	int status = ADMIN_EXIT_FAIL;
 
 	if (admin_users_need_db(cli, &e) == -1 ||
-	    (st = store_open(
-	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL ||
+	    (st = admin_cli_store_open(cli, &e)) == NULL ||
 	    store_list_users(st, (int64_t)time(NULL), &u, &n, &e) == -1) {
 		admin_cli_fail(ADMIN_EXIT_FAIL, &e);
 		goto out;
@@ -434,8 +426,7 @@ admin_users_delete(struct admin_cli *cli, const char *name)
 	int status = ADMIN_EXIT_FAIL;
 
 	if (admin_users_need_db(cli, &e) == -1 ||
-	    (st = store_open(
-	         cli->cfg.db, (int)cli->cfg.db_busy_timeout_ms, &e)) == NULL ||
+	    (st = admin_cli_store_open(cli, &e)) == NULL ||
 	    store_delete_user(st, name, &found, &e) == -1)
 		goto fail;
 	if (!found) {
@@ -463,13 +454,11 @@ admin_users_main(struct admin_cli *cli, int argc, char **argv)
 	struct admin_users_opts o;
 	const char *cmd;
 	char label[32];
-	int operands, want;
+	int operands, want, status, parsed;
 
-	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
-	    strcmp(argv[0], "-h") == 0) {
-		admin_users_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? ADMIN_EXIT_USAGE : ADMIN_EXIT_OK;
-	}
+	if ((status = admin_cli_group_help(argc, argv, admin_users_usage)) !=
+	    -1)
+		return status;
 	cmd = argv[0];
 	snprintf(label, sizeof(label), "users %s", cmd);
 	if (strcmp(cmd, "list") == 0)
@@ -482,14 +471,8 @@ admin_users_main(struct admin_cli *cli, int argc, char **argv)
 	else
 		return admin_cli_usage_error(
 		    "users", "unknown command \"%s\"", cmd);
-	switch (admin_users_parse(argc, argv, &o, label)) {
-	case 1:
-		return ADMIN_EXIT_OK;
-	case -1:
-		return ADMIN_EXIT_USAGE;
-	default:
-		break;
-	}
+	if ((parsed = admin_users_parse(argc, argv, &o, label)) != 0)
+		return admin_cli_parse_exit(parsed);
 	operands = argc - optind;
 	if (operands != want)
 		return admin_cli_usage_error(

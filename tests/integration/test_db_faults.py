@@ -22,14 +22,19 @@ from test_auth import Env, login, refresh, assert_error, stop_clean
 FAST = 1.0
 
 
-def hold_write_lock(path, seconds, held):
+def hold_write_lock(path, seconds, held, release=None):
     """BEGIN IMMEDIATE from another connection, as another process's
-    writer would, for seconds."""
+    writer would, for seconds, or until release is set (at most 60 s):
+    a test whose requests must all meet the lock holds it until they
+    are answered, however slowly a loaded machine sends them."""
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         db.execute("BEGIN IMMEDIATE")
         held.set()
-        time.sleep(seconds)
+        if release is None:
+            time.sleep(seconds)
+        else:
+            release.wait(60)
         db.execute("COMMIT")
     finally:
         db.close()
@@ -51,9 +56,10 @@ class LockTest(unittest.TestCase):
     def test_lock_held_elsewhere(self):
         with self.env.daemon("--db-busy-timeout-ms", "1000") as d:
             rt = login(d).json()["refresh_token"]
-            held = threading.Event()
+            held, release = threading.Event(), threading.Event()
+            self.addCleanup(release.set)  # also when an assertion fails
             locker = threading.Thread(target=hold_write_lock,
-                                      args=(self.env.db, 4, held))
+                                      args=(self.env.db, 0, held, release))
             locker.start()
             self.assertTrue(held.wait(10))
             # A refresh queues behind the lock on a database thread...
@@ -69,6 +75,7 @@ class LockTest(unittest.TestCase):
                 self.assertEqual(r.status, 200, (path, r))
                 self.assertLess(took, FAST, path)
             waiter.join()
+            release.set()
             # The lock outlasted the busy timeout: 503, retry later, and
             # the token was not spent.
             r = result["r"]
@@ -99,9 +106,10 @@ class LockTest(unittest.TestCase):
         gone."""
         with self.env.daemon("--db-busy-timeout-ms", "1000") as d:
             tokens = [login(d).json()["refresh_token"] for _ in range(4)]
-            held = threading.Event()
+            held, release = threading.Event(), threading.Event()
+            self.addCleanup(release.set)  # also when an assertion fails
             locker = threading.Thread(target=hold_write_lock,
-                                      args=(self.env.db, 4, held))
+                                      args=(self.env.db, 0, held, release))
             locker.start()
             self.assertTrue(held.wait(10))
             results = [None] * 4
@@ -114,6 +122,7 @@ class LockTest(unittest.TestCase):
                 t.start()
             for t in threads:
                 t.join()
+            release.set()
             for r in results:
                 assert_error(self, r, 503, "temporarily_unavailable")
             locker.join()

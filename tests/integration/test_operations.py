@@ -11,8 +11,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import tempfile
+import threading
+import time
 import unittest
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -187,8 +190,9 @@ class AuthOperations(unittest.TestCase):
         self.assertIn(("auth_db_queue_depth", frozenset()), samples)
 
     def access_line(self, request_id):
-        lines = [e for e in self.d.log_events("access")
-                 if e["request_id"] == request_id]
+        # Access lines wait up to access_log_flush_ms in their buffer.
+        lines = self.d.wait_event(
+            "access", match=lambda e: e["request_id"] == request_id)
         self.assertEqual(len(lines), 1, request_id)
         return lines[0]
 
@@ -229,6 +233,7 @@ class AuthOperations(unittest.TestCase):
                            {"refresh_token": r.header("X-Request-Id")},
                            headers={"X-Request-Id": "audit-10"})
         self.assertEqual(r.status, 200)
+        self.access_line("audit-10")  # the last one may wait its period
         ids = {(e["event"], e.get("request_id"))
                for e in self.d.log_events()}
         for pair in (("login_ok", "audit-7"), ("access", "audit-7"),
@@ -260,7 +265,7 @@ class AuthOperations(unittest.TestCase):
         self.assertEqual(line["client_address"], "127.0.0.1")
 
     def test_one_format_on_stderr(self):
-        login(self.d)
+        self.access_line(login(self.d).header("X-Request-Id"))
         lines = json_lines(self.d.log())
         events = {e["event"] for e in lines}
         self.assertTrue({"log", "access", "login_ok"} <= events, events)
@@ -301,11 +306,16 @@ class AuthSeparateListeners(unittest.TestCase):
                                     "X-Request-Id": "text-1"})
         self.assertEqual(r.status, 401)
         self.assertEqual(r.header("X-Request-Id"), "text-1")
-        log = self.d.log()
+        deadline = time.monotonic() + 20
+        while True:  # the access line waits up to access_log_flush_ms
+            log = self.d.log()
+            access = [l for l in log.splitlines()
+                      if " access " in l and "request_id=text-1" in l]
+            if access or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         for line in log.splitlines():
             self.assertRegex(line, TEXT_LINE)
-        access = [l for l in log.splitlines()
-                  if " access " in l and "request_id=text-1" in l]
         self.assertEqual(len(access), 1, log[-2000:])
         # An untrusted peer's X-Forwarded-For is not believed.
         self.assertIn("client_address=127.0.0.1", access[0])
@@ -392,7 +402,8 @@ class ResourceOperations(unittest.TestCase):
         r = self.get("/nothing/here")
         made = r.header("X-Request-Id")
         self.assertRegex(made, ID_MADE)
-        lines = {e["request_id"]: e for e in self.d.log_events("access")}
+        lines = {e["request_id"]: e for e in self.d.wait_event(
+            "access", 2, match=lambda e: e["request_id"] in ("res-1", made))}
         self.assertEqual(lines["res-1"]["route"], "/protected")
         self.assertEqual(lines["res-1"]["sub"], "ops-sub")
         self.assertEqual(lines["res-1"]["client_address"], "127.0.0.1")
@@ -406,6 +417,134 @@ class ResourceOperations(unittest.TestCase):
         r = self.get("/health/ready")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json()["keys"], 1)
+
+
+class AccessLogBuffer(unittest.TestCase):
+    """Access lines wait in a per-thread buffer (access_log_flush_ms),
+    every other line is written at once: the timer writes a line with no
+    further traffic; under load from two workers every line is whole and
+    each worker's come in order, none lost; what is buffered at SIGTERM is
+    in the log after the exit; an audit line is in the log before its
+    reply, after the access lines its thread still held."""
+
+    def resource(self, *extra):
+        d = ResourceDaemon(
+            "resource_service",
+            ["--public-keys", self.key.public_path, "--workers", "2",
+             "--routes", harness.source("config", "routes.json"),
+             *extra]).start()
+        self.addCleanup(d.stop)
+        return d
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="ops-buffer-")
+        cls.key = KeyPair(os.path.join(cls.dir, "a"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_timer_writes_lines_without_more_traffic(self):
+        d = self.resource()  # the default period, 100 ms
+        r = d.request("GET", "/health", headers={"X-Request-Id": "quiet-1"})
+        self.assertEqual(r.status, 200)
+        # Nothing else happens: only the worker's timer can write it.
+        line = d.wait_event(
+            "access", match=lambda e: e["request_id"] == "quiet-1")
+        self.assertEqual(line[0]["status"], 200)
+        self.assertIsNone(d.proc.poll())  # still running: not the exit
+
+    @staticmethod
+    def by_worker(lines):
+        """{worker prefix: [counter, ...]} of the ids made here, in log
+        order (each worker counts its own requests: make_id)."""
+        seen = {}
+        for e in lines:
+            if ID_MADE.match(e["request_id"]):
+                prefix, n = e["request_id"].split("-")
+                seen.setdefault(prefix, []).append(int(n, 16))
+        return seen
+
+    def load(self, d, total, clients=8):
+        """total GET /health, each on a new connection (so the kernel
+        spreads them over both workers), from several clients at once."""
+        errors = []
+
+        def client(n):
+            for _ in range(n):
+                try:
+                    if d.request("GET", "/health").status != 200:
+                        errors.append("status")
+                except OSError as e:
+                    errors.append(repr(e))
+        threads = [threading.Thread(target=client, args=(total // clients,))
+                   for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+
+    def test_whole_lines_in_order_per_worker_under_load(self):
+        d = self.resource()
+        total = 2000  # ~250 bytes a line: many full 32 KiB buffers
+        self.load(d, total)
+        d.wait_event("access", total)
+        lines = json_lines(d.log())  # every line whole JSON
+        seen = self.by_worker([e for e in lines if e["event"] == "access"])
+        self.assertEqual(len(seen), 2, list(seen))
+        for prefix, counters in seen.items():
+            self.assertEqual(counters, list(range(1, len(counters) + 1)),
+                             prefix)
+        self.assertEqual(sum(len(c) for c in seen.values()), total)
+
+    def test_lines_buffered_at_sigterm_are_written_at_exit(self):
+        # A period longer than the test: only the exit can write them.
+        # 100 lines of ~250 bytes: no worker's buffer fills.
+        d = self.resource("--access-log-flush-ms", "60000")
+        total = 100
+        self.load(d, total, clients=4)
+        self.assertEqual(d.log_events("access"), [])  # all still held
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=20), 0)
+        lines = json_lines(d.log())  # read before stop() removes it
+        seen = self.by_worker([e for e in lines if e["event"] == "access"])
+        self.assertEqual(sum(len(c) for c in seen.values()), total)
+        for prefix, counters in seen.items():
+            self.assertEqual(counters, list(range(1, len(counters) + 1)))
+        # The stop message came first: the lines went out at the end.
+        stopping = [i for i, e in enumerate(lines)
+                    if e.get("message", "").startswith("signal ")]
+        first = min(i for i, e in enumerate(lines) if e["event"] == "access")
+        self.assertEqual(len(stopping), 1)
+        self.assertLess(stopping[0], first)
+
+    def test_audit_line_at_once_after_the_held_access_lines(self):
+        env = Env()
+        self.addCleanup(env.cleanup)
+        d = env.daemon("--access-log-flush-ms", "60000").start()
+        self.addCleanup(d.stop)
+        r = d.request("GET", "/health/live",
+                      headers={"X-Request-Id": "held-1"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(d.log_events("access"), [])  # held
+        r = d.request("POST", "/login",
+                      {"username": "user1", "password": "wrong"},
+                      headers={"X-Request-Id": "held-2"})
+        self.assertEqual(r.status, 401)
+        # Read at once, no waiting: the audit line was written before
+        # the reply, and the thread's held access line just before it.
+        events = [(e["event"], e.get("request_id"))
+                  for e in d.log_events()
+                  if e["event"] in ("access", "login_failed")]
+        self.assertEqual(events, [("access", "held-1"),
+                                  ("login_failed", "held-2")])
+        # held-2's own access line came after its reply: still held,
+        # and written at the stop.
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual([e["request_id"] for e in d.log_events("access")],
+                         ["held-1", "held-2"])
 
 
 if __name__ == "__main__":
