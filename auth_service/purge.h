@@ -13,6 +13,10 @@
 #define PURGE_INTERVAL 3600 /* seconds between purges */
 #define PURGE_BATCH 200     /* families per transaction: ~10 ms */
 #define PURGE_PAUSE_MS 10   /* between batches */
+/* The write-ahead log's length (pages) at which the purge copies what is
+ * left of it with writers held out, well below SQLite's automatic mark
+ * (1000), which would otherwise be crossed inside a request's commit. */
+#define PURGE_LOG_PAGES 256
 
 struct purger;
 
