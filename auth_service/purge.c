@@ -6,16 +6,17 @@
 
 #include "log.h"
 
-/* One round: a batch deleted (on the write turn), the log copied into the
- * database file (off the turn: its fsyncs hold no request), and, once the
- * log has grown to PURGE_LOG_PAGES, the few pages written meanwhile copied
- * on the turn, so that the next write starts the log afresh. Then a pause,
- * and the next round. */
+/* One round: a batch deleted (on the write turn); every PURGE_COPY_EVERY
+ * batches the log copied into the database file (off the turn: its fsyncs
+ * hold no request), and, once the log has grown to PURGE_LOG_PAGES, the few
+ * pages written meanwhile copied on the turn, so that the next write starts
+ * the log afresh. Then a pause, and the next round. */
 struct purger {
 	struct store_task task; /* first: the pool hands this back */
 	struct auth_ctx *ctx;
 	struct event *hourly, *next_batch;
 	int64_t before, deleted, total, log_pages;
+	int uncopied; /* batches since the last copy */
 	bool running;
 };
 
@@ -106,11 +107,18 @@ batch_done(struct store_task *t, const struct err *e)
 		return;
 	}
 	p->total += p->deleted;
-	if (p->deleted > 0)
+	if (p->deleted == 0) {
+		purge_end(p, NULL);
+		return;
+	}
+	/* Every few batches, and after the last: a copy is two fsyncs. */
+	if (++p->uncopied >= PURGE_COPY_EVERY || p->deleted < PURGE_BATCH) {
+		p->uncopied = 0;
 		step_start(p, "the purge's log copy", checkpoint_run,
 		    checkpoint_done, false);
-	else
-		purge_end(p, NULL);
+	} else {
+		round_done(p);
+	}
 }
 
 static void
@@ -153,6 +161,7 @@ hourly_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	p->running = true;
 	p->total = 0;
+	p->uncopied = 0;
 	p->before = (int64_t)time(NULL) - PURGE_KEEP;
 	step_start(p, "a purge batch", batch_run, batch_done, true);
 }

@@ -17,6 +17,7 @@
  * left of it with writers held out, well below SQLite's automatic mark
  * (1000), which would otherwise be crossed inside a request's commit. */
 #define PURGE_LOG_PAGES 256
+#define PURGE_COPY_EVERY 4 /* batches (some 150 pages) per copy of the log */
 
 struct purger;
 
