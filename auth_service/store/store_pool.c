@@ -121,23 +121,28 @@ ms_between(const struct timespec *a, const struct timespec *b)
 	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
-/* Where a slow task's time went: a full pool (queued), a writer ahead
- * (the write turn: a purge batch, another request) or the database itself
- * (running: I/O, a checkpoint in the commit). */
+/* Where a slow task's time went: no worker free (queued), a writer ahead
+ * (the write turn: a purge batch, another request), the database itself
+ * (running: I/O, a checkpoint in the commit) or the CPU work after it
+ * (computing: signing). */
 static void
 slow_note(const struct store_task *t, const struct timespec *start,
-    const struct timespec *turn, const struct timespec *end)
+    const struct timespec *turn, const struct timespec *ran)
 {
-	if (ms_between(&t->submitted, end) < STORE_POOL_SLOW_MS)
+	struct timespec end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	if (ms_between(&t->submitted, &end) < STORE_POOL_SLOW_MS)
 		return;
 	log_msg(LOG_DEBUG,
 	    "database: %s took %.1f ms: %.1f queued, %.1f waiting for the "
-	    "write turn, %.1f running",
+	    "write turn, %.1f running, %.1f computing",
 	    t->what != NULL ? t->what
 	    : t->writes     ? "a write"
 	                    : "a read",
-	    ms_between(&t->submitted, end), ms_between(&t->submitted, start),
-	    ms_between(start, turn), ms_between(turn, end));
+	    ms_between(&t->submitted, &end), ms_between(&t->submitted, start),
+	    ms_between(start, turn), ms_between(turn, ran),
+	    ms_between(ran, &end));
 }
 
 /* On a worker. */
@@ -147,7 +152,7 @@ task_run(struct workq_job *j, void *state)
 	struct store_task *t = (struct store_task *)j;
 	struct store_conn *c = state;
 	struct store_pool *p = t->pool;
-	struct timespec start, turn, end;
+	struct timespec start, turn, ran;
 	bool serial;
 	int rc;
 
@@ -175,8 +180,7 @@ task_run(struct workq_job *j, void *state)
 	rc = t->run(c->s, t, &t->result);
 	if (serial)
 		pthread_mutex_unlock(&p->write_turn);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	slow_note(t, &start, &turn, &end);
+	clock_gettime(CLOCK_MONOTONIC, &ran);
 	if (rc == -1 && t->result.code == ERR_OK)
 		err_set(&t->result, ERR_INTERNAL, "store task failed");
 	if (rc == 0)
@@ -189,6 +193,7 @@ task_run(struct workq_job *j, void *state)
 	}
 	if (rc == 0 && t->compute != NULL && t->compute(t, &t->result) == 0)
 		t->result = (struct err){ 0 };
+	slow_note(t, &start, &turn, &ran);
 }
 
 /* On the loop. */
