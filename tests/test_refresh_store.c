@@ -2,8 +2,9 @@
  * file, or PostgreSQL when JWT_TEST_PG_URL names a server: see
  * store_backend.h): rotation by generation, reuse revoking the family
  * (committed), expiry, absolute family lifetime, flat storage per login,
- * logout, batched purge, concurrent rotation from many connections, and
- * for PostgreSQL a lost connection and a password kept out of errors. */
+ * logout, batched purge and its log copy, concurrent rotation from many
+ * connections, and for PostgreSQL a lost connection and a password kept out of
+ * errors. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -457,6 +458,36 @@ test_purge(void)
 	store_free(s);
 }
 
+/* The purge's log copy (purge.c), from another connection as on another
+ * worker: it reports the WAL's length, and once all of it is copied with
+ * no write in between, the next write starts the WAL afresh: what keeps
+ * the log short while a purge runs. PostgreSQL has no such log: 0. */
+static void
+test_checkpoint(void)
+{
+	struct store *s = must_open(), *other = must_open();
+	struct store_grant g;
+	struct err e = { 0 };
+	int64_t pages = -1, after = -1;
+
+	if (s == NULL || other == NULL)
+		goto out;
+	for (int i = 0; i < 20; i++)
+		CHECK(login(s, 5000, &g) == 0);
+	CHECK(store_checkpoint(other, &pages, &e) == 0);
+	if (tb_pg()) {
+		CHECK(pages == 0);
+		goto out;
+	}
+	CHECK(pages >= 20); /* one page at least per commit */
+	CHECK(login(s, 5000, &g) == 0);
+	CHECK(store_checkpoint(other, &after, &e) == 0);
+	CHECK(after > 0 && after < 20);
+out:
+	store_free(other);
+	store_free(s);
+}
+
 /* A family for a user deleted meanwhile breaks a foreign key: an internal
  * error, not a failing database (the connection and readiness stay). */
 static void
@@ -742,6 +773,7 @@ main(void)
 	RUN(test_another_clients_token);
 	RUN(test_logout_revokes_family);
 	RUN(test_purge);
+	RUN(test_checkpoint);
 	RUN(test_broken_constraint_is_not_io);
 	RUN(test_concurrent_rotation);
 	if (tb_pg()) {

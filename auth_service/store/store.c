@@ -132,6 +132,15 @@ store_purge(struct store *s, int64_t before, int64_t limit, int64_t *deleted,
 }
 
 int
+store_checkpoint(struct store *s, int64_t *log_pages, struct err *e)
+{
+	*log_pages = 0;
+	if (s->ops->checkpoint == NULL)
+		return 0;
+	return s->ops->checkpoint(s->impl, log_pages, e);
+}
+
+int
 store_ping_write(struct store *s, int64_t now, struct err *e)
 {
 	return s->ops->ping_write(s->impl, now, e);

@@ -160,6 +160,12 @@ struct store_ops {
 	 * the given time, oldest first; *deleted says how many. */
 	int (*purge)(void *impl, int64_t before, int64_t limit,
 	    int64_t *deleted, struct err *e);
+	/* Copies the write-ahead log into the database file as far as
+	 * readers allow, neither waiting for a writer nor holding one out
+	 * (SQLite's PASSIVE checkpoint); *log_pages: the log's length
+	 * after it. NULL where the database checkpoints on its own
+	 * (PostgreSQL). */
+	int (*checkpoint)(void *impl, int64_t *log_pages, struct err *e);
 	/* A write that commits (for readiness: a full disk or read-only
 	 * file fails here, where a read does not). */
 	int (*ping_write)(void *impl, int64_t now, struct err *e);
@@ -277,6 +283,8 @@ int store_revoke(struct store *s, const char *family_id, const char *reason,
     int64_t now, struct store_grant *out, bool *found, struct err *e);
 int store_purge(struct store *s, int64_t before, int64_t limit,
     int64_t *deleted, struct err *e);
+/* *log_pages is 0 where the backend has no checkpoint op. */
+int store_checkpoint(struct store *s, int64_t *log_pages, struct err *e);
 int store_ping_write(struct store *s, int64_t now, struct err *e);
 int store_list_users(struct store *s, int64_t now,
     struct store_user_summary **out, size_t *n, struct err *e);

@@ -114,6 +114,37 @@ take_write_turn(struct store_pool *p, const struct store_task *t)
 	return pthread_mutex_timedlock(&p->write_turn, &until) == 0 ? 0 : -1;
 }
 
+static double
+ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* Where a slow task's time went: no worker free (queued), a writer ahead
+ * (the write turn: a purge batch, another request), the database itself
+ * (running: I/O, a checkpoint in the commit) or the CPU work after it
+ * (computing: signing). */
+static void
+slow_note(const struct store_task *t, const struct timespec *start,
+    const struct timespec *turn, const struct timespec *ran)
+{
+	struct timespec end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	if (ms_between(&t->submitted, &end) < STORE_POOL_SLOW_MS)
+		return;
+	log_msg(LOG_DEBUG,
+	    "database: %s took %.1f ms: %.1f queued, %.1f waiting for the "
+	    "write turn, %.1f running, %.1f computing",
+	    t->what != NULL ? t->what
+	    : t->writes     ? "a write"
+	                    : "a read",
+	    ms_between(&t->submitted, &end), ms_between(&t->submitted, start),
+	    ms_between(start, turn), ms_between(turn, ran),
+	    ms_between(ran, &end));
+}
+
 /* On a worker. */
 static void
 task_run(struct workq_job *j, void *state)
@@ -121,6 +152,7 @@ task_run(struct workq_job *j, void *state)
 	struct store_task *t = (struct store_task *)j;
 	struct store_conn *c = state;
 	struct store_pool *p = t->pool;
+	struct timespec start, turn, ran;
 	bool serial;
 	int rc;
 
@@ -138,14 +170,17 @@ task_run(struct workq_job *j, void *state)
 		return;
 	}
 	serial = t->writes && c->s->ops->serial_writes;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (serial && take_write_turn(p, t) == -1) {
 		err_set(&t->result, ERR_UNAVAILABLE, "write waited too long");
 		health_note(p, true, &t->result);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &turn);
 	rc = t->run(c->s, t, &t->result);
 	if (serial)
 		pthread_mutex_unlock(&p->write_turn);
+	clock_gettime(CLOCK_MONOTONIC, &ran);
 	if (rc == -1 && t->result.code == ERR_OK)
 		err_set(&t->result, ERR_INTERNAL, "store task failed");
 	if (rc == 0)
@@ -158,6 +193,7 @@ task_run(struct workq_job *j, void *state)
 	}
 	if (rc == 0 && t->compute != NULL && t->compute(t, &t->result) == 0)
 		t->result = (struct err){ 0 };
+	slow_note(t, &start, &turn, &ran);
 }
 
 /* On the loop. */
@@ -177,6 +213,7 @@ store_pool_submit(struct store_pool *p, struct store_task *t, struct err *e)
 	t->job = (struct workq_job){ .run = task_run, .done = task_done };
 	t->pool = p;
 	clock_gettime(CLOCK_REALTIME, &t->queued); /* timedlock's clock */
+	clock_gettime(CLOCK_MONOTONIC, &t->submitted);
 	return workq_submit(p->q, &t->job, e);
 }
 

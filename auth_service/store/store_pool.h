@@ -21,6 +21,9 @@
 struct store_pool;
 
 #define STORE_POOL_BUSY_WRITES 3
+/* A task that kept its caller this long in the pool gets a debug line
+ * saying where the time went. */
+#define STORE_POOL_SLOW_MS 20
 
 /* One piece of database work. The caller embeds it in its own struct and
  * fills run, done and writes; the rest is the pool's. */
@@ -37,8 +40,12 @@ struct store_task {
 	/* On the loop thread, once: e->code is ERR_OK on success. */
 	void (*done)(struct store_task *t, const struct err *e);
 	bool writes;
+	/* The task's name in the pool's debug line for slow tasks (NULL: a
+	 * request's "write" or "read"). */
+	const char *what;
 	struct err result;
-	struct timespec queued; /* when submitted (the pool's) */
+	struct timespec queued;    /* when submitted (the pool's) */
+	struct timespec submitted; /* the same, monotonic (the pool's) */
 };
 
 struct store_pool_config {

@@ -349,6 +349,25 @@ db_ping_write(struct db *db, int64_t now, struct err *e)
 	return rc;
 }
 
+int
+db_checkpoint(struct db *db, int64_t *log_pages, struct err *e)
+{
+	int log = 0, copied = 0;
+	int rc = sqlite3_wal_checkpoint_v2(
+	    db->conn, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+
+	*log_pages = 0;
+	/* Busy: another connection holds the checkpoint lock (one that
+	 * committed past the automatic mark, or jwt-admin), and that one
+	 * does the work. */
+	if (rc == SQLITE_BUSY)
+		return 0;
+	if (rc != SQLITE_OK)
+		return db_fail(db, "checkpoint", e);
+	*log_pages = log;
+	return 0;
+}
+
 static const char db_sql_begin[] = "BEGIN IMMEDIATE";
 static const char db_sql_commit[] = "COMMIT";
 static const char db_sql_rollback[] = "ROLLBACK";

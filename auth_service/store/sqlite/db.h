@@ -46,6 +46,12 @@ int db_ping(struct db *db, struct err *e);
  * or a read-only file, which a read never notices. */
 int db_ping_write(struct db *db, int64_t now, struct err *e);
 
+/* A PASSIVE checkpoint: WAL frames copied into the database file as far
+ * as readers allow, without taking the write lock or waiting for anyone.
+ * *log_pages: frames in the WAL after it (0 if another connection was
+ * checkpointing: nothing to decide then). */
+int db_checkpoint(struct db *db, int64_t *log_pages, struct err *e);
+
 /* Sets e from the connection's last error, naming what was being done. */
 int db_fail(struct db *db, const char *what, struct err *e);
 

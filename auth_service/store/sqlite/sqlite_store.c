@@ -91,6 +91,12 @@ sq_purge(
 }
 
 static int
+sq_checkpoint(void *impl, int64_t *log_pages, struct err *e)
+{
+	return db_checkpoint(impl, log_pages, e);
+}
+
+static int
 sq_ping_write(void *impl, int64_t now, struct err *e)
 {
 	return db_ping_write(impl, now, e);
@@ -179,6 +185,7 @@ static const struct store_ops store_sqlite_ops = {
 	.rotate = sq_rotate,
 	.revoke = sq_revoke,
 	.purge = sq_purge,
+	.checkpoint = sq_checkpoint,
 	.ping_write = sq_ping_write,
 	.list_users = sq_list_users,
 	.set_password = sq_set_password,
