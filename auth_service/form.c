@@ -9,19 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "secret.h"
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 form_decode(const char *s, size_t len, char **out, size_t *out_len)

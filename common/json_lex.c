@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "hex.h"
+
 int
 json_lex_fail(struct json_lex *l, const char *why)
 {
@@ -18,18 +20,6 @@ static bool
 is_digit(int c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-hex_value(int c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* One UTF-8 sequence of two to four bytes, as RFC 3629 section 4 spells
