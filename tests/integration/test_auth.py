@@ -668,8 +668,11 @@ class ThrottleTest(unittest.TestCase):
         self.env.cleanup()
 
     def test_user_throttle_grows_is_capped_and_lets_go(self):
+        # The throttle counts whole seconds, so a delay of d lasts between
+        # d - 1 and d seconds: 2, so the check right after the third
+        # failure cannot find the block already over on a slow machine.
         with self.env.daemon("--throttle-user-free", "2",
-                             "--throttle-base-delay", "1",
+                             "--throttle-base-delay", "2",
                              "--throttle-max-delay", "2") as d:
             for _ in range(3):
                 assert_error(self, login(d, "user1", "bad"), 401,
@@ -727,7 +730,10 @@ class ThrottleTest(unittest.TestCase):
             stop_clean(d)
 
     def test_address_throttle(self):
+        # A first delay of 10 s (whole seconds: 9 to 10), which the next
+        # request cannot outlast however slow the machine.
         with self.env.daemon("--throttle-addr-free", "3",
+                             "--throttle-base-delay", "10",
                              "--throttle-max-delay", "30") as d:
             for i in range(4):
                 login(d, f"spray{i}", "guess")
